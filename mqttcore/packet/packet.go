@@ -1,0 +1,199 @@
+// Package packet is the MQTT 3.1.1 wire codec: one struct per control packet,
+// [Append] to encode, [Decode] and [ReadPacket] to decode.
+//
+// Every read from a buffer is bounds-checked, and [ReadPacket] rejects a
+// declared Remaining Length above the caller's limit before it allocates
+// anything. Decoded packets own their bytes: nothing aliases the input buffer.
+// Conformance statements of the OASIS MQTT 3.1.1 standard are cited in
+// comments as [MQTT-x.y.z-n].
+package packet
+
+// Type is the MQTT control packet type, the high nibble of the first byte.
+type Type byte
+
+// Control packet types [MQTT-2.2.1].
+const (
+	CONNECT     Type = 1
+	CONNACK     Type = 2
+	PUBLISH     Type = 3
+	PUBACK      Type = 4
+	PUBREC      Type = 5
+	PUBREL      Type = 6
+	PUBCOMP     Type = 7
+	SUBSCRIBE   Type = 8
+	SUBACK      Type = 9
+	UNSUBSCRIBE Type = 10
+	UNSUBACK    Type = 11
+	PINGREQ     Type = 12
+	PINGRESP    Type = 13
+	DISCONNECT  Type = 14
+)
+
+// MaxRemainingLength is the largest Remaining Length four bytes can encode.
+const MaxRemainingLength = 268_435_455
+
+// FixedHeader is the first part of every control packet.
+type FixedHeader struct {
+	Type      Type
+	Flags     byte // the low nibble of the first byte
+	Remaining int  // the Remaining Length: bytes after the fixed header
+}
+
+// Packet is one decoded MQTT control packet.
+type Packet interface {
+	// Type reports the control packet type.
+	Type() Type
+}
+
+// Connect is the CONNECT packet [MQTT-3.1].
+type Connect struct {
+	ProtocolName  string // "MQTT" for level 4
+	ProtocolLevel byte   // 4 for MQTT 3.1.1 (3 with "MQIsdp" for 3.1)
+	CleanSession  bool
+	KeepAlive     uint16 // seconds; 0 disables keepalive
+	ClientID      string
+
+	WillFlag    bool
+	WillQoS     byte
+	WillRetain  bool
+	WillTopic   string
+	WillMessage []byte
+
+	UsernameFlag bool
+	Username     string
+	PasswordFlag bool
+	Password     []byte
+}
+
+// ConnackCode is a CONNACK return code [MQTT-3.2.2.3]. The non-zero codes
+// implement error.
+type ConnackCode byte
+
+// CONNACK return codes.
+const (
+	Accepted                   ConnackCode = 0x00
+	RefusedProtocolVersion     ConnackCode = 0x01
+	RefusedIdentifierRejected  ConnackCode = 0x02
+	RefusedServerUnavailable   ConnackCode = 0x03
+	RefusedBadUsernamePassword ConnackCode = 0x04
+	RefusedNotAuthorized       ConnackCode = 0x05
+)
+
+// Connack is the CONNACK packet [MQTT-3.2].
+type Connack struct {
+	SessionPresent bool
+	ReturnCode     ConnackCode
+}
+
+// Publish is the PUBLISH packet [MQTT-3.3].
+type Publish struct {
+	Dup      bool
+	QoS      byte
+	Retain   bool
+	Topic    string
+	PacketID uint16 // present only when QoS > 0
+	Payload  []byte
+}
+
+// Puback is the PUBACK packet [MQTT-3.4].
+type Puback struct{ PacketID uint16 }
+
+// Pubrec is the PUBREC packet [MQTT-3.5].
+type Pubrec struct{ PacketID uint16 }
+
+// Pubrel is the PUBREL packet [MQTT-3.6]; its fixed header flags are 0b0010.
+type Pubrel struct{ PacketID uint16 }
+
+// Pubcomp is the PUBCOMP packet [MQTT-3.7].
+type Pubcomp struct{ PacketID uint16 }
+
+// Subscription is one topic filter and requested QoS in a SUBSCRIBE.
+type Subscription struct {
+	Filter string
+	QoS    byte
+}
+
+// Subscribe is the SUBSCRIBE packet [MQTT-3.8].
+type Subscribe struct {
+	PacketID      uint16
+	Subscriptions []Subscription
+}
+
+// SubackFailure is the SUBACK return code for a refused subscription.
+const SubackFailure byte = 0x80
+
+// Suback is the SUBACK packet [MQTT-3.9]: one return code per filter, the
+// granted QoS (0, 1, 2) or SubackFailure.
+type Suback struct {
+	PacketID    uint16
+	ReturnCodes []byte
+}
+
+// Unsubscribe is the UNSUBSCRIBE packet [MQTT-3.10].
+type Unsubscribe struct {
+	PacketID uint16
+	Filters  []string
+}
+
+// Unsuback is the UNSUBACK packet [MQTT-3.11].
+type Unsuback struct{ PacketID uint16 }
+
+// Pingreq is the PINGREQ packet [MQTT-3.12].
+type Pingreq struct{}
+
+// Pingresp is the PINGRESP packet [MQTT-3.13].
+type Pingresp struct{}
+
+// Disconnect is the DISCONNECT packet [MQTT-3.14].
+type Disconnect struct{}
+
+// Type implements Packet.
+func (*Connect) Type() Type { return CONNECT }
+
+// Type implements Packet.
+func (*Connack) Type() Type { return CONNACK }
+
+// Type implements Packet.
+func (*Publish) Type() Type { return PUBLISH }
+
+// Type implements Packet.
+func (*Puback) Type() Type { return PUBACK }
+
+// Type implements Packet.
+func (*Pubrec) Type() Type { return PUBREC }
+
+// Type implements Packet.
+func (*Pubrel) Type() Type { return PUBREL }
+
+// Type implements Packet.
+func (*Pubcomp) Type() Type { return PUBCOMP }
+
+// Type implements Packet.
+func (*Subscribe) Type() Type { return SUBSCRIBE }
+
+// Type implements Packet.
+func (*Suback) Type() Type { return SUBACK }
+
+// Type implements Packet.
+func (*Unsubscribe) Type() Type { return UNSUBSCRIBE }
+
+// Type implements Packet.
+func (*Unsuback) Type() Type { return UNSUBACK }
+
+// Type implements Packet.
+func (*Pingreq) Type() Type { return PINGREQ }
+
+// Type implements Packet.
+func (*Pingresp) Type() Type { return PINGRESP }
+
+// Type implements Packet.
+func (*Disconnect) Type() Type { return DISCONNECT }
+
+// The codec API, implemented in codec.go and the per-type files:
+//
+//	func Append(dst []byte, p Packet) ([]byte, error)      // encode, appending to dst
+//	func Decode(h FixedHeader, body []byte) (Packet, error) // decode one body; copies what it keeps
+//	func ReadPacket(r io.Reader, maxSize int) (Packet, error)
+//	type Reader struct{...}; func NewReader(r io.Reader, maxSize int) *Reader; func (r *Reader) Read() (Packet, error)
+//
+// Errors: ErrMalformed (wrapped with detail), ErrProtocol (wrapped), ErrTooLarge.

@@ -1,0 +1,81 @@
+package sensors
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"go.bug.st/serial"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/i2c"
+)
+
+// Reading is one quantity measured at one time, in the unit it names.
+type Reading struct {
+	Quantity string    // e.g. "temperature"; the topic suffix
+	Value    float64   // in Unit
+	Unit     string    // e.g. "°C", "%", "Pa"
+	Time     time.Time // when measured; zero means the poller stamps it
+}
+
+// Sensor is a device read on demand. Sense is synchronous, honours ctx between
+// bus transactions, and returns an error (never a reading) when the device is
+// missing or the value is invalid. Halt releases the device; it is safe to call
+// twice.
+type Sensor interface {
+	Sense(ctx context.Context) ([]Reading, error)
+	Halt() error
+}
+
+// Watcher is implemented by sensors that report changes as they happen (GPIO
+// edges). The poller calls Watch once in its own goroutine; Watch blocks until
+// ctx is done, calling emit for each change, and returns nil on cancellation.
+// Periodic Sense calls continue beside it.
+type Watcher interface {
+	Watch(ctx context.Context, emit func([]Reading)) error
+}
+
+// Actuator is implemented by outputs driven from MQTT (gpio_out). Set receives
+// the payload of a message on "<topic>/set" and returns the new state, which is
+// published retained on "<topic>/state".
+type Actuator interface {
+	Set(ctx context.Context, payload []byte) ([]Reading, error)
+}
+
+// SerialPort is what serial drivers need from a port: go.bug.st/serial's Port
+// satisfies it, and so does a pseudo-terminal wrapper in tests.
+type SerialPort interface {
+	io.ReadWriteCloser
+	SetReadTimeout(t time.Duration) error
+}
+
+// Hardware opens the buses and pins drivers use. cmd/gateway owns the real one
+// (periph host drivers, shared buses it closes on shutdown); tests pass doubles
+// (i2ctest, gpiotest, a pty). A driver never closes an I2C bus it was given.
+type Hardware interface {
+	I2C(bus string) (i2c.Bus, error)
+	GPIO(name string) (gpio.PinIO, error)
+	Serial(port string, mode *serial.Mode) (SerialPort, error)
+}
+
+// Spec is one entry of the config file's sensors list: the common keys,
+// already defaulted and validated, and the driver's own keys in Options.
+type Spec struct {
+	Name     string
+	Driver   string
+	Interval time.Duration // between polls
+	Timeout  time.Duration // per Sense call
+	Topic    string        // readings go to Topic + "/" + quantity
+	QoS      byte
+	Retain   bool
+	Options  Options // driver-specific keys, with their source lines
+	File     string  // config file the entry came from, for errors
+	Line     int     // line of the entry in File
+}
+
+// Driver makes sensors of one kind. Check validates spec.Options without
+// touching hardware (gateway check uses it); Open builds the sensor.
+type Driver struct {
+	Check func(spec Spec) error
+	Open  func(spec Spec, hw Hardware) (Sensor, error)
+}
