@@ -68,9 +68,22 @@ type Spec struct {
 	Topic    string        // readings go to Topic + "/" + quantity
 	QoS      byte
 	Retain   bool
-	Options  Options // driver-specific keys, with their source lines
-	File     string  // config file the entry came from, for errors
-	Line     int     // line of the entry in File
+	Process  map[string]Process // per-quantity processing, keyed by quantity
+	Options  Options            // driver-specific keys, with their source lines
+	File     string             // config file the entry came from, for errors
+	Line     int                // line of the entry in File
+}
+
+// Process is the per-quantity processing a config entry asks for, applied by
+// the poller in this order: Value*Scale + Offset, rounded to Round decimals
+// (Round < 0: no rounding), then the deadband filter.
+type Process struct {
+	Scale       float64       // default 1
+	Offset      float64       // default 0
+	Round       int           // decimals; -1 = keep full precision (default)
+	Deadband    float64       // publish only on a change ≥ Deadband (0 = every reading)
+	MaxInterval time.Duration // with a deadband: publish at least this often (0 = never forced)
+	Unit        string        // overrides the driver's unit when set
 }
 
 // Driver makes sensors of one kind. Check validates spec.Options without
