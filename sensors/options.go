@@ -32,11 +32,16 @@ type OptionError struct {
 	Line int
 	Key  string
 	Msg  string
+	Err  error // optional sentinel the error matches with errors.Is (e.g. ErrUnknownDriver)
 }
 
+// Error reads "file:line: key: message", like every config error.
 func (e *OptionError) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
 }
+
+// Unwrap returns the sentinel error, if any.
+func (e *OptionError) Unwrap() error { return e.Err }
 
 func (o *Options) get(key string) (Option, bool) {
 	if o.used == nil {
@@ -102,7 +107,8 @@ func (o *Options) Float(key string, def float64) float64 {
 }
 
 // Int returns key's value as an integer (decimal, 0x hex, 0o octal or 0b
-// binary), or def when it is absent.
+// binary), or def when it is absent. A value int cannot hold (beyond 32 bits
+// on 32-bit ARM) is an error, never truncated.
 func (o *Options) Int(key string, def int) int {
 	v, ok := o.get(key)
 	if !ok {
@@ -112,17 +118,19 @@ func (o *Options) Int(key string, def int) int {
 	case int:
 		return x
 	case int64:
-		return int(x)
+		if x >= math.MinInt && x <= math.MaxInt {
+			return int(x)
+		}
 	case uint64:
 		if x <= math.MaxInt32 {
 			return int(x)
 		}
 	case float64:
-		if x == math.Trunc(x) {
+		if x == math.Trunc(x) && x >= math.MinInt32 && x <= math.MaxInt32 {
 			return int(x)
 		}
 	case string:
-		if n, err := strconv.ParseInt(x, 0, 64); err == nil {
+		if n, err := strconv.ParseInt(x, 0, strconv.IntSize); err == nil {
 			return int(n)
 		}
 	}

@@ -74,6 +74,15 @@ type Spec struct {
 	Line     int                // line of the entry in File
 }
 
+// TopicOrDefault returns Topic, or "sensors/<Name>" when Topic is empty (the
+// poller and Home Assistant discovery both use it).
+func (s Spec) TopicOrDefault() string {
+	if s.Topic == "" {
+		return "sensors/" + s.Name
+	}
+	return s.Topic
+}
+
 // Process is the per-quantity processing a config entry asks for, applied by
 // the poller in this order: Value*Scale + Offset, rounded to Round decimals
 // (Round < 0: no rounding), then the deadband filter.

@@ -189,11 +189,8 @@ func (*Pingresp) Type() Type { return PINGRESP }
 // Type implements Packet.
 func (*Disconnect) Type() Type { return DISCONNECT }
 
-// The codec API, implemented in codec.go and the per-type files:
-//
-//	func Append(dst []byte, p Packet) ([]byte, error)      // encode, appending to dst
-//	func Decode(h FixedHeader, body []byte) (Packet, error) // decode one body; copies what it keeps
-//	func ReadPacket(r io.Reader, maxSize int) (Packet, error)
-//	type Reader struct{...}; func NewReader(r io.Reader, maxSize int) *Reader; func (r *Reader) Read() (Packet, error)
-//
-// Errors: ErrMalformed (wrapped with detail), ErrProtocol (wrapped), ErrTooLarge.
+// Reading the source: codec.go holds Append, Decode, the fixed header and
+// the bounds-checked read helpers; validate.go the checks that the decoder and
+// the encoder share; reader.go ReadPacket and Reader; errors.go the sentinel
+// errors; and one file per packet type (connect.go, publish.go, ...) its
+// encoding and decoding, each check citing its conformance statement.

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/offline"
+)
+
+// cmdRun is `gateway run`: load the config, build the gateway, run it until
+// a signal; SIGHUP reloads the config.
+func cmdRun(ctx context.Context, path string, stderr io.Writer) error {
+	cfg, err := loadChecked(path, stderr)
+	if err != nil {
+		return err
+	}
+	level := new(slog.LevelVar)
+	log := newLogger(cfg.Log, os.Stderr, level)
+	g, err := newGateway(cfg, log, level)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	g.reload = func() { g.reloadConfig(path) }
+	g.hup = hup
+	return g.run(ctx)
+}
+
+// cmdCheck is `gateway check`: exit 0 with a one-line summary, or 1 with
+// every error (config file errors with file:line, then each sensor driver's
+// own option errors).
+func cmdCheck(path string, stdout, stderr io.Writer) error {
+	cfg, err := loadChecked(path, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, cfg.Summary())
+	return nil
+}
+
+// loadChecked loads path and checks every sensor's driver options; on any
+// error it prints them all, one per line, and returns exit status 1.
+func loadChecked(path string, stderr io.Writer) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		err = checkSensors(cfg)
+	}
+	if err == nil {
+		_, err = brokerOptions(cfg) // certificates, hashes and ACL rules load
+	}
+	if err != nil {
+		printErrors(stderr, err)
+		return nil, exitError{1}
+	}
+	return cfg, nil
+}
+
+// checkSensors runs each sensor's driver Check (unknown drivers, bad pins,
+// addresses, missing options) and joins the errors.
+func checkSensors(cfg *config.Config) error {
+	reg := newRegistry()
+	var errs []error
+	for _, s := range cfg.Sensors {
+		if err := reg.Check(sensorSpec(cfg.File, s)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// printErrors writes a joined error one line per error.
+func printErrors(w io.Writer, err error) {
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		fmt.Fprintln(w, err)
+	}
+	walk(err)
+}
+
+// cmdQueueStats is `gateway queue stats`: the upstream queue's depth and
+// counters, read from the store (the gateway must not be running: the store
+// is locked while it is).
+func cmdQueueStats(path string, stdout io.Writer) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		printErrors(os.Stderr, err)
+		return exitError{1}
+	}
+	db, err := offline.Open(filepath.Join(cfg.Gateway.DataDir, storeFile), offline.Options{})
+	if err != nil {
+		return fmt.Errorf("open store (is the gateway running?): %w", err)
+	}
+	defer db.Close()
+	qo := offline.QueueOptions{}
+	if cfg.Bridge != nil {
+		if qo, err = queueOptions(cfg.Bridge.Queue); err != nil {
+			return err
+		}
+	}
+	q, err := db.Queue("uplink", qo)
+	if err != nil {
+		return err
+	}
+	st, ds := q.Stats(), db.Stats()
+	fmt.Fprintf(stdout, "queue %s: %d messages, %d bytes, oldest %s, %d quarantined\n",
+		st.Name, st.Messages, st.Bytes, st.OldestAge.Round(1e9), st.Quarantined)
+	fmt.Fprintf(stdout, "store %s: %d bytes on disk\n", ds.Path, ds.FileSize)
+	return nil
+}

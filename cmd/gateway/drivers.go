@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/bmxx80"
+	"github.com/edgegw/edgegw/sensors/ds18b20"
+	"github.com/edgegw/edgegw/sensors/gpio"
+	"github.com/edgegw/edgegw/sensors/i2creg"
+	"github.com/edgegw/edgegw/sensors/serial"
+	"github.com/edgegw/edgegw/sensors/sim"
+)
+
+// newRegistry returns the registry of every sensor driver this binary has,
+// by the name config files use in `driver:`. It is filled here, explicitly,
+// and nowhere else.
+func newRegistry() *sensors.Registry {
+	r := sensors.NewRegistry()
+	for name, d := range map[string]sensors.Driver{
+		"sim":          sim.Driver(),
+		"bme280":       bmxx80.Driver(bmxx80.BME280),
+		"bmp280":       bmxx80.Driver(bmxx80.BMP280),
+		"i2c_register": i2creg.Driver(),
+		"ds18b20":      ds18b20.Driver(),
+		"gpio_in":      gpio.InDriver(),
+		"gpio_out":     gpio.OutDriver(),
+		"serial":       serial.Driver(),
+	} {
+		if err := r.Register(name, d); err != nil {
+			panic(fmt.Sprintf("gateway: register sensor driver %q: %v", name, err)) // programmer error at start-up
+		}
+	}
+	return r
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/mqttcore/bridge"
+	"github.com/edgegw/edgegw/mqttcore/broker"
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/offline"
+	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/hw"
+)
+
+// storeFile is the bbolt file in gateway.data_dir: the upstream queue, the
+// retained messages and the persistent sessions.
+const storeFile = "gateway.db"
+
+// bridgeOrigin is the inline-client name the bridge publishes downlink
+// messages under; the bridge never sends those back upstream.
+const bridgeOrigin = bridge.DefaultOrigin
+
+// Shutdown bounds. Each stage gets its own budget after the signal.
+const (
+	readyTimeout = 30 * time.Second
+)
+
+// gateway is one running configuration: the store, the broker, the bridge
+// and the sensors, wired in the one direction data flows.
+type gateway struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	level  *slog.LevelVar
+	notify *notifier
+	start  time.Time
+
+	db     *offline.DB
+	queue  *offline.Queue // nil without a bridge
+	broker *broker.Broker
+	bridge *bridge.Bridge // nil without a bridge
+	hw     *hw.Hardware
+	reg    *sensors.Registry
+
+	hup    <-chan os.Signal // SIGHUP: reload
+	reload func()
+
+	mu      sync.Mutex
+	sensors *sensorSet // the running sensors; replaced on reload
+	current *config.Config
+}
+
+// config returns the configuration in force (it changes on reload).
+func (g *gateway) config() *config.Config {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.current
+}
+
+// newGateway opens the store and builds every component. It starts nothing.
+func newGateway(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (_ *gateway, err error) {
+	g := &gateway{cfg: cfg, current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry()}
+	if err := os.MkdirAll(cfg.Gateway.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	g.db, err = offline.Open(filepath.Join(cfg.Gateway.DataDir, storeFile), offline.Options{Logger: log.With("component", "store")})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			g.db.Close()
+		}
+	}()
+	bo, err := brokerOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	bo.Logger = log.With("component", "broker")
+	bo.Retained = g.db.KV("retained")
+	bo.Sessions = g.db.KV("sessions")
+	bo.SysExtra = g.sysExtra
+	if cfg.Bridge != nil {
+		if err := g.newBridge(); err != nil {
+			return nil, err
+		}
+		bo.Hook = g.bridge
+	}
+	g.broker, err = broker.New(bo)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	g.hw = hw.New(log.With("component", "hardware"))
+	return g, nil
+}
+
+// newBridge opens the upstream queue and builds the bridge, whose local side
+// is the broker (set later: the broker needs the bridge as its hook first).
+func (g *gateway) newBridge() error {
+	qo, err := queueOptions(g.cfg.Bridge.Queue)
+	if err != nil {
+		return err
+	}
+	if g.queue, err = g.db.Queue("uplink", qo); err != nil {
+		return fmt.Errorf("open queue: %w", err)
+	}
+	opts, err := bridgeOptions(g.cfg)
+	if err != nil {
+		return err
+	}
+	opts.Queue = g.queue
+	opts.Local = localBroker{g}
+	opts.Origin = bridgeOrigin
+	opts.Metrics = g.metrics
+	opts.Logger = g.log.With("component", "bridge")
+	if g.bridge, err = bridge.New(opts); err != nil {
+		return fmt.Errorf("bridge: %w", err)
+	}
+	return nil
+}
+
+// localBroker lets the bridge publish into the broker built after it.
+type localBroker struct{ g *gateway }
+
+func (l localBroker) Publish(ctx context.Context, origin string, p *packet.Publish) error {
+	return l.g.broker.Publish(ctx, origin, p)
+}
+
+// run runs the gateway until ctx is done or a component fails, then shuts
+// down in order: sensors, bridge (its in-flight publishes and the offline
+// status), broker (clients, sessions persisted), store, buses.
+func (g *gateway) run(ctx context.Context) error {
+	defer g.close()
+	fail := make(chan error, 8)
+
+	brokerStage := startStage(fail, "broker", g.broker.Run)
+	if err := g.awaitListeners(ctx, fail); err != nil {
+		brokerStage.stop()
+		return err
+	}
+	var bridgeStage *stage
+	if g.bridge != nil {
+		bridgeStage = startStage(fail, "bridge", g.bridge.Run)
+	}
+	g.startSensors(g.cfg)
+	healthStage := startStage(fail, "health", g.health)
+	g.notify.notify("READY=1", "STATUS="+g.status())
+	g.log.Info("gateway running", "id", g.cfg.Gateway.ID, "version", version, "listeners", addrStrings(g.broker.Addrs()))
+
+	err := g.wait(ctx, fail)
+	g.notify.notify("STOPPING=1", "STATUS=stopping")
+	healthStage.stop()
+	g.stopSensors()
+	if bridgeStage != nil {
+		bridgeStage.stop()
+	}
+	brokerStage.stop()
+	return err
+}
+
+// wait serves reloads until ctx is done or a component fails.
+func (g *gateway) wait(ctx context.Context, fail <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			g.log.Info("shutting down", "cause", context.Cause(ctx))
+			return nil
+		case err := <-fail:
+			g.log.Error("component failed, shutting down", "err", err)
+			return err
+		case <-g.hup:
+			g.notify.notify("RELOADING=1")
+			if g.reload != nil {
+				g.reload()
+			}
+			g.notify.notify("READY=1", "STATUS="+g.status())
+		}
+	}
+}
+
+// awaitListeners waits until the broker has bound every listener.
+func (g *gateway) awaitListeners(ctx context.Context, fail <-chan error) error {
+	deadline := time.Now().Add(readyTimeout)
+	for len(g.broker.Addrs()) < len(g.cfg.Broker.Listeners) {
+		select {
+		case err := <-fail:
+			return err
+		case <-ctx.Done():
+			return nil
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("broker listeners not bound after 30s")
+		}
+	}
+	return nil
+}
+
+// close releases the store and the hardware, after every stage stopped.
+func (g *gateway) close() {
+	if err := g.db.Close(); err != nil {
+		g.log.Error("close store", "err", err)
+	}
+	if err := g.hw.Close(); err != nil {
+		g.log.Error("close hardware", "err", err)
+	}
+}
+
+// stage is one component's goroutine with its own cancellation, so that
+// shutdown can stop components one after another.
+type stage struct {
+	name   string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startStage runs fn in a goroutine until stop; an error it returns before
+// stop is sent to fail.
+func startStage(fail chan<- error, name string, fn func(context.Context) error) *stage {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &stage{name: name, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		err := fn(ctx)
+		if ctx.Err() == nil {
+			if err == nil {
+				err = errors.New("returned early")
+			}
+			fail <- fmt.Errorf("%s: %w", name, err)
+		}
+	}()
+	return s
+}
+
+// stop cancels the stage and waits for it to return.
+func (s *stage) stop() {
+	s.cancel()
+	<-s.done
+}
+
+func addrStrings(addrs []net.Addr) []string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return s
+}

@@ -1,0 +1,120 @@
+// Command gateway is the edgegw edge gateway: it reads sensors, runs a local
+// MQTT 3.1.1 broker, buffers QoS 1/2 traffic durably while the uplink is down,
+// and bridges to an upstream broker.
+//
+// Usage:
+//
+//	gateway run -config FILE      run the gateway
+//	gateway check -config FILE    validate FILE: exit 0, or 1 with every error listed
+//	gateway version               version, commit, Go version and platform
+//	gateway queue stats -config FILE   depth and counters of the durable queue
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// errUsage marks a command-line mistake: the usage text was printed.
+var errUsage = errors.New("usage")
+
+// exitError carries an exit code without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		cancel(fmt.Errorf("received %v", s))
+		s = <-sigs // a second signal forces the exit
+		fmt.Fprintf(os.Stderr, "gateway: received %v again, exiting now\n", s)
+		os.Exit(2)
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var ee exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches the subcommand. It is main without the process: tests call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errUsage
+	}
+	switch args[0] {
+	case "run":
+		path, err := configFlag("run", args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		return cmdRun(ctx, path, stderr)
+	case "check":
+		path, err := configFlag("check", args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		return cmdCheck(path, stdout, stderr)
+	case "queue":
+		if len(args) < 2 || args[1] != "stats" {
+			usage(stderr)
+			return errUsage
+		}
+		path, err := configFlag("queue stats", args[2:], stderr)
+		if err != nil {
+			return err
+		}
+		return cmdQueueStats(path, stdout)
+	case "version", "-version", "--version":
+		printVersion(stdout)
+		return nil
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return nil
+	}
+	fmt.Fprintf(stderr, "gateway: unknown command %q\n", args[0])
+	usage(stderr)
+	return errUsage
+}
+
+// configFlag parses the -config flag every config-reading subcommand takes.
+func configFlag(name string, args []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet("gateway "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "/etc/gateway/gateway.yaml", "configuration `file`")
+	if err := fs.Parse(args); err != nil {
+		return "", errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gateway %s: unexpected argument %q\n", name, fs.Arg(0))
+		return "", errUsage
+	}
+	return *path, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  gateway run -config FILE           run the gateway
+  gateway check -config FILE         validate FILE (exit 0), or list every error (exit 1)
+  gateway queue stats -config FILE   depth and counters of the durable upstream queue
+  gateway version                    version, commit, Go version and platform
+`)
+}

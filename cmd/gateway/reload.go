@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+
+	"github.com/edgegw/edgegw/config"
+)
+
+// reloadConfig applies a changed config file (SIGHUP) without dropping the
+// offline queue or connected local clients: the log level, users and ACL,
+// and the sensors. An invalid file is rejected with its errors and the
+// running config stays. Sections that need a restart to change (listeners,
+// data_dir, the bridge) are reported as such.
+func (g *gateway) reloadConfig(path string) {
+	var errs errorLines
+	cfg, err := loadChecked(path, &errs)
+	if err != nil {
+		g.log.Error("reload rejected: config invalid; keeping the running one", "file", path, "errors", errs.lines)
+		return
+	}
+	o, err := brokerOptions(cfg)
+	if err != nil {
+		g.log.Error("reload rejected", "err", err)
+		return
+	}
+	g.level.Set(parseLevel(cfg.Log.Level))
+	g.broker.SetAuth(o.AllowAnonymous, o.Authenticator, o.Authorizer)
+	if !reflect.DeepEqual(cfg.Sensors, g.cfg.Sensors) {
+		g.stopSensors()
+		g.startSensors(cfg)
+	}
+	for _, s := range restartSections(g.cfg, cfg) {
+		g.log.Warn("reload: this section changed but needs a restart to apply", "section", s)
+	}
+	g.mu.Lock()
+	g.current = cfg
+	g.mu.Unlock()
+	g.cfg = cfg
+	g.log.Info("config reloaded", "file", path, "sensors", len(cfg.Sensors))
+}
+
+// restartSections lists the changed sections a reload does not apply.
+func restartSections(old, cur *config.Config) []string {
+	var s []string
+	if !reflect.DeepEqual(old.Broker.Listeners, cur.Broker.Listeners) {
+		s = append(s, "broker.listeners")
+	}
+	if old.Gateway != cur.Gateway {
+		s = append(s, "gateway")
+	}
+	if !reflect.DeepEqual(old.Bridge, cur.Bridge) {
+		s = append(s, "bridge")
+	}
+	if old.Log.Format != cur.Log.Format {
+		s = append(s, "log.format")
+	}
+	return s
+}
+
+// errorLines collects printed error lines for a log record.
+type errorLines struct{ lines []string }
+
+var _ io.Writer = (*errorLines)(nil)
+
+func (e *errorLines) Write(p []byte) (int, error) {
+	e.lines = append(e.lines, fmt.Sprintf("%s", p[:len(p)-min(1, len(p))]))
+	return len(p), nil
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/sensors"
+)
+
+// sensorOrigin is the inline-client name sensor readings are published under.
+const sensorOrigin = "$sensors"
+
+// sensorSet is the running sensors of one configuration: one supervisor
+// goroutine per entry, which opens the device (retrying with backoff while it
+// is missing) and then runs its poller.
+type sensorSet struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	pollers map[string]*sensors.Poller // by sensor name, once opened
+	failing map[string]bool            // open failures, by sensor name
+}
+
+// startSensors starts the sensors of cfg.
+func (g *gateway) startSensors(cfg *config.Config) {
+	ctx, cancel := context.WithCancel(context.Background())
+	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}}
+	for _, s := range cfg.Sensors {
+		spec := sensorSpec(cfg.File, s)
+		set.wg.Add(1)
+		go func() {
+			defer set.wg.Done()
+			g.superviseSensor(ctx, set, spec)
+		}()
+	}
+	g.mu.Lock()
+	g.sensors = set
+	g.mu.Unlock()
+}
+
+// stopSensors stops the running sensors and waits for them (their pollers
+// halt the devices).
+func (g *gateway) stopSensors() {
+	g.mu.Lock()
+	set := g.sensors
+	g.sensors = nil
+	g.mu.Unlock()
+	if set != nil {
+		set.cancel()
+		set.wg.Wait()
+	}
+}
+
+// superviseSensor opens spec's device, retrying with backoff while that
+// fails (a missing bus, an unplugged adapter: logged once per state change,
+// reported on <topic>/status), then runs its poller until ctx is done.
+func (g *gateway) superviseSensor(ctx context.Context, set *sensorSet, spec sensors.Spec) {
+	log := g.log.With("sensor", spec.Name)
+	backoff := sensors.Backoff{Min: spec.Interval, Max: 5 * time.Minute}
+	pub := sensorPublisher{g}
+	for {
+		dev, err := g.reg.Open(spec, g.hw)
+		if err == nil {
+			if set.setFailing(spec.Name, false) {
+				log.Info("sensor device opened")
+			}
+			p := sensors.NewPoller(spec, dev, pub, sensors.PollerOptions{Logger: log, Subscriber: sensorSubscriber{g}})
+			set.mu.Lock()
+			set.pollers[spec.Name] = p
+			set.mu.Unlock()
+			if err := p.Run(ctx); err != nil {
+				log.Error("sensor poller stopped", "err", err)
+			}
+			return
+		}
+		if !set.setFailing(spec.Name, true) {
+			log.Warn("sensor device unavailable, retrying", "err", err)
+			g.publishSensorStatus(ctx, spec, err)
+		}
+		if !sensors.Sleep(ctx, backoff.Next()) {
+			return
+		}
+	}
+}
+
+// setFailing records an open failure or success and reports whether the
+// state was already so.
+func (s *sensorSet) setFailing(name string, failing bool) (was bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was = s.failing[name]
+	s.failing[name] = failing
+	return was == failing
+}
+
+// stats sums the pollers' counters, and counts sensors that cannot be opened.
+func (s *sensorSet) stats() (sum sensors.Stats, unavailable int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pollers {
+		st := p.Stats()
+		sum.Reads += st.Reads
+		sum.Errors += st.Errors
+		sum.Published += st.Published
+		sum.PublishErrors += st.PublishErrors
+	}
+	for _, f := range s.failing {
+		if f {
+			unavailable++
+		}
+	}
+	return sum, unavailable
+}
+
+// publishSensorStatus reports a sensor whose device cannot be opened, in the
+// poller's <topic>/status format.
+func (g *gateway) publishSensorStatus(ctx context.Context, spec sensors.Spec, cause error) {
+	payload, _ := json.Marshal(map[string]string{"state": "error", "error": cause.Error(), "ts": sensors.FormatTime(time.Now())})
+	err := g.broker.Publish(ctx, sensorOrigin, &packet.Publish{Topic: spec.Topic + "/status", Payload: payload, QoS: 1, Retain: true})
+	if err != nil && ctx.Err() == nil {
+		g.log.Warn("publish sensor status", "sensor", spec.Name, "err", err)
+	}
+}
+
+// sensorPublisher publishes readings through the broker's inline client: no
+// TCP, and at QoS ≥ 1 the call returns once a bridge rule made it durable.
+type sensorPublisher struct{ g *gateway }
+
+func (p sensorPublisher) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
+	return p.g.broker.Publish(ctx, sensorOrigin, &packet.Publish{Topic: topic, Payload: payload, QoS: qos, Retain: retain})
+}
+
+// sensorSubscriber delivers actuator commands (<topic>/set) from the broker.
+type sensorSubscriber struct{ g *gateway }
+
+func (s sensorSubscriber) Subscribe(filter string, fn func(topic string, payload []byte)) (func(), error) {
+	return s.g.broker.Subscribe(sensorOrigin, filter, 1, func(p *packet.Publish) { fn(p.Topic, p.Payload) })
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// applyDefaults fills every key the file did not set (has(path) is false)
+// with its default. This is the one place defaults live; each is documented
+// on its struct field as well. Derived defaults (bridge.client_id,
+// monitor.topic_prefix, a sensor's timeout and topic) come from the values
+// they derive from, after those got their own defaults.
+func applyDefaults(c *Config, has func(path string) bool) {
+	set := func(path string, fill func()) {
+		if !has(path) {
+			fill()
+		}
+	}
+	set("gateway.data_dir", func() { c.Gateway.DataDir = "/var/lib/gateway" })
+	set("log.level", func() { c.Log.Level = "info" })
+	set("log.format", func() { c.Log.Format = "text" })
+	brokerDefaults(&c.Broker, set)
+	if c.Bridge != nil {
+		bridgeDefaults(c.Bridge, c.Gateway.ID, set)
+	}
+	set("monitor.topic_prefix", func() { c.Monitor.TopicPrefix = "gateways/" + c.Gateway.ID })
+	set("monitor.metrics_interval", func() { c.Monitor.MetricsInterval = Duration(30 * time.Second) })
+	set("homeassistant.prefix", func() { c.HomeAssistant.Prefix = "homeassistant" })
+	for i := range c.Sensors {
+		sensorDefaults(&c.Sensors[i], fmt.Sprintf("sensors[%d]", i), set)
+	}
+}
+
+//
+
+// setter applies a default to path when the file did not set it.
+type setter func(path string, fill func())
+
+func brokerDefaults(b *Broker, set setter) {
+	set("broker.listeners", func() { b.Listeners = []Listener{{Address: "127.0.0.1:1883"}} })
+	for i := range b.Listeners {
+		if ws := b.Listeners[i].WebSocket; ws != nil {
+			set(fmt.Sprintf("broker.listeners[%d].websocket.path", i), func() { ws.Path = "/mqtt" })
+		}
+	}
+	set("broker.allow_anonymous", func() { b.AllowAnonymous = true })
+	set("broker.limits.max_connections", func() { b.Limits.MaxConnections = 256 })
+	set("broker.limits.max_packet_size", func() { b.Limits.MaxPacketSize = 1 << 20 })
+	set("broker.limits.max_inflight", func() { b.Limits.MaxInflight = 32 })
+	set("broker.limits.max_queued_messages", func() { b.Limits.MaxQueuedMessages = 1000 })
+	set("broker.sys_interval", func() { b.SysInterval = Duration(10 * time.Second) })
+}
+
+func bridgeDefaults(b *Bridge, gatewayID string, set setter) {
+	set("bridge.client_id", func() { b.ClientID = gatewayID })
+	set("bridge.keepalive", func() { b.KeepAlive = Duration(30 * time.Second) })
+	set("bridge.inflight", func() { b.Inflight = 32 })
+	set("bridge.reconnect.min_delay", func() { b.Reconnect.MinDelay = Duration(time.Second) })
+	set("bridge.reconnect.max_delay", func() { b.Reconnect.MaxDelay = Duration(2 * time.Minute) })
+	set("bridge.queue.max_messages", func() { b.Queue.MaxMessages = 1_000_000 })
+	set("bridge.queue.max_bytes", func() { b.Queue.MaxBytes = 512 << 20 })
+	set("bridge.queue.overflow", func() { b.Queue.Overflow = OverflowDropOldest })
+	for i := range b.Topics {
+		t, path := &b.Topics[i], fmt.Sprintf("bridge.topics[%d]", i)
+		set(path+".direction", func() { t.Direction = DirectionOut })
+		set(path+".qos", func() { t.QoS = 1 })
+	}
+	// clean_session false, drain_rate 0 (unlimited): the zero values.
+}
+
+func sensorDefaults(s *Sensor, path string, set setter) {
+	set(path+".interval", func() { s.Interval = Duration(10 * time.Second) })
+	set(path+".timeout", func() { s.Timeout = min(s.Interval, Duration(5*time.Second)) })
+	set(path+".topic", func() { s.Topic = "sensors/" + s.Name })
+	// qos 0 and retain false: the zero values.
+	for q, pr := range s.Process {
+		ppath := path + ".process." + q
+		set(ppath+".scale", func() { pr.Scale = 1 })
+		set(ppath+".round", func() { pr.Round = -1 })
+		s.Process[q] = pr
+	}
+}

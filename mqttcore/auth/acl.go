@@ -1,0 +1,153 @@
+package auth
+
+import (
+	"strings"
+
+	"github.com/edgegw/edgegw/mqttcore/topic"
+)
+
+// CanPublish reports whether the client may publish to the topic name.
+// clientID is the client identifier and username the name the client
+// authenticated with (empty for anonymous clients). The first rule that
+// applies to the client and whose topic matches name decides; Write and
+// ReadWrite allow. With no rules every publish is allowed; with rules, an
+// invalid name or no matching rule is refused.
+func (a *Auth) CanPublish(clientID, username, name string) bool {
+	if len(a.rules) == 0 {
+		return true
+	}
+	if topic.ValidateName(name) != nil {
+		return false
+	}
+	for i := range a.rules {
+		t, ok := a.rules[i].topicFor(clientID, username)
+		if ok && topic.Match(t, name) {
+			return a.rules[i].access.canWrite()
+		}
+	}
+	return false
+}
+
+// CanSubscribe reports whether the client may subscribe to filter (see
+// [Auth.CanPublish] for the arguments). It is allowed when a Read or
+// ReadWrite rule covers the whole filter and no earlier rule that refuses
+// reading overlaps it: every name the subscription could deliver is then
+// readable under first-match. With no rules every subscription is allowed;
+// with rules, an invalid filter or no covering rule is refused.
+func (a *Auth) CanSubscribe(clientID, username, filter string) bool {
+	if len(a.rules) == 0 {
+		return true
+	}
+	if topic.ValidateFilter(filter) != nil {
+		return false
+	}
+	for i := range a.rules {
+		r := &a.rules[i]
+		t, ok := r.topicFor(clientID, username)
+		switch {
+		case !ok:
+		case topic.Covers(t, filter):
+			return r.access.canRead()
+		case !r.access.canRead() && overlaps(t, filter):
+			return false
+		}
+	}
+	return false
+}
+
+//
+
+// rule is a validated Rule.
+type rule struct {
+	username  string
+	topic     string
+	access    Access
+	templated bool // topic contains %c or %u
+}
+
+// topicFor returns the rule's topic for the client, with %c and %u
+// substituted, and whether the rule applies to the client at all.
+func (r *rule) topicFor(clientID, username string) (string, bool) {
+	if r.username != "" && r.username != username {
+		return "", false
+	}
+	if !r.templated {
+		return r.topic, true
+	}
+	return expand(r.topic, clientID, username)
+}
+
+// expand substitutes %c and %u in tmpl. It fails when a substituted value
+// could widen the filter: empty (which would create an empty level),
+// containing a wildcard, a level separator or U+0000, or making the
+// topic begin with '$' when tmpl did not.
+func expand(tmpl, clientID, username string) (string, bool) {
+	var b strings.Builder
+	rest := tmpl
+	for {
+		i := strings.IndexByte(rest, '%')
+		if i < 0 || i == len(rest)-1 {
+			b.WriteString(rest)
+			break
+		}
+		var v string
+		switch rest[i+1] {
+		case 'c':
+			v = clientID
+		case 'u':
+			v = username
+		default: // a lone '%' is literal
+			b.WriteString(rest[:i+2])
+			rest = rest[i+2:]
+			continue
+		}
+		if v == "" || strings.ContainsAny(v, "+#/\x00") {
+			return "", false
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(v)
+		rest = rest[i+2:]
+	}
+	out := b.String()
+	if strings.HasPrefix(out, "$") && !strings.HasPrefix(tmpl, "$") {
+		return "", false
+	}
+	return out, true
+}
+
+// overlaps reports whether some topic name matches both filters a and b,
+// honouring the '$' rule [MQTT-4.7.2-1]. Both must be valid filters.
+func overlaps(a, b string) bool {
+	if wildFirst(a) && dollar(b) || wildFirst(b) && dollar(a) {
+		return false
+	}
+	for first := true; ; first = false {
+		x, xrest, xmore := strings.Cut(a, "/")
+		y, yrest, ymore := strings.Cut(b, "/")
+		switch {
+		case x == "#" || y == "#":
+			return true
+		case x != "+" && y != "+" && x != y:
+			return false
+		case first && (x == "" || y == "") && (!xmore || !ymore):
+			// The only shared name would be the empty string, which is
+			// not a topic name: "+" and "/#".
+			return false
+		case !xmore && !ymore:
+			return true
+		case !xmore: // "a" and "a/#" share the name "a"
+			return yrest == "#"
+		case !ymore:
+			return xrest == "#"
+		}
+		a, b = xrest, yrest
+	}
+}
+
+// wildFirst reports whether filter's first level is a wildcard.
+func wildFirst(filter string) bool {
+	return filter != "" && (filter[0] == '+' || filter[0] == '#')
+}
+
+// dollar reports whether filter's first level is a literal beginning with '$'.
+func dollar(filter string) bool { return filter != "" && filter[0] == '$' }

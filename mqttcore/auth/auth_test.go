@@ -1,0 +1,274 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/topic"
+)
+
+// hash returns a bcrypt hash of password at the given cost (MinCost keeps
+// tests fast).
+func hash(t *testing.T, password string, cost int) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h)
+}
+
+// countBcrypt makes a count its bcrypt comparisons.
+func countBcrypt(a *Auth) *atomic.Int64 {
+	var n atomic.Int64
+	compare := a.compare
+	a.compare = func(h, p []byte) error {
+		n.Add(1)
+		return compare(h, p)
+	}
+	return &n
+}
+
+func mustNew(t *testing.T, anon bool, users []User, rules []Rule) *Auth {
+	t.Helper()
+	a, err := New(anon, users, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestNew_Valid(t *testing.T) {
+	_, err := New(false,
+		[]User{{"app", hash(t, "pw", bcrypt.MinCost)}, {"ops", hash(t, "x", bcrypt.MinCost)}},
+		[]Rule{{"app", "sensors/#", Read}, {"", "clients/%c/#", ReadWrite}, {"", "%u/+/x", Write}, {"", "#", Deny}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNew_ReportsEveryError(t *testing.T) {
+	good := hash(t, "pw", bcrypt.MinCost)
+	users := []User{
+		{"", good},          // no username
+		{"app", good},       //
+		{"app", good},       // duplicate
+		{"plain", "secret"}, // not a hash
+		{"empty", ""},       // no hash
+		{"cost", "$2a$99$" + strings.Repeat("a", 53)}, // cost out of range
+	}
+	rules := []Rule{
+		{"", "a/#/b", Read},     // '#' not last
+		{"", "a+/b", Write},     // '+' glued
+		{"", "", ReadWrite},     // empty topic
+		{"", "ok/#", 0},         // access forgotten
+		{"", "ok/+", Access(9)}, // access out of range
+	}
+	_, err := New(true, users, rules)
+	if err == nil {
+		t.Fatal("New accepted an invalid configuration")
+	}
+	for _, want := range []error{ErrNoUsername, ErrDuplicateUser, ErrInvalidHash, ErrInvalidAccess,
+		topic.ErrMultiLevelWildcard, topic.ErrSingleLevelWildcard, topic.ErrEmpty} {
+		if !errors.Is(err, want) {
+			t.Errorf("error does not wrap %v:\n%v", want, err)
+		}
+	}
+	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != 10 {
+		t.Errorf("got %d joined errors, want 10 (one per problem):\n%v", n, err)
+	}
+	for _, s := range []string{`users[4] ("empty")`, `rules[2]`, "auth: "} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not name %s:\n%v", s, err)
+		}
+	}
+	if strings.Contains(err.Error(), good) {
+		t.Error("error message contains a password hash")
+	}
+}
+
+// TestAuth_Authenticate_HashVariants accepts the bcrypt prefixes other
+// tools write: htpasswd writes $2y$, OpenBSD and Python $2b$.
+func TestAuth_Authenticate_HashVariants(t *testing.T) {
+	h := hash(t, "pw", bcrypt.MinCost) // "$2a$04$..."
+	for _, prefix := range []string{"$2a$", "$2b$", "$2y$"} {
+		a := mustNew(t, false, []User{{"app", prefix + h[4:]}}, nil)
+		if got := a.Authenticate("app", []byte("pw"), true, true); got != packet.Accepted {
+			t.Errorf("%s hash: Authenticate = %#x", prefix, byte(got))
+		}
+		if got := a.Authenticate("app", []byte("px"), true, true); got != packet.RefusedBadUsernamePassword {
+			t.Errorf("%s hash, wrong password: Authenticate = %#x", prefix, byte(got))
+		}
+	}
+}
+
+func TestParseAccess(t *testing.T) {
+	for _, want := range []Access{Read, Write, ReadWrite, Deny} {
+		got, err := ParseAccess(want.String())
+		if err != nil || got != want {
+			t.Errorf("ParseAccess(%q) = %v, %v", want.String(), got, err)
+		}
+	}
+	for _, s := range []string{"", "READ", "rw", "read write", "allow"} {
+		if _, err := ParseAccess(s); !errors.Is(err, ErrInvalidAccess) {
+			t.Errorf("ParseAccess(%q) error = %v, want ErrInvalidAccess", s, err)
+		}
+	}
+}
+
+func TestAuth_Authenticate(t *testing.T) {
+	users := []User{{"app", hash(t, "s3cret", bcrypt.MinCost)}, {"nopw", hash(t, "", bcrypt.MinCost)}}
+	tests := []struct {
+		name       string
+		anon       bool
+		user       string
+		pw         string
+		hasU, hasP bool
+		want       packet.ConnackCode
+	}{
+		{"anonymous allowed", true, "", "", false, false, packet.Accepted},
+		{"anonymous refused", false, "", "", false, false, packet.RefusedNotAuthorized},
+		{"password without username", true, "", "s3cret", false, true, packet.RefusedBadUsernamePassword},
+		{"password without username, no anonymous", false, "", "s3cret", false, true, packet.RefusedBadUsernamePassword},
+		{"right password", false, "app", "s3cret", true, true, packet.Accepted},
+		{"right password, anonymous allowed", true, "app", "s3cret", true, true, packet.Accepted},
+		{"wrong password", false, "app", "s3cre", true, true, packet.RefusedBadUsernamePassword},
+		{"wrong password, anonymous allowed", true, "app", "S3cret", true, true, packet.RefusedBadUsernamePassword},
+		{"username without password", false, "app", "", true, false, packet.RefusedBadUsernamePassword},
+		{"username without password, anonymous allowed", true, "app", "", true, false, packet.RefusedBadUsernamePassword},
+		{"unknown user", false, "bob", "s3cret", true, true, packet.RefusedBadUsernamePassword},
+		{"unknown user, anonymous allowed", true, "bob", "s3cret", true, true, packet.RefusedBadUsernamePassword},
+		{"empty username flag set", true, "", "s3cret", true, true, packet.RefusedBadUsernamePassword},
+		{"empty password is a password", false, "nopw", "", true, true, packet.Accepted},
+		{"username is case sensitive", false, "App", "s3cret", true, true, packet.RefusedBadUsernamePassword},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := mustNew(t, tt.anon, users, nil)
+			if got := a.Authenticate(tt.user, []byte(tt.pw), tt.hasU, tt.hasP); got != tt.want {
+				t.Fatalf("Authenticate = %#x, want %#x", byte(got), byte(tt.want))
+			}
+		})
+	}
+}
+
+func TestAuth_Authenticate_CachesSuccessOnly(t *testing.T) {
+	a := mustNew(t, false, []User{{"app", hash(t, "pw", bcrypt.MinCost)}, {"ops", hash(t, "pw", bcrypt.MinCost)}}, nil)
+	calls := countBcrypt(a)
+	step := func(user, pw string, want packet.ConnackCode, wantCalls int64) {
+		t.Helper()
+		if got := a.Authenticate(user, []byte(pw), true, true); got != want {
+			t.Fatalf("Authenticate(%q, %q) = %#x, want %#x", user, pw, byte(got), byte(want))
+		}
+		if n := calls.Load(); n != wantCalls {
+			t.Fatalf("after Authenticate(%q, %q): %d bcrypt calls, want %d", user, pw, n, wantCalls)
+		}
+	}
+	step("app", "pw", packet.Accepted, 1)
+	step("app", "pw", packet.Accepted, 1) // cached
+	step("app", "pw", packet.Accepted, 1)
+	step("app", "wrong", packet.RefusedBadUsernamePassword, 2)
+	step("app", "wrong", packet.RefusedBadUsernamePassword, 3) // failures are not cached
+	step("app", "pw2", packet.RefusedBadUsernamePassword, 4)
+	step("ops", "pw", packet.Accepted, 5) // same password, other user: its own check
+	step("ops", "pw", packet.Accepted, 5)
+	step("nobody", "pw", packet.RefusedBadUsernamePassword, 6) // unknown user: bcrypt on the dummy
+	step("nobody", "pw", packet.RefusedBadUsernamePassword, 7)
+	// A username/password split must not collide with another: "app"+"pw"
+	// and "ap"+"ppw" are different credentials.
+	step("ap", "ppw", packet.RefusedBadUsernamePassword, 8)
+}
+
+func TestAuth_Authenticate_CacheBounded(t *testing.T) {
+	var users []User
+	for _, u := range []string{"u1", "u2", "u3", "u4"} {
+		users = append(users, User{u, hash(t, "pw-"+u, bcrypt.MinCost)})
+	}
+	a := mustNew(t, false, users, nil)
+	a.maxCache = 2
+	calls := countBcrypt(a)
+	for round := range 3 {
+		for _, u := range users {
+			if got := a.Authenticate(u.Username, []byte("pw-"+u.Username), true, true); got != packet.Accepted {
+				t.Fatalf("round %d, %s: %#x", round, u.Username, byte(got))
+			}
+			if n := len(a.verified); n > 2 {
+				t.Fatalf("cache holds %d entries, limit 2", n)
+			}
+		}
+	}
+	if n := calls.Load(); n < 5 {
+		t.Fatalf("%d bcrypt calls for 12 logins of 4 users through a 2-entry cache: eviction did not happen", n)
+	}
+}
+
+// TestAuth_Authenticate_ReconnectStorm logs the same credentials in from
+// many goroutines at once: exactly one bcrypt check runs. The first check
+// is held until every goroutine is blocked (synctest.Wait), so without
+// sharing, all of them would be inside bcrypt at that point.
+func TestAuth_Authenticate_ReconnectStorm(t *testing.T) {
+	h := hash(t, "pw", bcrypt.MinCost)
+	synctest.Test(t, func(t *testing.T) {
+		a := mustNew(t, false, []User{{"app", h}}, nil)
+		release := make(chan struct{})
+		var calls atomic.Int64
+		a.compare = func(hash, pw []byte) error {
+			calls.Add(1)
+			<-release
+			return bcrypt.CompareHashAndPassword(hash, pw)
+		}
+		const clients = 32
+		var wg sync.WaitGroup
+		var accepted atomic.Int64
+		for range clients {
+			wg.Go(func() {
+				if a.Authenticate("app", []byte("pw"), true, true) == packet.Accepted {
+					accepted.Add(1)
+				}
+			})
+		}
+		synctest.Wait()
+		if n := calls.Load(); n != 1 {
+			t.Errorf("%d bcrypt checks in flight for %d concurrent logins with the same credentials, want 1", n, clients)
+		}
+		close(release)
+		wg.Wait()
+		if n := accepted.Load(); n != clients {
+			t.Fatalf("%d of %d logins accepted", n, clients)
+		}
+		if a.Authenticate("app", []byte("pw"), true, true) != packet.Accepted || calls.Load() != 1 {
+			t.Fatalf("a later login ran bcrypt again (%d checks)", calls.Load())
+		}
+	})
+}
+
+func TestNew_DummyHashHasUsualCost(t *testing.T) {
+	tests := []struct {
+		name  string
+		costs []int
+		want  int
+	}{
+		{"one cost", []int{bcrypt.MinCost}, bcrypt.MinCost},
+		{"majority", []int{5, 4, 4}, 4},
+		{"tie takes higher", []int{4, 5}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var users []User
+			for i, c := range tt.costs {
+				users = append(users, User{string(rune('a' + i)), hash(t, "pw", c)})
+			}
+			a := mustNew(t, false, users, nil)
+			if got, err := bcrypt.Cost(a.dummy); err != nil || got != tt.want {
+				t.Fatalf("dummy cost = %d, %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,322 @@
+package bridge
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// Sizes of a connection's buffers.
+const (
+	writeBatch = 64 << 10 // bytes gathered into one socket write
+	inBuffer   = 64       // upstream PUBLISH/PUBREL waiting for the inbound worker
+)
+
+// conn is one MQTT connection to the upstream, from CONNACK to close. Its
+// goroutines (reader, writer, keepalive, inbound worker and the short-lived
+// MarkReceived calls) are tracked by wg and stop when ctx ends; the first
+// error cancels ctx and becomes its cause.
+type conn struct {
+	b              *Bridge
+	addr           address
+	nc             net.Conn
+	r              *packet.Reader
+	sessionPresent bool
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	out    chan packet.Packet // to the writer
+	in     chan packet.Packet // PUBLISH and PUBREL to the inbound worker
+	wg     sync.WaitGroup
+
+	lastRecv atomic.Int64 // Bridge.since() of the last packet read
+	lastSent atomic.Int64 // Bridge.since() of the last socket write
+	lastPing atomic.Int64 // Bridge.since() of the last PINGREQ
+}
+
+// dial connects to a, sends CONNECT and waits for the CONNACK, all within
+// Options.ConnectTimeout.
+func (b *Bridge) dial(ctx context.Context, a address) (*conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, b.o.ConnectTimeout)
+	defer cancel()
+	nc, err := b.dialNet(dctx, a)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: %s: %w", a.raw, err)
+	}
+	c, err := b.handshake(dctx, a, nc)
+	if err != nil {
+		_ = nc.Close()
+		return nil, fmt.Errorf("bridge: %s: %w", a.raw, err)
+	}
+	return c, nil
+}
+
+func (b *Bridge) dialNet(ctx context.Context, a address) (net.Conn, error) {
+	d := &net.Dialer{}
+	if !a.tls {
+		return d.DialContext(ctx, "tcp", a.hostPort)
+	}
+	td := &tls.Dialer{NetDialer: d, Config: b.tlsConfig(a)}
+	return td.DialContext(ctx, "tcp", a.hostPort)
+}
+
+// tlsConfig returns Options.TLS completed for a: ServerName defaults to the
+// address's host, the minimum version to TLS 1.2.
+func (b *Bridge) tlsConfig(a address) *tls.Config {
+	cfg := &tls.Config{}
+	if b.o.TLS != nil {
+		cfg = b.o.TLS.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(a.hostPort)
+	}
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+// handshake sends CONNECT and reads the CONNACK.
+func (b *Bridge) handshake(ctx context.Context, a address, nc net.Conn) (*conn, error) {
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	buf, err := packet.Append(nil, b.connectPacket())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := nc.Write(buf); err != nil {
+		return nil, fmt.Errorf("send connect: %w", err)
+	}
+	r := packet.NewReader(nc, b.o.MaxPacketSize)
+	p, err := r.Read()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("await connack: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("await connack: %w", err)
+	}
+	ack, ok := p.(*packet.Connack)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T instead of CONNACK", ErrUnexpected, p)
+	}
+	if ack.ReturnCode != packet.Accepted {
+		return nil, fmt.Errorf("connection refused: %w", ack.ReturnCode)
+	}
+	if !stop() {
+		return nil, ctx.Err()
+	}
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	c := &conn{
+		b: b, addr: a, nc: nc, r: r, sessionPresent: ack.SessionPresent,
+		out: make(chan packet.Packet, 2*b.o.Inflight+256),
+		in:  make(chan packet.Packet, inBuffer),
+	}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	now := int64(b.since())
+	c.lastRecv.Store(now)
+	c.lastSent.Store(now)
+	c.lastPing.Store(now)
+	return c, nil
+}
+
+// connectPacket builds the CONNECT, with the offline status as will when
+// monitoring is on.
+func (b *Bridge) connectPacket() *packet.Connect {
+	p := &packet.Connect{
+		ProtocolName:  packet.ProtocolMQTT,
+		ProtocolLevel: packet.Level311,
+		CleanSession:  b.o.CleanSession,
+		KeepAlive:     uint16((b.o.KeepAlive + time.Second - 1) / time.Second),
+		ClientID:      b.o.ClientID,
+	}
+	if b.o.Username != "" {
+		p.UsernameFlag, p.Username = true, b.o.Username
+		if b.o.Password != "" {
+			p.PasswordFlag, p.Password = true, []byte(b.o.Password)
+		}
+	}
+	if b.o.Monitor.TopicPrefix != "" {
+		p.WillFlag, p.WillQoS, p.WillRetain = true, 1, true
+		p.WillTopic = b.statusTopic()
+		p.WillMessage = b.statusPayload("offline", "connection lost", false)
+	}
+	return p
+}
+
+//
+
+// start runs the connection's long-lived goroutines.
+func (c *conn) start() {
+	context.AfterFunc(c.ctx, func() { _ = c.nc.Close() })
+	c.spawn(c.readLoop)
+	c.spawn(c.writeLoop)
+	c.spawn(c.keepAlive)
+	c.spawn(c.inbound)
+}
+
+// spawn runs f on a tracked goroutine; an error from f ends the connection.
+func (c *conn) spawn(f func() error) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := f(); err != nil {
+			c.cancel(err)
+		}
+	}()
+}
+
+// send queues p for the writer; false if the connection ended first.
+func (c *conn) send(p packet.Packet) bool { return c.sendCtx(c.ctx, p) }
+
+// sendCtx is send that also gives up when ctx ends.
+func (c *conn) sendCtx(ctx context.Context, p packet.Packet) bool {
+	select {
+	case c.out <- p:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// trySend queues p unless the writer's queue is full or the connection ended.
+func (c *conn) trySend(p packet.Packet) bool {
+	if c.ctx.Err() != nil {
+		return false
+	}
+	select {
+	case c.out <- p:
+		return true
+	default:
+		return false
+	}
+}
+
+// writeLoop encodes queued packets and writes them in batches: everything
+// queued at the moment (up to writeBatch bytes) goes out in one write.
+func (c *conn) writeLoop() error {
+	buf := make([]byte, 0, writeBatch)
+	for {
+		var p packet.Packet
+		select {
+		case p = <-c.out:
+		case <-c.ctx.Done():
+			return nil
+		}
+		var last bool
+		buf, last = c.gather(buf[:0], p)
+		if len(buf) > 0 {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout()))
+			if _, err := c.nc.Write(buf); err != nil {
+				return fmt.Errorf("bridge: write: %w", err)
+			}
+			c.lastSent.Store(int64(c.b.since()))
+		}
+		if last {
+			return errDisconnected
+		}
+		if cap(buf) > 4*writeBatch {
+			buf = make([]byte, 0, writeBatch)
+		}
+	}
+}
+
+// gather appends p and whatever else is queued to buf. last reports a
+// DISCONNECT, after which nothing more may be sent.
+func (c *conn) gather(buf []byte, p packet.Packet) (_ []byte, last bool) {
+	for {
+		if nb, err := packet.Append(buf, p); err != nil {
+			c.b.log.Error("bridge: cannot encode packet, dropped", "err", err, "type", fmt.Sprintf("%T", p))
+		} else {
+			buf = nb
+		}
+		if _, ok := p.(*packet.Disconnect); ok {
+			return buf, true
+		}
+		if len(buf) >= writeBatch {
+			return buf, false
+		}
+		select {
+		case p = <-c.out:
+		default:
+			return buf, false
+		}
+	}
+}
+
+func (c *conn) writeTimeout() time.Duration {
+	return max(c.b.o.KeepAlive, 10*time.Second)
+}
+
+// readLoop reads packets until the connection fails and dispatches them.
+func (c *conn) readLoop() error {
+	for {
+		p, err := c.r.Read()
+		if err != nil {
+			if c.ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("bridge: read: %w", err)
+		}
+		c.lastRecv.Store(int64(c.b.since()))
+		if err := c.dispatch(p); err != nil {
+			return err
+		}
+	}
+}
+
+// dispatch routes one packet from the upstream.
+func (c *conn) dispatch(p packet.Packet) error {
+	switch p := p.(type) {
+	case *packet.Puback:
+		c.b.onPuback(p.PacketID)
+	case *packet.Pubrec:
+		c.onPubrec(p.PacketID)
+	case *packet.Pubcomp:
+		c.b.onPubcomp(p.PacketID)
+	case *packet.Publish, *packet.Pubrel:
+		select {
+		case c.in <- p:
+		case <-c.ctx.Done():
+		}
+	case *packet.Suback:
+		c.b.onSuback(p)
+	case *packet.Pingresp, *packet.Unsuback:
+	default:
+		return fmt.Errorf("%w: %T", ErrUnexpected, p)
+	}
+	return nil
+}
+
+// keepAlive sends PINGREQ when the link has been quiet for half the
+// keepalive, and ends the connection when nothing at all arrived for a whole
+// keepalive: a dead link is detected within 1.25 × KeepAlive.
+func (c *conn) keepAlive() error {
+	ka := c.b.o.KeepAlive
+	t := time.NewTicker(ka / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		now := int64(c.b.since())
+		quietIn := time.Duration(now - c.lastRecv.Load())
+		quietOut := time.Duration(now - c.lastSent.Load())
+		if quietIn >= ka {
+			return fmt.Errorf("%w for %v", ErrKeepAlive, quietIn.Round(time.Millisecond))
+		}
+		if (quietIn >= ka/2 || quietOut >= ka/2) && time.Duration(now-c.lastPing.Load()) >= ka/2 {
+			c.lastPing.Store(now)
+			c.trySend(&packet.Pingreq{})
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/topic"
+	"github.com/edgegw/edgegw/offline"
+)
+
+// ackBuffer is the capacity of the channel to the acker.
+const ackBuffer = 4096
+
+// drain sends the queue upstream: first what the last connection left
+// unacknowledged (with DUP set), then entries from the queue in order as the
+// inflight window frees up. It returns nil when ctx ends.
+func (c *conn) drain(ctx context.Context) error {
+	b := c.b
+	lim := newLimiter(b.o.DrainRate)
+	for _, f := range b.win.resume(c.sessionPresent) {
+		if lim.wait(ctx) != nil || !c.sendFlight(ctx, f) {
+			return nil
+		}
+	}
+	for {
+		free, after, err := b.win.room(ctx)
+		if err != nil {
+			return nil
+		}
+		entries, err := b.o.Queue.Read(ctx, after, free)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("bridge: read queue: %w", err)
+		}
+		for _, e := range entries {
+			if err := c.drainEntry(ctx, lim, e); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// drainEntry admits one queue entry to the window and sends it. The error
+// is ctx's, or a sign that the connection ended.
+func (c *conn) drainEntry(ctx context.Context, lim *limiter, e offline.Entry) error {
+	b := c.b
+	if reason := unsendable(e); reason != "" {
+		b.quarantine(e.Seq, reason)
+		return nil
+	}
+	if e.QoS == 0 { // not written by this bridge, but harmless
+		b.win.skip(e.Seq)
+		if !c.sendCtx(ctx, publishOf(e.Message, 0, false)) {
+			return errDisconnected
+		}
+		b.stats.forwarded.Add(1)
+		b.acks <- e.Seq
+		return nil
+	}
+	f, err := b.win.admit(ctx, e)
+	if err != nil {
+		return err
+	}
+	if err := lim.wait(ctx); err != nil {
+		return err
+	}
+	var snap flight
+	b.win.update(f, func(f *flight) {
+		if f.received && !c.sessionPresent {
+			f.received = false // the upstream lost the PUBREC: publish again
+		}
+		snap = *f
+		f.sent = true
+	})
+	if !c.sendFlight(ctx, snap) {
+		return errDisconnected
+	}
+	return nil
+}
+
+// sendFlight sends PUBREL for a released QoS 2 message, PUBLISH otherwise.
+func (c *conn) sendFlight(ctx context.Context, f flight) bool {
+	if f.received {
+		return c.sendCtx(ctx, &packet.Pubrel{PacketID: f.pid})
+	}
+	return c.sendCtx(ctx, publishOf(f.msg, f.pid, f.sent))
+}
+
+func publishOf(m offline.Message, pid uint16, dup bool) *packet.Publish {
+	return &packet.Publish{Dup: dup && m.QoS > 0, QoS: m.QoS, Retain: m.Retain, Topic: m.Topic, PacketID: pid, Payload: m.Payload}
+}
+
+// unsendable says why an entry can never be published, or "".
+func unsendable(e offline.Entry) string {
+	if err := topic.ValidateName(e.Topic); err != nil {
+		return "invalid topic: " + err.Error()
+	}
+	if e.QoS > 2 {
+		return "invalid qos"
+	}
+	if len(e.Payload)+len(e.Topic)+4 > packet.MaxRemainingLength {
+		return "too large"
+	}
+	return ""
+}
+
+func (b *Bridge) quarantine(seq uint64, reason string) {
+	b.win.skip(seq)
+	b.stats.drop(DroppedQuarantined)
+	if err := b.o.Queue.Quarantine(seq, reason); err != nil {
+		b.log.Error("bridge: quarantine failed", "seq", seq, "err", err)
+		return
+	}
+	b.log.Error("bridge: queued message quarantined", "seq", seq, "reason", reason)
+}
+
+// onPuback completes a QoS 1 message.
+func (b *Bridge) onPuback(pid uint16) {
+	if pid >= ctrlFirst {
+		b.ctrl.done(pid)
+		return
+	}
+	if f := b.win.remove(pid, 1); f != nil {
+		b.delivered(f.seq)
+	}
+}
+
+// onPubcomp completes a QoS 2 message.
+func (b *Bridge) onPubcomp(pid uint16) {
+	if f := b.win.remove(pid, 2); f != nil {
+		b.delivered(f.seq)
+	}
+}
+
+// delivered hands a seq the upstream acknowledged to the acker.
+func (b *Bridge) delivered(seq uint64) {
+	b.stats.forwarded.Add(1)
+	b.acks <- seq
+}
+
+// onPubrec persists the PUBREC of a QoS 2 message, then sends PUBREL. The
+// durable write runs on its own goroutine so the reader goes on reading;
+// concurrent writes are group-committed by the queue.
+func (c *conn) onPubrec(pid uint16) {
+	b := c.b
+	f := b.win.get(pid)
+	if f == nil {
+		// Unknown to us (e.g. dropped by the overflow policy): release it
+		// so the upstream does not keep the identifier forever.
+		c.send(&packet.Pubrel{PacketID: pid})
+		return
+	}
+	var seq uint64
+	var mark, release bool
+	b.win.update(f, func(f *flight) {
+		switch {
+		case f.msg.QoS != 2 || f.marking:
+		case f.received:
+			release = true
+		default:
+			f.marking, mark, seq = true, true, f.seq
+		}
+	})
+	if release {
+		c.send(&packet.Pubrel{PacketID: pid})
+	}
+	if mark {
+		c.spawn(func() error { return c.markReceived(f, seq, pid) })
+	}
+}
+
+func (c *conn) markReceived(f *flight, seq uint64, pid uint16) error {
+	b := c.b
+	err := b.o.Queue.MarkReceived(seq)
+	if err != nil && !errors.Is(err, offline.ErrNotFound) {
+		b.win.update(f, func(f *flight) { f.marking = false })
+		return fmt.Errorf("bridge: persist pubrec: %w", err)
+	}
+	// ErrNotFound: the overflow policy dropped it meanwhile; releasing it
+	// still delivers it once.
+	b.win.update(f, func(f *flight) { f.marking, f.received = false, true })
+	c.send(&packet.Pubrel{PacketID: pid})
+	return nil
+}
+
+// ackLoop deletes delivered entries from the queue, as many per Ack call as
+// have arrived meanwhile, until in is closed.
+func (b *Bridge) ackLoop(in <-chan uint64) {
+	batch := make([]uint64, 0, 256)
+	for seq := range in {
+		batch = append(batch[:0], seq)
+	more:
+		for len(batch) < ackBuffer {
+			select {
+			case s, ok := <-in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, s)
+			default:
+				break more
+			}
+		}
+		if err := b.o.Queue.Ack(batch...); err != nil {
+			// The entries stay and are sent again after a restart.
+			b.log.Error("bridge: ack queue entries", "err", err, "seq", batch[0], "count", len(batch))
+		}
+	}
+}
+
+// limiter spaces sends to a rate in messages per second; 0 is unlimited.
+// It allows a burst of up to 100 ms worth of messages after a pause.
+type limiter struct {
+	every time.Duration
+	next  time.Time
+}
+
+func newLimiter(rate float64) *limiter {
+	if rate <= 0 {
+		return &limiter{}
+	}
+	return &limiter{every: time.Duration(float64(time.Second) / rate)}
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	if l.every == 0 {
+		return ctx.Err()
+	}
+	now := time.Now()
+	if floor := now.Add(-100 * time.Millisecond); l.next.Before(floor) {
+		l.next = floor
+	}
+	d := l.next.Sub(now)
+	l.next = l.next.Add(l.every)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,119 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/offline"
+)
+
+// tsLayout is RFC 3339 in UTC with milliseconds, as in sensor readings.
+const tsLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// status is the JSON of <prefix>/status (contract: "state" is "online" or
+// "offline").
+type status struct {
+	State    string `json:"state"`
+	TS       string `json:"ts,omitempty"` // absent in the will, which is fixed at CONNECT
+	Reason   string `json:"reason,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	Version  string `json:"version,omitempty"`
+}
+
+func (b *Bridge) statusTopic() string  { return b.o.Monitor.TopicPrefix + "/status" }
+func (b *Bridge) metricsTopic() string { return b.o.Monitor.TopicPrefix + "/metrics" }
+
+func (b *Bridge) statusPayload(state, reason string, stamped bool) []byte {
+	s := status{State: state, Reason: reason, ClientID: b.o.ClientID, Version: b.o.Version}
+	if stamped {
+		s.TS = b.o.Now().UTC().Format(tsLayout)
+	}
+	data, _ := json.Marshal(s) // strings only: cannot fail
+	return data
+}
+
+// publishStatus publishes the retained status at QoS 1 and returns a
+// channel closed on its PUBACK (closed at once when monitoring is off).
+func (c *conn) publishStatus(state, reason string) <-chan struct{} {
+	b := c.b
+	if b.o.Monitor.TopicPrefix == "" {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	id, acked := b.ctrl.id()
+	c.send(&packet.Publish{QoS: 1, Retain: true, Topic: b.statusTopic(), PacketID: id,
+		Payload: b.statusPayload(state, reason, true)})
+	return acked
+}
+
+// metricsLoop publishes <prefix>/metrics (QoS 0, not retained) every
+// MetricsInterval while ctx lasts.
+func (c *conn) metricsLoop(ctx context.Context) {
+	b := c.b
+	if b.o.Monitor.TopicPrefix == "" || b.o.Monitor.MetricsInterval < 0 {
+		return
+	}
+	t := time.NewTicker(b.o.Monitor.MetricsInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		data, err := json.Marshal(b.metrics())
+		if err != nil {
+			b.log.Error("bridge: encode metrics", "err", err)
+			continue
+		}
+		c.sendCtx(ctx, &packet.Publish{Topic: b.metricsTopic(), Payload: data})
+	}
+}
+
+// metrics builds the metrics document: Options.Metrics' keys, then the
+// bridge's own, which win on a clash.
+func (b *Bridge) metrics() map[string]any {
+	m := map[string]any{}
+	if b.o.Metrics != nil {
+		for k, v := range b.o.Metrics() {
+			m[k] = v
+		}
+	}
+	st := b.Stats()
+	var q offline.QueueStats
+	if b.o.Queue != nil {
+		q = b.o.Queue.Stats()
+	}
+	state := "offline"
+	if st.Connected {
+		state = "online"
+	}
+	m["ts"] = b.o.Now().UTC().Format(tsLayout)
+	m["version"] = b.o.Version
+	m["uptime_seconds"] = seconds(b.since())
+	m["queue"] = map[string]any{
+		"messages":           q.Messages,
+		"bytes":              q.Bytes,
+		"oldest_age_seconds": seconds(q.OldestAge),
+		"quarantined":        q.Quarantined,
+	}
+	m["forwarded"] = st.Forwarded
+	m["received"] = st.Received
+	m["dropped"] = st.Dropped
+	m["reconnects"] = st.Reconnects
+	m["inflight"] = st.Inflight
+	m["uplink"] = map[string]any{
+		"state":            state,
+		"address":          st.Address,
+		"connects":         st.Connects,
+		"connect_failures": st.ConnectFailures,
+	}
+	return m
+}
+
+// seconds rounds d to milliseconds, in seconds.
+func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }

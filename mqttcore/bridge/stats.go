@@ -1,0 +1,118 @@
+package bridge
+
+import (
+	"maps"
+	"sync"
+	"sync/atomic"
+)
+
+// Reasons in Stats.Dropped besides the queue's own (offline.DroppedExpired,
+// offline.DroppedOverflowOldest, offline.DroppedOverflowNew), which are
+// merged in.
+const (
+	// DroppedOffline counts QoS 0 messages bound upstream while the uplink
+	// was down.
+	DroppedOffline = "offline"
+	// DroppedCongested counts QoS 0 messages bound upstream that found the
+	// connection's write queue full.
+	DroppedCongested = "congested"
+	// DroppedInvalidTopic counts local messages whose mapped upstream topic
+	// is not a valid topic name (e.g. longer than 65,535 bytes).
+	DroppedInvalidTopic = "invalid_topic"
+	// DroppedQuarantined counts queue entries that can never be published
+	// and were moved to the queue's quarantine.
+	DroppedQuarantined = "quarantined"
+	// DroppedNoRule counts messages from the upstream that match no in
+	// rule (e.g. from a subscription an earlier configuration made).
+	DroppedNoRule = "no_rule"
+	// DroppedLocalError counts messages from the upstream the local broker
+	// refused.
+	DroppedLocalError = "local_error"
+)
+
+// Stats is a snapshot of the bridge's state and counters since New.
+type Stats struct {
+	// Connected is true while a connection to the upstream is up.
+	Connected bool
+	// Address is the address of the current connection, or of the last
+	// one when disconnected ("" before the first).
+	Address string
+	// Connects counts successful connections; Reconnects is Connects
+	// minus the first. ConnectFailures counts rounds over all addresses
+	// that failed.
+	Connects        uint64
+	Reconnects      uint64
+	ConnectFailures uint64
+	// Forwarded counts messages the upstream acknowledged (QoS 1/2) or
+	// that were written to it (QoS 0).
+	Forwarded uint64
+	// Received counts messages from the upstream published locally.
+	Received uint64
+	// Dropped counts lost messages by reason: the Dropped* constants and
+	// the queue's reasons.
+	Dropped map[string]uint64
+	// StoreErrors counts QoS 1/2 messages the queue failed to store (the
+	// publisher was not acknowledged and will send again).
+	StoreErrors uint64
+	// SubscribeFailures counts subscriptions the upstream refused.
+	SubscribeFailures uint64
+	// Inflight is the number of messages sent and not yet acknowledged.
+	Inflight int
+	// LastError is the last error of a connection attempt or of a
+	// connection (nil before any).
+	LastError error
+	// LastDisconnect is why the last connection ended (nil before any),
+	// e.g. wrapping ErrKeepAlive for a silent uplink.
+	LastDisconnect error
+}
+
+// Stats returns a snapshot of the bridge's state and counters.
+func (b *Bridge) Stats() Stats {
+	s := Stats{
+		Connected:         b.cur.Load() != nil,
+		Connects:          b.stats.connects.Load(),
+		ConnectFailures:   b.stats.connectFailures.Load(),
+		Forwarded:         b.stats.forwarded.Load(),
+		Received:          b.stats.received.Load(),
+		StoreErrors:       b.stats.storeErrors.Load(),
+		SubscribeFailures: b.stats.subscribeFailures.Load(),
+		Inflight:          b.win.len(),
+		Dropped:           b.stats.droppedCopy(),
+	}
+	if s.Connects > 0 {
+		s.Reconnects = s.Connects - 1
+	}
+	if b.o.Queue != nil {
+		for k, v := range b.o.Queue.Stats().Dropped {
+			s.Dropped[k] += v
+		}
+	}
+	b.mu.Lock()
+	s.Address, s.LastError, s.LastDisconnect = b.addr, b.lastErr, b.lastDisconnect
+	b.mu.Unlock()
+	return s
+}
+
+//
+
+type counters struct {
+	forwarded, received, connects, connectFailures atomic.Uint64
+	storeErrors, subscribeFailures                 atomic.Uint64
+
+	mu      sync.Mutex
+	dropped map[string]uint64
+}
+
+func (c *counters) init() { c.dropped = make(map[string]uint64) }
+
+func (c *counters) drop(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropped[reason]++
+}
+
+func (c *counters) droppedCopy() map[string]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.dropped)
+}

@@ -1,0 +1,54 @@
+package bridge_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/offline"
+)
+
+// TestBridge_drainBacklog: a backlog stored while the bridge was not running
+// drains completely into Mosquitto, in order, while live messages keep
+// flowing behind it. It logs the drain rate (no timing assertion: the
+// machine is shared); see BenchmarkBridge_drain for a measurement.
+func TestBridge_drainBacklog(t *testing.T) {
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	addr := mqtttest.StartMosquitto(t, "")
+	sub := mqtttest.Subscribe(t, addr, "gw/#")
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, "tcp://"+addr)
+	b := newBridge(t, o)
+	publishSeq(t, b, "sensors/backlog", 0, n, 1) // stored, not sent: Run not called yet
+
+	begin := time.Now()
+	r := startBridge(t, b)
+	r.awaitConnection(t)
+	publishSeq(t, r.b, "sensors/live", 0, 100, 1)
+	waitDrained(t, q)
+	elapsed := time.Since(begin)
+	t.Logf("drained %d messages in %v: %.0f msg/s (with -race: %v)", n+100, elapsed.Round(time.Millisecond),
+		float64(n+100)/elapsed.Seconds(), raceEnabled)
+	waitSequence(t, sub, "gw/sensors/backlog", n)
+	waitSequence(t, sub, "gw/sensors/live", 100)
+}
+
+// BenchmarkBridge_drain measures how fast a backlog of QoS 1 messages drains
+// into Mosquitto (b.N messages, each acknowledged by PUBACK and deleted from
+// the queue).
+func BenchmarkBridge_drain(b *testing.B) {
+	addr := mqtttest.StartMosquitto(b, "")
+	_, q := openQueue(b, b.TempDir(), offline.QueueOptions{})
+	o := options(b, q, "tcp://"+addr)
+	br := newBridge(b, o)
+	publishSeq(b, br, "sensors/bench", 0, b.N, 1)
+	b.ResetTimer()
+	r := startBridge(b, br)
+	waitDrained(b, q)
+	b.StopTimer()
+	r.stop(b)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}

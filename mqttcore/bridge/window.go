@@ -1,0 +1,166 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+
+	"github.com/edgegw/edgegw/offline"
+)
+
+// Packet identifiers. A queued message's identifier is derived from its queue
+// sequence number, so it is the same after a restart: pidOf(seq) is in
+// 1..pidSpace. The identifiers above pidSpace are for SUBSCRIBE and for the
+// status messages (ctrlIDs).
+const (
+	pidSpace  = 65000
+	ctrlFirst = pidSpace + 1
+	ctrlLast  = 65535
+)
+
+func pidOf(seq uint64) uint16 { return uint16(seq%pidSpace) + 1 }
+
+// flight is a queued QoS 1/2 message sent upstream and not yet acknowledged.
+type flight struct {
+	seq      uint64
+	pid      uint16
+	msg      offline.Message
+	sent     bool // sent on some connection: a re-send has DUP set
+	received bool // PUBREC seen and persisted: send PUBREL, not PUBLISH
+	marking  bool // MarkReceived in progress
+}
+
+// window is the inflight window over the queue. It outlives connections: what
+// a lost connection left unacknowledged is re-sent first on the next one.
+//
+// Two rules keep packet identifiers unique: at most size messages are in
+// flight, and the newest is less than pidSpace sequence numbers after the
+// oldest (pidOf is then injective over the window).
+type window struct {
+	size      int
+	threshold int // free slots worth a queue Read
+
+	mu      sync.Mutex
+	flights []*flight // in sequence order
+	byPID   map[uint16]*flight
+	after   uint64        // the last sequence number admitted
+	freed   chan struct{} // signalled (without blocking) when a flight leaves
+}
+
+func newWindow(size int) *window {
+	return &window{
+		size:      size,
+		threshold: max(1, size/4),
+		byPID:     make(map[uint16]*flight, size),
+		freed:     make(chan struct{}, 1),
+	}
+}
+
+// room waits until a queue Read is worthwhile: the window is empty, or at
+// least a quarter of it is free. It returns the free slots and the sequence
+// number to read after.
+func (w *window) room(ctx context.Context) (free int, after uint64, err error) {
+	for {
+		w.mu.Lock()
+		free, after = w.size-len(w.flights), w.after
+		w.mu.Unlock()
+		if free >= w.threshold {
+			return free, after, nil
+		}
+		select {
+		case <-w.freed:
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		}
+	}
+}
+
+// admit adds entry e once its identifier cannot collide with a flight.
+func (w *window) admit(ctx context.Context, e offline.Entry) (*flight, error) {
+	for {
+		w.mu.Lock()
+		if len(w.flights) < w.size && (len(w.flights) == 0 || e.Seq-w.flights[0].seq < pidSpace) {
+			f := &flight{seq: e.Seq, pid: pidOf(e.Seq), msg: e.Message, received: e.Received, sent: e.Received}
+			w.flights = append(w.flights, f)
+			w.byPID[f.pid] = f
+			w.after = e.Seq
+			w.mu.Unlock()
+			return f, nil
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.freed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// skip moves the read position past an entry that was not admitted.
+func (w *window) skip(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.after = max(w.after, seq)
+}
+
+// remove takes the flight with identifier pid out of the window if its QoS
+// is qos; nil if there is none.
+func (w *window) remove(pid uint16, qos byte) *flight {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.byPID[pid]
+	if f == nil || f.msg.QoS != qos {
+		return nil
+	}
+	delete(w.byPID, pid)
+	for i, g := range w.flights {
+		if g == f {
+			w.flights = append(w.flights[:i], w.flights[i+1:]...)
+			break
+		}
+	}
+	select {
+	case w.freed <- struct{}{}:
+	default:
+	}
+	return f
+}
+
+// get returns the flight with identifier pid, or nil.
+func (w *window) get(pid uint16) *flight {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.byPID[pid]
+}
+
+// update runs fn on a flight under the window's lock.
+func (w *window) update(f *flight, fn func(f *flight)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fn(f)
+}
+
+// resume prepares the window for a new connection and returns the flights to
+// re-send, oldest first. Without a session on the upstream (sessionPresent
+// false) the upstream forgot every PUBREC, so received QoS 2 messages are
+// published again rather than released, which would lose them.
+func (w *window) resume(sessionPresent bool) []flight {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]flight, 0, len(w.flights))
+	for _, f := range w.flights {
+		if !sessionPresent {
+			f.received = false
+		}
+		f.marking = false
+		out = append(out, *f)
+		f.sent = true
+	}
+	return out
+}
+
+// len returns the number of flights.
+func (w *window) len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.flights)
+}

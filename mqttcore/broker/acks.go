@@ -1,0 +1,103 @@
+package broker
+
+import (
+	"sync"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// ackQueue keeps a connection's acknowledgements (PUBACK, PUBREC, PUBCOMP)
+// in the order of the packets they answer [MQTT-4.6.0-2] [MQTT-4.6.0-3]
+// while some wait for the publish hook, which completes asynchronously.
+// Without a hook, or with nothing pending, acknowledgements bypass it.
+type ackQueue struct {
+	mu    sync.Mutex
+	slots []ackSlot
+	base  uint64 // sequence number of slots[0]
+}
+
+type ackSlot struct {
+	typ   packet.Type
+	id    uint16
+	state ackState
+	err   error // why the hook failed
+}
+
+type ackState byte
+
+const (
+	ackPending ackState = iota // the hook has not called done
+	ackReady                   // may be sent
+	ackFailed                  // the hook could not store the message
+)
+
+// ackReady sends an acknowledgement that waits for nothing, after those
+// that wait for the hook.
+func (c *client) ackReady(t packet.Type, id uint16) {
+	a := &c.acks
+	a.mu.Lock()
+	if len(a.slots) == 0 {
+		a.mu.Unlock()
+		c.enqueue(ctlItem(t, id), false)
+		return
+	}
+	a.slots = append(a.slots, ackSlot{typ: t, id: id, state: ackReady})
+	a.mu.Unlock()
+}
+
+// ackPending reserves the place of an acknowledgement that waits for the
+// hook and returns its sequence number for hookDone.
+func (c *client) ackPending(t packet.Type, id uint16) uint64 {
+	a := &c.acks
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.slots = append(a.slots, ackSlot{typ: t, id: id, state: ackPending})
+	return a.base + uint64(len(a.slots)-1)
+}
+
+// hookDone is the hook's done for the acknowledgement seq. It sends every
+// acknowledgement that is now at the head and ready. A message the hook
+// could not store is not acknowledged: the connection is closed so the
+// client re-sends it on reconnect, and a QoS 2 identifier is forgotten so
+// the re-sent message is accepted again.
+func (c *client) hookDone(seq uint64, err error) {
+	a := &c.acks
+	a.mu.Lock()
+	i := seq - a.base
+	if i >= uint64(len(a.slots)) {
+		a.mu.Unlock()
+		return
+	}
+	a.slots[i].state = ackReady
+	if err != nil {
+		a.slots[i].state, a.slots[i].err = ackFailed, err
+	}
+	n := 0
+	for n < len(a.slots) && a.slots[n].state == ackReady {
+		c.enqueue(ctlItem(a.slots[n].typ, a.slots[n].id), false)
+		n++
+	}
+	var failed *ackSlot
+	if n < len(a.slots) && a.slots[n].state == ackFailed {
+		f := a.slots[n]
+		failed = &f
+		n = len(a.slots) // nothing after it is acknowledged
+	}
+	rest := copy(a.slots, a.slots[n:])
+	clear(a.slots[rest:])
+	a.slots = a.slots[:rest]
+	a.base += uint64(n)
+	a.mu.Unlock()
+	if failed != nil {
+		c.notStored(failed)
+	}
+}
+
+// notStored handles a message the hook did not store.
+func (c *client) notStored(s *ackSlot) {
+	c.b.log.Warn("publish not stored; disconnecting the client so it re-sends", "client", c.id, "err", s.err)
+	if s.typ == packet.PUBREC {
+		c.s.releaseQoS2(s.id)
+	}
+	c.abort(errNotStored)
+}

@@ -1,0 +1,133 @@
+package broker
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/session"
+	"github.com/edgegw/edgegw/mqttcore/topic"
+)
+
+// Errors returned by the broker's API.
+var (
+	// ErrInvalidPublish is returned by [Broker.Publish] for a message the
+	// protocol does not allow: an invalid topic name or a QoS above 2.
+	ErrInvalidPublish = errors.New("broker: invalid publish")
+	// ErrInvalidSubscribe is returned by [Broker.Subscribe] for an invalid
+	// filter, a QoS above 2 or a nil callback.
+	ErrInvalidSubscribe = errors.New("broker: invalid subscribe")
+	// ErrRunning is returned by a second call of [Broker.Run].
+	ErrRunning = errors.New("broker: already running")
+)
+
+// Broker is a local MQTT 3.1.1 broker. Create it with [New]; it serves
+// connections handed to [Broker.ServeConn], accepted by [Broker.Serve] or
+// by the listeners [Broker.Run] binds, and in-process clients through
+// [Broker.Publish] and [Broker.Subscribe]. All methods are safe for
+// concurrent use.
+//
+// Lock order: Broker.mu → sess.mu → client.acks.mu → client.outMu. The
+// subscription trie and the retained store take their own locks before
+// any of these (their visitors take sess.mu), so none of these may be
+// held while calling into them.
+type Broker struct {
+	opts     Options
+	log      *slog.Logger
+	auth     atomic.Pointer[authConfig]
+	subs     *topic.Trie[subscriber]
+	retained *topic.Store[*packet.Publish]
+	stats    counters
+	started  time.Time
+	persist  persister
+
+	mu       sync.Mutex
+	sessions map[string]*sess // by client id, persistent ones also while offline
+
+	lmu     sync.Mutex
+	addrs   []net.Addr
+	running bool
+}
+
+// authConfig is what [Broker.SetAuth] swaps atomically.
+type authConfig struct {
+	allowAnonymous bool
+	authn          Authenticator
+	authz          Authorizer
+}
+
+// New returns a broker configured by opts. It starts nothing; it restores
+// retained messages and persistent sessions from opts.Retained and
+// opts.Sessions (records that cannot be decoded are logged and skipped).
+func New(opts Options) (*Broker, error) {
+	opts = opts.withDefaults()
+	if err := checkListeners(opts.Listeners); err != nil {
+		return nil, err
+	}
+	b := &Broker{
+		opts:     opts,
+		log:      opts.Logger,
+		subs:     topic.NewTrie[subscriber](),
+		retained: topic.NewStore[*packet.Publish](),
+		started:  time.Now(),
+		sessions: make(map[string]*sess),
+	}
+	b.persist.init()
+	b.SetAuth(opts.AllowAnonymous, opts.Authenticator, opts.Authorizer)
+	if err := b.restore(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// SetAuth replaces the authentication and authorization settings, for
+// example after a configuration reload. New connections and every later
+// PUBLISH and SUBSCRIBE use them; subscriptions made earlier are kept.
+// A nil Authenticator accepts every user; a nil Authorizer allows
+// everything.
+func (b *Broker) SetAuth(allowAnonymous bool, authn Authenticator, authz Authorizer) {
+	b.auth.Store(&authConfig{allowAnonymous: allowAnonymous, authn: authn, authz: authz})
+}
+
+// Addrs returns the addresses of the listeners bound by [Broker.Run], in
+// the order of Options.Listeners; nil before Run has bound them.
+func (b *Broker) Addrs() []net.Addr {
+	b.lmu.Lock()
+	defer b.lmu.Unlock()
+	return append([]net.Addr(nil), b.addrs...)
+}
+
+//
+
+// sessionOptions are the bounds of every session of this broker.
+func (b *Broker) sessionOptions() session.Options {
+	return session.Options{MaxInflight: b.opts.MaxInflight, MaxQueued: b.opts.MaxQueued}
+}
+
+// canPublish applies the Authorizer to a client's PUBLISH.
+func (b *Broker) canPublish(clientID, username, name string) bool {
+	a := b.auth.Load()
+	return a.authz == nil || a.authz.CanPublish(clientID, username, name)
+}
+
+// canSubscribe applies the Authorizer to a client's SUBSCRIBE.
+func (b *Broker) canSubscribe(clientID, username, filter string) bool {
+	a := b.auth.Load()
+	return a.authz == nil || a.authz.CanSubscribe(clientID, username, filter)
+}
+
+// authenticate returns the CONNACK code for a CONNECT's credentials.
+func (b *Broker) authenticate(p *packet.Connect) packet.ConnackCode {
+	a := b.auth.Load()
+	if !p.UsernameFlag && !a.allowAnonymous {
+		return packet.RefusedNotAuthorized
+	}
+	if a.authn == nil {
+		return packet.Accepted
+	}
+	return a.authn.Authenticate(p.Username, p.Password, p.UsernameFlag, p.PasswordFlag)
+}

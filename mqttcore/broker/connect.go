@@ -1,0 +1,139 @@
+package broker
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// connect handles the first packet of a connection, whose read returned p
+// and err. It reports whether the client is now connected; if not, the
+// connection is to be closed (after a refusing CONNACK, when one is due).
+func (c *client) connect(fr *frameReader, p packet.Packet, err error) bool {
+	cp, _ := p.(*packet.Connect)
+	switch {
+	case errors.Is(err, packet.RefusedProtocolVersion) && cp != nil:
+		c.b.log.Debug("unsupported protocol level", "level", cp.ProtocolLevel, "err", err)
+		c.refuse(packet.RefusedProtocolVersion) // [MQTT-3.1.2-2]
+		return false
+	case err != nil:
+		if isProtocolError(err) {
+			c.b.stats.protoErr.Add(1)
+		}
+		c.b.log.Debug("connection closed before CONNECT", "remote", c.conn.RemoteAddr().String(), "err", err)
+		return false
+	case cp == nil:
+		c.b.stats.protoErr.Add(1)
+		c.b.log.Debug("first packet is not CONNECT", "type", p.Type().String()) // [MQTT-3.1.0-1]
+		return false
+	}
+	if code := c.b.admit(c, cp); code != packet.Accepted {
+		c.b.log.Debug("connection refused", "client", cp.ClientID, "err", code)
+		c.refuse(code)
+		return false
+	}
+	_ = fr.setKeepAlive(time.Duration(cp.KeepAlive) * 1500 * time.Millisecond)
+	c.b.log.Debug("client connected", "client", c.id, "clean", c.clean, "keepalive", cp.KeepAlive)
+	return true
+}
+
+// refuse writes a CONNACK with a refusal code (session present 0
+// [MQTT-3.2.2-4]); the caller then closes the connection [MQTT-3.2.2-5].
+func (c *client) refuse(code packet.ConnackCode) {
+	c.b.stats.refused.Add(1)
+	b, err := packet.Append(nil, &packet.Connack{ReturnCode: code})
+	if err == nil {
+		_ = c.write(b)
+	}
+}
+
+// admit decides on a CONNECT. On acceptance the client has a session, a
+// CONNACK and any re-sent messages are queued, and it returns Accepted.
+func (b *Broker) admit(c *client, p *packet.Connect) packet.ConnackCode {
+	if limit := b.opts.MaxConnections; limit > 0 && b.stats.conns.Load() > int64(limit) {
+		return packet.RefusedServerUnavailable
+	}
+	id := p.ClientID
+	if id == "" {
+		if !p.CleanSession {
+			return packet.RefusedIdentifierRejected // [MQTT-3.1.3-8]
+		}
+		id = newClientID() // [MQTT-3.1.3-6]
+	}
+	if code := b.authenticate(p); code != packet.Accepted {
+		return code
+	}
+	c.id, c.username, c.clean = id, p.Username, p.CleanSession
+	if p.WillFlag {
+		c.will = &packet.Publish{Topic: p.WillTopic, Payload: p.WillMessage, QoS: p.WillQoS, Retain: p.WillRetain}
+	}
+	s, present := b.takeSession(c)
+	s.attach(c, present)
+	b.stats.clientConnected()
+	return packet.Accepted
+}
+
+// takeSession finds or creates the client's session. A client already
+// connected with the same id is disconnected [MQTT-3.1.4-2]; like
+// Mosquitto, its will is published unless a persistent session continues.
+// A clean session discards any previous session [MQTT-3.1.2-6]; a
+// persistent one resumes it, and present reports that [MQTT-3.2.2-2].
+func (b *Broker) takeSession(c *client) (s *sess, present bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old := b.sessions[c.id]
+	if old != nil {
+		if oc := old.conn.Load(); oc != nil {
+			oc.kick(old.clean || c.clean)
+		}
+		if !old.clean && !c.clean {
+			return old, true
+		}
+		b.discardLocked(old)
+	}
+	s = newSess(b, c.id, c.clean)
+	b.sessions[c.id] = s
+	return s, false
+}
+
+// detach separates a closing client from its session; a clean session
+// ends with its connection [MQTT-3.1.2-6].
+func (b *Broker) detach(c *client) {
+	s := c.s
+	if !s.detach(c) {
+		return // taken over: the session belongs to the new connection
+	}
+	if !s.clean {
+		s.markDirty()
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sessions[s.id] == s {
+		b.discardLocked(s)
+	}
+}
+
+// discardLocked ends session s: it is removed from the broker and from
+// the subscription trie, and from the session store if it was there.
+func (b *Broker) discardLocked(s *sess) {
+	if b.sessions[s.id] == s {
+		delete(b.sessions, s.id)
+	}
+	for _, f := range s.end() {
+		b.subs.Unsubscribe(f, s)
+	}
+	if !s.clean {
+		s.markDirty() // the store forgets it
+	}
+}
+
+// newClientID returns an identifier for a client that sent none.
+func newClientID() string {
+	var r [12]byte
+	_, _ = rand.Read(r[:])
+	return "auto-" + hex.EncodeToString(r[:])
+}

@@ -1,0 +1,146 @@
+package broker
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// subscriber is what the subscription trie maps filters to: a client
+// session or an inline subscription.
+type subscriber interface {
+	// deliver hands over one message matched by a subscription with QoS
+	// subQoS. It must not block on the network.
+	deliver(d *delivery, subQoS byte)
+	// overlapping reports whether the subscriber may hold several filters
+	// matching one topic, so that the fan-out must merge its matches.
+	overlapping() bool
+}
+
+// delivery is one message on its way to subscribers. It encodes the
+// PUBLISH at most once per QoS, and the encoding is shared by every
+// subscriber's outbound queue (packet identifiers are written in at write
+// time).
+type delivery struct {
+	p      *packet.Publish
+	retain bool // the RETAIN flag to send
+	now    time.Time
+	enc    [3][]byte
+
+	targets []target
+	seen    map[subscriber]int
+	visit   func(subscriber, byte)
+}
+
+// target is one matching subscription.
+type target struct {
+	s   subscriber
+	qos byte
+}
+
+var deliveries = sync.Pool{New: func() any {
+	d := new(delivery)
+	d.visit = func(s subscriber, qos byte) { d.targets = append(d.targets, target{s, qos}) }
+	return d
+}}
+
+// newDelivery returns a delivery of p with the RETAIN flag retain.
+func newDelivery(p *packet.Publish, retain bool) *delivery {
+	d := deliveries.Get().(*delivery)
+	d.p, d.retain, d.now = p, retain, time.Now()
+	return d
+}
+
+// free returns d to the pool; the encodings stay with the queues that
+// reference them.
+func (d *delivery) free() {
+	clear(d.targets)
+	if cap(d.targets) > 1024 {
+		d.targets = nil
+	}
+	d.targets = d.targets[:0]
+	d.p, d.enc = nil, [3][]byte{}
+	deliveries.Put(d)
+}
+
+// encoded returns the PUBLISH encoded for qos, with packet identifier 1
+// as a placeholder for QoS 1/2 and DUP 0.
+func (d *delivery) encoded(qos byte) []byte {
+	if d.enc[qos] == nil {
+		p := packet.Publish{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
+		if qos > 0 {
+			p.PacketID = 1
+		}
+		b, err := packet.Append(nil, &p)
+		if err != nil { // cannot happen: the topic was validated on the way in
+			panic("broker: encode accepted publish: " + err.Error())
+		}
+		d.enc[qos] = b
+	}
+	return d.enc[qos]
+}
+
+// route handles an accepted PUBLISH: it updates the retained messages if
+// the RETAIN flag is set, and delivers the message to every matching
+// subscription with RETAIN 0 [MQTT-3.3.1-9], one copy per subscriber at
+// the highest QoS of its matching subscriptions [MQTT-3.3.5-1]. Each
+// subscriber gets the messages of one publisher in order [MQTT-4.6.0-6].
+func (b *Broker) route(p *packet.Publish) {
+	if p.Retain {
+		b.retain(p)
+	}
+	d := newDelivery(p, false)
+	b.subs.Match(p.Topic, d.visit)
+	d.merge()
+	for _, t := range d.targets {
+		t.s.deliver(d, t.qos)
+	}
+	d.free()
+}
+
+// merge reduces the targets to one per subscriber, with the highest QoS.
+// Only subscribers with overlapping filters are looked up.
+func (d *delivery) merge() {
+	if !d.anyOverlapping() {
+		return
+	}
+	if d.seen == nil {
+		d.seen = make(map[subscriber]int)
+	}
+	out := d.targets[:0]
+	for _, t := range d.targets {
+		if !t.s.overlapping() {
+			out = append(out, t)
+			continue
+		}
+		if i, dup := d.seen[t.s]; dup {
+			out[i].qos = max(out[i].qos, t.qos)
+			continue
+		}
+		d.seen[t.s] = len(out)
+		out = append(out, t)
+	}
+	clear(d.targets[len(out):])
+	d.targets = out
+	clear(d.seen)
+}
+
+func (d *delivery) anyOverlapping() bool {
+	if len(d.targets) < 2 {
+		return false
+	}
+	for _, t := range d.targets {
+		if t.s.overlapping() {
+			return true
+		}
+	}
+	return false
+}
+
+// isSysTopic reports whether name is under $SYS, where clients may not
+// publish.
+func isSysTopic(name string) bool {
+	return name == "$SYS" || strings.HasPrefix(name, "$SYS/")
+}

@@ -1,0 +1,188 @@
+package broker
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// Options configure a Broker. The zero value is a working broker without
+// listeners (use [Broker.Serve] or [Broker.ServeConn]) that refuses
+// anonymous clients; every zero field means the default documented on it.
+type Options struct {
+	// Listeners are bound by [Broker.Run], all at once. None: Run binds
+	// nothing and only publishes $SYS and persists state.
+	Listeners []Listener
+
+	// AllowAnonymous lets clients connect without a user name. When false
+	// (the default) a CONNECT without one is refused with CONNACK 0x05,
+	// whatever the Authenticator says; when true the Authenticator (if
+	// any) decides for them too.
+	AllowAnonymous bool
+	// Authenticator checks CONNECT credentials. nil accepts every user name
+	// and password. Replace it at run time with [Broker.SetAuth].
+	Authenticator Authenticator
+	// Authorizer decides who may publish to a topic and subscribe to a
+	// filter. nil allows everything. Replace it with [Broker.SetAuth].
+	Authorizer Authorizer
+
+	// MaxConnections is the number of simultaneous network connections;
+	// a client over the limit gets CONNACK 0x03 (server unavailable) and is
+	// disconnected. 0 (the default) means no limit.
+	MaxConnections int
+	// MaxPacketSize is the largest control packet a client may send, in
+	// bytes including the fixed header; a client sending a larger one is
+	// disconnected. 0 means 1 MiB; the protocol's own limit is
+	// 268,435,460 bytes.
+	MaxPacketSize int
+	// MaxInflight is how many QoS 1/2 messages may be sent to one client
+	// and not yet acknowledged; more wait in the session queue. 0 means 32.
+	MaxInflight int
+	// MaxQueued bounds each session's queue of QoS 1/2 messages waiting
+	// behind the inflight window or for an offline persistent session to
+	// come back; messages beyond it are dropped and counted
+	// (Stats.Dropped.QueueFull). 0 means 1000.
+	MaxQueued int
+	// MaxOutbound bounds each connection's queue of packets waiting for its
+	// socket. QoS 0 messages for a full queue are dropped and counted
+	// (Stats.Dropped.SlowClient); QoS 1/2 messages are not affected (they
+	// wait in the session); a client whose queue grows to 4× this bound
+	// anyway (acknowledgements for a client that does not read) is
+	// disconnected. 0 means 1000 packets.
+	MaxOutbound int
+
+	// ConnectTimeout is how long a new connection may take to send its
+	// CONNECT (including the TLS or WebSocket handshake) before it is
+	// closed. 0 means 10 seconds.
+	ConnectTimeout time.Duration
+	// WriteTimeout is how long one write to a client may block before the
+	// client is considered stuck and disconnected. 0 means 10 seconds.
+	WriteTimeout time.Duration
+	// SysInterval is the period of the $SYS topics. 0 means 10 seconds;
+	// negative disables $SYS.
+	SysInterval time.Duration
+	// PersistInterval is how often [Broker.Run] writes changed persistent
+	// sessions (queued and inflight messages) and retained messages to the
+	// stores; subscription changes are written at once. Everything is also
+	// written when Run returns. 0 means 10 seconds.
+	PersistInterval time.Duration
+
+	// Hook is told about every accepted PUBLISH before it is acknowledged
+	// (write-ahead for the bridge). nil acknowledges at once.
+	Hook PublishHook
+	// Retained persists retained messages; nil keeps them in memory only.
+	Retained Store
+	// Sessions persists persistent sessions (CleanSession=0): their
+	// subscriptions, queued and inflight messages. nil keeps them in memory.
+	Sessions Store
+
+	// Logger receives the broker's logs; nil discards them. Connection
+	// problems (malformed packets, timeouts) are logged at Debug.
+	Logger *slog.Logger
+	// Version is published as $SYS/broker/version. "" means "edgegw".
+	Version string
+	// SysExtra, if set, is called every SysInterval; each entry k → v is
+	// published retained as $SYS/gateway/k.
+	SysExtra func() map[string]string
+}
+
+// Listener is one network endpoint of the broker.
+type Listener struct {
+	// Address is "host:port" to listen on; port 0 picks a free port (see
+	// [Broker.Addrs]).
+	Address string
+	// TLS, if not nil, makes this a TLS listener. Client certificates are
+	// verified as TLS.ClientAuth and TLS.ClientCAs say.
+	TLS *tls.Config
+	// WebSocketPath, if not empty, serves MQTT over WebSocket (subprotocol
+	// "mqtt", binary frames) at this HTTP path instead of raw MQTT.
+	WebSocketPath string
+}
+
+// Authenticator checks the credentials of a CONNECT. *auth.Auth implements
+// it.
+type Authenticator interface {
+	// Authenticate returns packet.Accepted or the CONNACK refusal code.
+	Authenticate(username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode
+}
+
+// Authorizer decides what a connected client may do. *auth.Auth implements
+// it.
+type Authorizer interface {
+	// CanPublish reports whether the client may publish to topic.
+	CanPublish(clientID, username, topic string) bool
+	// CanSubscribe reports whether the client may subscribe to filter.
+	CanSubscribe(clientID, username, filter string) bool
+}
+
+// PublishHook sees every accepted PUBLISH before the publisher is
+// acknowledged; the bridge uses it to make messages durable first.
+type PublishHook interface {
+	// OnPublish is called once for every PUBLISH the broker accepts (from
+	// TCP clients: origin = client id; from the inline client: origin = the
+	// name given to Publish). The broker sends PUBACK/PUBREC to the
+	// publisher only after done(nil); done is called exactly once, from any
+	// goroutine, in the order the hook received the messages for one
+	// origin. done(err) means "not stored": no ack (the client will
+	// resend). p must not be modified.
+	OnPublish(origin string, p *packet.Publish, done func(error))
+}
+
+// Store persists key/value pairs; *offline.KV implements it.
+type Store interface {
+	// Put stores value under key; it is durable when Put returns.
+	Put(key string, value []byte) error
+	// Delete removes key.
+	Delete(key string) error
+	// ForEach calls fn for every pair; an error from fn stops it.
+	ForEach(fn func(key string, value []byte) error) error
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxPacketSize   = 1 << 20
+	DefaultMaxInflight     = 32
+	DefaultMaxQueued       = 1000
+	DefaultMaxOutbound     = 1000
+	DefaultConnectTimeout  = 10 * time.Second
+	DefaultWriteTimeout    = 10 * time.Second
+	DefaultSysInterval     = 10 * time.Second
+	DefaultPersistInterval = 10 * time.Second
+)
+
+// maxPacketTotal is the largest packet the protocol can express: one type
+// byte, four length bytes and the largest Remaining Length.
+const maxPacketTotal = 1 + 4 + packet.MaxRemainingLength
+
+//
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	o.MaxPacketSize = min(orDefault(o.MaxPacketSize, DefaultMaxPacketSize), maxPacketTotal)
+	o.MaxInflight = orDefault(o.MaxInflight, DefaultMaxInflight)
+	o.MaxQueued = orDefault(o.MaxQueued, DefaultMaxQueued)
+	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
+	o.ConnectTimeout = orDefault(o.ConnectTimeout, DefaultConnectTimeout)
+	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
+	o.PersistInterval = orDefault(o.PersistInterval, DefaultPersistInterval)
+	if o.SysInterval == 0 { // negative: disabled
+		o.SysInterval = DefaultSysInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Version == "" {
+		o.Version = "edgegw"
+	}
+	return o
+}
+
+// orDefault returns v, or def when v is zero or negative.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

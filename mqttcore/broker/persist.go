@@ -1,0 +1,259 @@
+package broker
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/session"
+	"github.com/edgegw/edgegw/mqttcore/topic"
+)
+
+// Record format versions, the first byte of every stored value.
+const (
+	sessionRecordV1  = 1
+	retainedRecordV1 = 1
+)
+
+// errBadRecord is wrapped by the errors of decoding stored records.
+var errBadRecord = errors.New("broker: bad stored record")
+
+// Flush writes every changed persistent session and retained message to
+// Options.Sessions and Options.Retained now. [Broker.Run] calls it every
+// PersistInterval and when it returns; call it yourself if you serve
+// connections without Run. Records that fail to write stay pending for the
+// next Flush.
+func (b *Broker) Flush() error {
+	p := &b.persist
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	ids, retained := p.take()
+	var errs []error
+	for id := range ids {
+		if err := b.flushSession(id); err != nil {
+			errs = append(errs, err)
+			p.addSession(id)
+		}
+	}
+	for name, msg := range retained {
+		if err := b.flushRetained(name, msg); err != nil {
+			errs = append(errs, err)
+			p.retainedChanged(name, msg)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+//
+
+// persister collects what changed since the last Flush: session ids (the
+// store mirrors b.sessions for them) and retained topics.
+type persister struct {
+	flushMu  sync.Mutex // one Flush at a time, so writes land in order
+	mu       sync.Mutex
+	sessions map[string]struct{}
+	retained map[string]*packet.Publish // nil: deleted
+	kick     chan struct{}
+}
+
+func (p *persister) init() {
+	p.sessions = make(map[string]struct{})
+	p.retained = make(map[string]*packet.Publish)
+	p.kick = make(chan struct{}, 1)
+}
+
+func (p *persister) sessionChanged(s *sess) { p.addSession(s.id) }
+
+func (p *persister) addSession(id string) {
+	p.mu.Lock()
+	p.sessions[id] = struct{}{}
+	p.mu.Unlock()
+}
+
+func (p *persister) retainedChanged(name string, msg *packet.Publish) {
+	p.mu.Lock()
+	p.retained[name] = msg
+	p.mu.Unlock()
+}
+
+// poke asks the persist loop for an early Flush.
+func (p *persister) poke() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// take returns and resets the pending changes.
+func (p *persister) take() (map[string]struct{}, map[string]*packet.Publish) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids, ret := p.sessions, p.retained
+	p.sessions = make(map[string]struct{})
+	p.retained = make(map[string]*packet.Publish)
+	return ids, ret
+}
+
+// persistLoop flushes every PersistInterval, and early when poked, until
+// ctx is done.
+func (b *Broker) persistLoop(ctx context.Context) {
+	if b.opts.Sessions == nil && b.opts.Retained == nil {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(b.opts.PersistInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-b.persist.kick:
+		}
+		if err := b.Flush(); err != nil {
+			b.log.Error("persist broker state", "err", err)
+		}
+	}
+}
+
+// flushSession writes the current state of the session with this id, or
+// deletes it when the id has no persistent session any more.
+func (b *Broker) flushSession(id string) error {
+	st := b.opts.Sessions
+	if st == nil {
+		return nil
+	}
+	b.mu.Lock()
+	s := b.sessions[id]
+	b.mu.Unlock()
+	if s == nil || s.clean {
+		if err := st.Delete(id); err != nil {
+			return fmt.Errorf("broker: delete session %q: %w", id, err)
+		}
+		return nil
+	}
+	rec, err := s.record()
+	if err == nil {
+		err = st.Put(id, rec)
+	}
+	if err != nil {
+		return fmt.Errorf("broker: store session %q: %w", id, err)
+	}
+	return nil
+}
+
+// record encodes the session: version, subscriptions, delivery state.
+func (s *sess) record() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dirty.Store(false)
+	state, err := s.st.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	b := []byte{sessionRecordV1}
+	b = binary.AppendUvarint(b, uint64(len(s.subs)))
+	for f, q := range s.subs {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+		b = append(b, q)
+	}
+	return append(b, state...), nil
+}
+
+// flushRetained writes or deletes one retained message.
+func (b *Broker) flushRetained(name string, msg *packet.Publish) error {
+	st := b.opts.Retained
+	if st == nil {
+		return nil
+	}
+	var err error
+	if msg == nil {
+		err = st.Delete(name)
+	} else {
+		err = st.Put(name, append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...))
+	}
+	if err != nil {
+		return fmt.Errorf("broker: store retained message %q: %w", name, err)
+	}
+	return nil
+}
+
+// restore loads retained messages and persistent sessions from the
+// stores. A record that does not decode is logged and skipped.
+func (b *Broker) restore() error {
+	if st := b.opts.Retained; st != nil {
+		if err := st.ForEach(b.restoreRetained); err != nil {
+			return fmt.Errorf("broker: restore retained messages: %w", err)
+		}
+	}
+	if st := b.opts.Sessions; st != nil {
+		if err := st.ForEach(b.restoreSession); err != nil {
+			return fmt.Errorf("broker: restore sessions: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b *Broker) restoreRetained(name string, v []byte) error {
+	if err := topic.ValidateName(name); err != nil || len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
+		b.log.Warn("skipping bad retained message record", "topic", name, "err", errBadRecord)
+		return nil
+	}
+	p := &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}
+	b.retained.Set(name, p)
+	return nil
+}
+
+func (b *Broker) restoreSession(id string, v []byte) error {
+	s, subs, err := b.decodeSession(id, v)
+	if err != nil {
+		b.log.Warn("skipping bad session record", "client", id, "err", err)
+		return nil
+	}
+	for f, q := range subs {
+		b.subs.Subscribe(f, s, q)
+	}
+	b.mu.Lock()
+	b.sessions[id] = s
+	b.mu.Unlock()
+	return nil
+}
+
+// decodeSession decodes a record written by sess.record.
+func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, error) {
+	if len(v) < 2 || v[0] != sessionRecordV1 {
+		return nil, nil, fmt.Errorf("%w: unknown session record version", errBadRecord)
+	}
+	v = v[1:]
+	n, k := binary.Uvarint(v)
+	if k <= 0 || n > uint64(len(v)) {
+		return nil, nil, fmt.Errorf("%w: subscription count", errBadRecord)
+	}
+	v = v[k:]
+	subs := make(map[string]byte, n)
+	for ; n > 0; n-- {
+		l, k := binary.Uvarint(v)
+		if k <= 0 || l >= uint64(len(v)-k) {
+			return nil, nil, fmt.Errorf("%w: truncated subscription", errBadRecord)
+		}
+		f, q := string(v[k:k+int(l)]), v[k+int(l)]
+		if topic.ValidateFilter(f) != nil || q > 2 {
+			return nil, nil, fmt.Errorf("%w: bad subscription %q", errBadRecord, f)
+		}
+		subs[f] = q
+		v = v[k+int(l)+1:]
+	}
+	st, err := session.Unmarshal(v, b.sessionOptions(), time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	s := newSess(b, id, false)
+	s.st, s.subs = st, subs
+	s.nsubs.Store(int32(len(subs)))
+	return s, subs, nil
+}

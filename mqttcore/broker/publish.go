@@ -1,0 +1,73 @@
+package broker
+
+import (
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// onPublish handles a PUBLISH from a client: QoS 2 duplicates are only
+// acknowledged [MQTT-4.3.3-2]; others are checked (no $SYS, Authorizer),
+// routed, handed to the hook and acknowledged — after the hook stored
+// them, in the order received [MQTT-4.6.0-2] [MQTT-4.6.0-3]. A refused
+// message is dropped and counted but still acknowledged, since MQTT 3.1.1
+// cannot refuse a PUBLISH.
+func (c *client) onPublish(p *packet.Publish) {
+	if p.QoS == 2 && !c.s.receiveQoS2(p.PacketID) {
+		c.ackReady(packet.PUBREC, p.PacketID)
+		return
+	}
+	accepted := c.admitPublish(p)
+	if accepted {
+		c.b.route(p)
+	}
+	c.acknowledge(p, accepted)
+}
+
+// onPubrel handles a PUBREL: the QoS 2 identifier is released and PUBCOMP
+// sent, also for an unknown identifier [MQTT-4.3.3-1].
+func (c *client) onPubrel(id uint16) {
+	c.s.releaseQoS2(id)
+	c.ackReady(packet.PUBCOMP, id)
+}
+
+//
+
+// admitPublish applies the $SYS rule and the Authorizer to a client's
+// PUBLISH, counting what it drops.
+func (c *client) admitPublish(p *packet.Publish) bool {
+	if isSysTopic(p.Topic) {
+		c.b.stats.dropSys.Add(1)
+		c.b.log.Debug("publish to $SYS dropped", "client", c.id, "topic", p.Topic)
+		return false
+	}
+	if !c.b.canPublish(c.id, c.username, p.Topic) {
+		c.b.stats.dropDenied.Add(1)
+		c.b.log.Debug("publish not authorized", "client", c.id, "topic", p.Topic)
+		return false
+	}
+	return true
+}
+
+// acknowledge sends PUBACK (QoS 1) or PUBREC (QoS 2) for p: at once when
+// there is no hook or the message was not accepted, otherwise when the
+// hook calls done.
+func (c *client) acknowledge(p *packet.Publish, accepted bool) {
+	hook := c.b.opts.Hook
+	ack := packet.PUBACK
+	if p.QoS == 2 {
+		ack = packet.PUBREC
+	}
+	switch {
+	case hook == nil || !accepted:
+		if p.QoS > 0 {
+			c.ackReady(ack, p.PacketID)
+		}
+	case p.QoS == 0:
+		hook.OnPublish(c.id, p, ignoreDone)
+	default:
+		seq := c.ackPending(ack, p.PacketID)
+		hook.OnPublish(c.id, p, func(err error) { c.hookDone(seq, err) })
+	}
+}
+
+// ignoreDone is the done callback for messages that need no ack.
+func ignoreDone(error) {}

@@ -1,0 +1,34 @@
+package broker
+
+import (
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// retain updates the retained message of p's topic: a PUBLISH with RETAIN
+// 1 replaces it [MQTT-3.3.1-5] (a QoS 0 one too [MQTT-3.3.1-7]), and one
+// with an empty payload removes it [MQTT-3.3.1-10] [MQTT-3.3.1-11]. The
+// change is persisted unless the topic is under $SYS.
+func (b *Broker) retain(p *packet.Publish) {
+	name := p.Topic
+	if len(p.Payload) == 0 {
+		b.retained.Delete(name)
+		p = nil
+	} else {
+		b.retained.Set(name, p)
+	}
+	if b.opts.Retained != nil && !isSysTopic(name) {
+		b.persist.retainedChanged(name, p)
+	}
+}
+
+// sendRetained delivers the retained messages matching filter to a new
+// subscription, with RETAIN 1 [MQTT-3.3.1-8] and at most the granted QoS.
+func (b *Broker) sendRetained(s subscriber, filter string, qos byte) {
+	var msgs []*packet.Publish
+	b.retained.MatchFilter(filter, func(_ string, p *packet.Publish) { msgs = append(msgs, p) })
+	for _, p := range msgs {
+		d := newDelivery(p, true)
+		s.deliver(d, qos)
+		d.free()
+	}
+}

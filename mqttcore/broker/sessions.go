@@ -1,0 +1,209 @@
+package broker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/session"
+)
+
+// sess is a client's session: its subscriptions and its delivery state
+// (mqttcore/session). A clean session lives as long as its connection; a
+// persistent one stays, offline, until a clean session replaces it.
+type sess struct {
+	b     *Broker
+	id    string
+	clean bool
+
+	conn  atomic.Pointer[client] // attached connection; written under mu
+	nsubs atomic.Int32           // len(subs), read without mu by the fan-out
+	dirty atomic.Bool            // changed since last persisted
+
+	mu   sync.Mutex
+	st   *session.Session
+	subs map[string]byte // filter → granted QoS
+	gone bool            // discarded: deliveries and new subscriptions are ignored
+}
+
+func newSess(b *Broker, id string, clean bool) *sess {
+	return &sess{b: b, id: id, clean: clean, st: session.New(b.sessionOptions())}
+}
+
+// attach makes c the session's connection: CONNACK first, then what the
+// session must re-send [MQTT-4.4.0-1], then queued messages, all before
+// any new message can be delivered to c.
+func (s *sess) attach(c *client, present bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.s = s
+	c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
+	now := time.Now()
+	for _, o := range s.st.Resume(now) {
+		c.enqueueOutbound(o)
+	}
+	s.conn.Store(c)
+	s.drainLocked(c, now)
+}
+
+// detach separates c from the session if it is still attached and reports
+// whether it was.
+func (s *sess) detach(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn.Load() != c {
+		return false
+	}
+	s.conn.Store(nil)
+	s.st.Disconnect()
+	return true
+}
+
+// end marks the session discarded and returns its filters, which the
+// caller removes from the trie.
+func (s *sess) end() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gone = true
+	filters := make([]string, 0, len(s.subs))
+	for f := range s.subs {
+		filters = append(filters, f)
+	}
+	s.subs = nil
+	s.nsubs.Store(0)
+	return filters
+}
+
+// deliver implements subscriber: it sends one message at the lower of the
+// subscription's and the message's QoS [MQTT-3.3.5-1]. QoS 0 goes straight
+// to the connection's queue (or is dropped); QoS 1/2 goes through the
+// session's inflight window and queue.
+func (s *sess) deliver(d *delivery, subQoS byte) {
+	qos := min(subQoS, d.p.QoS)
+	if qos == 0 {
+		s.deliverQoS0(d)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return
+	}
+	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
+	out, res := s.st.Publish(m, d.now)
+	switch res {
+	case session.Send:
+		if c := s.conn.Load(); c != nil {
+			c.enqueue(outItem{b: d.encoded(qos), id: out.PacketID}, false)
+		}
+	case session.Dropped:
+		s.b.stats.dropQueueFull.Add(1)
+	}
+	if !s.clean {
+		s.markDirty()
+	}
+}
+
+// overlapping implements subscriber: only a session with several filters
+// can match one topic more than once.
+func (s *sess) overlapping() bool { return s.nsubs.Load() > 1 }
+
+// deliverQoS0 queues a QoS 0 message on the attached connection. Offline
+// sessions do not queue QoS 0 messages.
+func (s *sess) deliverQoS0(d *delivery) {
+	c := s.conn.Load()
+	switch {
+	case c == nil:
+		s.b.stats.dropOffline.Add(1)
+	case !c.enqueue(outItem{b: d.encoded(0)}, true):
+		s.b.stats.dropSlow.Add(1)
+	}
+}
+
+// onPuback handles a PUBACK from the client.
+func (s *sess) onPuback(id uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.Ack(id) {
+		s.changedLocked()
+	}
+}
+
+// onPubrec handles a PUBREC: the message is now "PUBREL sent". PUBREL is
+// sent even for an unknown identifier, so that a client whose state
+// outlived ours can finish.
+func (s *sess) onPubrec(id uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.Received(id)
+	if c := s.conn.Load(); c != nil {
+		c.enqueue(ctlItem(packet.PUBREL, id), false)
+	}
+	if !s.clean {
+		s.markDirty()
+	}
+}
+
+// onPubcomp handles a PUBCOMP from the client.
+func (s *sess) onPubcomp(id uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.Complete(id) {
+		s.changedLocked()
+	}
+}
+
+// receiveQoS2 records an inbound QoS 2 identifier; false means a duplicate
+// that must not be delivered again [MQTT-4.3.3-2].
+func (s *sess) receiveQoS2(id uint16) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.clean {
+		s.markDirty()
+	}
+	return s.st.ReceiveQoS2(id)
+}
+
+// releaseQoS2 forgets an inbound QoS 2 identifier (PUBREL received).
+func (s *sess) releaseQoS2(id uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.Release(id) && !s.clean {
+		s.markDirty()
+	}
+}
+
+// changedLocked runs after an acknowledgement freed a window slot: queued
+// messages move into the window.
+func (s *sess) changedLocked() {
+	if c := s.conn.Load(); c != nil {
+		s.drainLocked(c, time.Now())
+	}
+	if !s.clean {
+		s.markDirty()
+	}
+}
+
+// drainLocked sends queued messages while the window has room.
+func (s *sess) drainLocked(c *client, now time.Time) {
+	for o, ok := s.st.Next(now); ok; o, ok = s.st.Next(now) {
+		c.enqueueOutbound(o)
+	}
+}
+
+// markDirty schedules a persistent session for the next store write.
+func (s *sess) markDirty() {
+	if s.b.opts.Sessions != nil && s.dirty.CompareAndSwap(false, true) {
+		s.b.persist.sessionChanged(s)
+	}
+}
+
+// connackBytes is an accepting CONNACK.
+func connackBytes(present bool) [4]byte {
+	var sp byte
+	if present {
+		sp = 1
+	}
+	return [4]byte{byte(packet.CONNACK) << 4, 2, sp, byte(packet.Accepted)}
+}

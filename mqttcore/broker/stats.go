@@ -1,0 +1,121 @@
+package broker
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of the broker's counters, for $SYS and the monitor.
+// Counters count since [New].
+type Stats struct {
+	Uptime time.Duration
+	// Connections is the number of open network connections, including
+	// those that have not sent CONNECT yet.
+	Connections int
+	// ClientsConnected is the number of connected MQTT clients.
+	ClientsConnected int
+	// ClientsMaximum is the largest ClientsConnected seen.
+	ClientsMaximum int
+	// Sessions is the number of sessions, connected or not (persistent
+	// sessions stay while their client is away).
+	Sessions int
+	// Subscriptions counts (filter, subscriber) pairs, inline ones included.
+	Subscriptions int
+	// Retained is the number of retained messages.
+	Retained int
+
+	// PacketsReceived and PacketsSent count MQTT control packets of every
+	// type ($SYS/broker/messages/received and .../sent).
+	PacketsReceived, PacketsSent uint64
+	// PublishReceived counts PUBLISH packets from clients and inline
+	// publishes; PublishSent counts PUBLISH packets written to clients.
+	PublishReceived, PublishSent uint64
+	// BytesReceived and BytesSent count bytes on client connections.
+	BytesReceived, BytesSent uint64
+	// ConnectionsRefused counts CONNECTs answered with a refusal code.
+	ConnectionsRefused uint64
+	// ProtocolErrors counts connections closed for a malformed packet or a
+	// protocol violation.
+	ProtocolErrors uint64
+
+	Dropped Drops
+}
+
+// Drops counts messages the broker discarded, by reason.
+type Drops struct {
+	// QueueFull: QoS 1/2 messages for a session whose queue held
+	// MaxQueued messages.
+	QueueFull uint64
+	// SlowClient: QoS 0 messages for a connection whose outbound queue was
+	// full.
+	SlowClient uint64
+	// Offline: QoS 0 messages for a persistent session whose client was not
+	// connected (they are not queued).
+	Offline uint64
+	// Unauthorized: PUBLISHes refused by the Authorizer (still
+	// acknowledged, as MQTT 3.1.1 has no way to refuse them).
+	Unauthorized uint64
+	// SysTopic: PUBLISHes from clients to $SYS topics.
+	SysTopic uint64
+}
+
+// Total returns the sum of all drop counters.
+func (d Drops) Total() uint64 {
+	return d.QueueFull + d.SlowClient + d.Offline + d.Unauthorized + d.SysTopic
+}
+
+// Stats returns a snapshot of the broker's counters.
+func (b *Broker) Stats() Stats {
+	c := &b.stats
+	b.mu.Lock()
+	nsess := len(b.sessions)
+	b.mu.Unlock()
+	return Stats{
+		Uptime:             time.Since(b.started),
+		Connections:        int(c.conns.Load()),
+		ClientsConnected:   int(c.connected.Load()),
+		ClientsMaximum:     int(c.maxConnected.Load()),
+		Sessions:           nsess,
+		Subscriptions:      b.subs.Len(),
+		Retained:           b.retained.Len(),
+		PacketsReceived:    c.pktIn.Load(),
+		PacketsSent:        c.pktOut.Load(),
+		PublishReceived:    c.pubIn.Load(),
+		PublishSent:        c.pubOut.Load(),
+		BytesReceived:      c.bytesIn.Load(),
+		BytesSent:          c.bytesOut.Load(),
+		ConnectionsRefused: c.refused.Load(),
+		ProtocolErrors:     c.protoErr.Load(),
+		Dropped: Drops{
+			QueueFull:    c.dropQueueFull.Load(),
+			SlowClient:   c.dropSlow.Load(),
+			Offline:      c.dropOffline.Load(),
+			Unauthorized: c.dropDenied.Load(),
+			SysTopic:     c.dropSys.Load(),
+		},
+	}
+}
+
+//
+
+// counters are the broker's statistics. Connection readers and writers add
+// to them once per batch of packets, not per packet.
+type counters struct {
+	conns, connected, maxConnected atomic.Int64
+
+	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut atomic.Uint64
+	refused, protoErr                               atomic.Uint64
+
+	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
+}
+
+// clientConnected counts a new connected client and tracks the maximum.
+func (c *counters) clientConnected() {
+	n := c.connected.Add(1)
+	for {
+		m := c.maxConnected.Load()
+		if n <= m || c.maxConnected.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}

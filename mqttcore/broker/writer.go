@@ -1,0 +1,211 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/session"
+)
+
+// outItem is one packet waiting in a connection's outbound queue.
+type outItem struct {
+	// b is an encoded packet, possibly shared by every subscriber of a
+	// fan-out: it is never modified. nil for a small control packet.
+	b []byte
+	// id, if not 0, is the packet identifier to write into b, a QoS 1/2
+	// PUBLISH encoded once for all subscribers.
+	id  uint16
+	dup bool
+	n   uint8   // length of ctl
+	ctl [4]byte // a control packet of at most four bytes, when b is nil
+}
+
+// ctlItem returns an outbound item for a two-byte-identifier
+// acknowledgement (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK).
+func ctlItem(t packet.Type, id uint16) outItem {
+	var flags byte
+	if t == packet.PUBREL {
+		flags = 0b0010 // [MQTT-3.6.1-1]
+	}
+	return outItem{n: 4, ctl: [4]byte{byte(t)<<4 | flags, 2, byte(id >> 8), byte(id)}}
+}
+
+// errStuck is the reason a client whose queue overflows is disconnected.
+var errStuck = errors.New("broker: client does not read its packets")
+
+// enqueue appends it to the outbound queue and starts the writer if it is
+// not running. A droppable item (a QoS 0 PUBLISH) is refused when the queue
+// holds MaxOutbound packets; anything else is refused only when the client
+// is closed, but a queue four times over the bound disconnects the client.
+func (c *client) enqueue(it outItem, droppable bool) bool {
+	c.outMu.Lock()
+	if c.outClosed {
+		c.outMu.Unlock()
+		return false
+	}
+	if limit := c.b.opts.MaxOutbound; len(c.out) >= limit {
+		if droppable {
+			c.outMu.Unlock()
+			return false
+		}
+		if len(c.out) >= 4*limit {
+			c.outMu.Unlock()
+			c.abort(errStuck)
+			return false
+		}
+	}
+	c.out = append(c.out, it)
+	start := !c.writing
+	c.writing = true
+	if start {
+		c.wg.Add(1)
+	}
+	c.outMu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+	return true
+}
+
+// enqueueOutbound encodes and queues what a session asked to send: a
+// PUBLISH (re-sent with DUP, or promoted from the queue) or a PUBREL.
+func (c *client) enqueueOutbound(o session.Outbound) {
+	if o.Pubrel {
+		c.enqueue(ctlItem(packet.PUBREL, o.PacketID), false)
+		return
+	}
+	p := &packet.Publish{Topic: o.Topic, Payload: o.Payload, QoS: o.QoS, Retain: o.Retain, Dup: o.Dup, PacketID: o.PacketID}
+	b, err := packet.Append(nil, p)
+	if err != nil { // cannot happen: the message was accepted as valid
+		c.b.log.Error("encode publish", "client", c.id, "topic", o.Topic, "err", err)
+		return
+	}
+	c.enqueue(outItem{b: b}, o.QoS == 0)
+}
+
+// enqueuePacket encodes and queues a packet of any size (SUBACK, CONNACK).
+func (c *client) enqueuePacket(p packet.Packet) {
+	b, err := packet.Append(nil, p)
+	if err != nil {
+		c.b.log.Error("encode packet", "client", c.id, "err", err)
+		return
+	}
+	c.enqueue(outItem{b: b}, false)
+}
+
+//
+
+// Write buffer sizes.
+const (
+	writeBufSize = 8 << 10
+	keepWriteBuf = 64 << 10 // larger buffers are not pooled
+	keepOutQueue = 64       // larger idle queue arrays are released
+)
+
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize); return &b }}
+
+// writeLoop drains the outbound queue: it takes every queued packet,
+// encodes them into one buffer and writes it with one call, so packets
+// that arrive while a write is in progress go out together. It exits when
+// the queue is empty (the next enqueue starts a new one), so an idle
+// connection has no writer goroutine and no write buffer.
+func (c *client) writeLoop() {
+	defer c.wg.Done()
+	defer c.recoverPanic("writer")
+	bp := writeBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= keepWriteBuf {
+			*bp = (*bp)[:0]
+			writeBufs.Put(bp)
+		}
+	}()
+	var spare []outItem
+	for {
+		batch, ok := c.takeBatch(spare)
+		if !ok {
+			return
+		}
+		var pubs uint64
+		*bp, pubs = appendBatch((*bp)[:0], batch)
+		clear(batch)
+		spare = batch[:0]
+		if err := c.write(*bp); err != nil {
+			c.abort(err)
+			return
+		}
+		c.b.stats.pktOut.Add(uint64(len(batch)))
+		c.b.stats.pubOut.Add(pubs)
+		c.b.stats.bytesOut.Add(uint64(len(*bp)))
+	}
+}
+
+// takeBatch swaps the queue for spare and returns the queued items; false
+// means the writer must exit (queue empty or connection closed).
+func (c *client) takeBatch(spare []outItem) ([]outItem, bool) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	batch := c.out
+	if len(batch) == 0 || c.outClosed {
+		c.writing = false
+		if c.outClosed || cap(c.out) > keepOutQueue {
+			c.out = nil
+		}
+		return nil, false
+	}
+	c.out = spare
+	return batch, true
+}
+
+// write writes b with the write deadline; a client that cannot take it in
+// time is stuck.
+func (c *client) write(b []byte) error {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.b.opts.WriteTimeout)); err != nil {
+		return fmt.Errorf("broker: set write deadline: %w", err)
+	}
+	if _, err := c.conn.Write(b); err != nil {
+		return fmt.Errorf("broker: write: %w", err)
+	}
+	return nil
+}
+
+// appendBatch appends the wire form of every item to buf and returns it
+// with the number of PUBLISH packets.
+func appendBatch(buf []byte, batch []outItem) ([]byte, uint64) {
+	var pubs uint64
+	for i := range batch {
+		it := &batch[i]
+		if it.b == nil {
+			buf = append(buf, it.ctl[:it.n]...)
+			continue
+		}
+		start := len(buf)
+		buf = append(buf, it.b...)
+		if packet.Type(it.b[0]>>4) != packet.PUBLISH {
+			continue
+		}
+		pubs++
+		if it.dup {
+			buf[start] |= 0b1000
+		}
+		if it.id != 0 {
+			off := start + publishIDOffset(it.b)
+			buf[off], buf[off+1] = byte(it.id>>8), byte(it.id)
+		}
+	}
+	return buf, pubs
+}
+
+// publishIDOffset returns the offset of the packet identifier in an encoded
+// QoS 1/2 PUBLISH: after the fixed header and the topic name.
+func publishIDOffset(b []byte) int {
+	i := 1
+	for b[i]&0x80 != 0 {
+		i++
+	}
+	i++
+	topicLen := int(b[i])<<8 | int(b[i+1])
+	return i + 2 + topicLen
+}

@@ -1,0 +1,13 @@
+package packet
+
+// The PINGREQ packet [MQTT-3.12] has no variable header and no payload: its
+// Remaining Length is 0, which checkHeader enforces on decode.
+
+// flags implements encoder.
+func (*Pingreq) flags() byte { return 0 }
+
+// size implements encoder.
+func (*Pingreq) size() (int, error) { return 0, nil }
+
+// appendBody implements encoder.
+func (*Pingreq) appendBody(dst []byte) []byte { return dst }

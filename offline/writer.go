@@ -1,0 +1,266 @@
+package offline
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// op is one write operation for the writer goroutine: apply changes the
+// transaction of the batch it is part of, done receives the outcome after
+// the commit (or the failure).
+type op struct {
+	apply func(b *batch) error
+	done  func(err error)
+	state atomic.Int32 // opPending → opTaken by the writer, or → opCancelled by the waiter
+}
+
+const (
+	opPending int32 = iota
+	opTaken
+	opCancelled
+)
+
+// cancel withdraws a pending op; it reports false when the writer took it.
+func (o *op) cancel() bool { return o.state.CompareAndSwap(opPending, opCancelled) }
+
+// rejected wraps an error for which apply changed nothing: only that op
+// fails, the rest of its batch commits.
+type rejected struct{ err error }
+
+func (r rejected) Error() string { return r.err.Error() }
+func (r rejected) Unwrap() error { return r.err }
+
+func reject(err error) error { return rejected{err} }
+
+// submit queues o for the writer. It never blocks: callers bound what they
+// submit (a synchronous caller has one op pending; asynchronous appends are
+// bounded by the MQTT flow control of whoever calls AppendAsync).
+func (d *DB) submit(o *op) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return ErrClosed
+	}
+	d.pending = append(d.pending, o)
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// take removes up to MaxBatch pending ops, skipping cancelled ones, and
+// reports whether Close was called.
+func (d *DB) take() (ops []*op, closed bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := min(len(d.pending), d.opts.MaxBatch)
+	for _, o := range d.pending[:n] {
+		if o.state.CompareAndSwap(opPending, opTaken) {
+			ops = append(ops, o)
+		}
+	}
+	rest := copy(d.pending, d.pending[n:])
+	clear(d.pending[rest:])
+	d.pending = d.pending[:rest]
+	return ops, d.closed
+}
+
+// run is the writer goroutine, started by Open and stopped by Close. It
+// commits whatever is pending as one transaction, so batches form by
+// themselves while the previous commit's fsync runs: no timer, and an idle
+// DB commits a lone operation at once. After Close it commits what is still
+// pending, then returns.
+func (d *DB) run() {
+	defer close(d.writerDone)
+	for {
+		ops, closed := d.take()
+		if len(ops) > 0 {
+			d.commit(ops)
+			continue
+		}
+		if closed {
+			return
+		}
+		select {
+		case <-d.wake:
+		case <-d.quit:
+		}
+	}
+}
+
+// commit applies ops in one transaction and completes them in order. If an
+// op fails in a way that may have changed the transaction, the batch is
+// rolled back and each op is retried in a transaction of its own, so that
+// one bad op cannot fail the others.
+func (d *DB) commit(ops []*op) {
+	errs, drained, ok := d.commitBatch(ops)
+	if !ok {
+		for _, o := range ops {
+			e, dr, _ := d.commitBatch([]*op{o})
+			o.done(e[0])
+			drained = drained || dr
+		}
+	} else {
+		for i, o := range ops {
+			o.done(errs[i])
+		}
+	}
+	if drained {
+		d.maybeCompact()
+	}
+}
+
+// commitBatch runs one transaction for ops and returns each op's error and
+// whether a queue became empty. ok is false when an op failed with a
+// non-rejection error in a batch of several (the caller retries them one by
+// one).
+func (d *DB) commitBatch(ops []*op) (errs []error, drained, ok bool) {
+	b := newBatch(d)
+	errs = make([]error, len(ops))
+	aborted := false
+	err := d.update(func(tx *bolt.Tx) error {
+		b.tx = tx
+		for i, o := range ops {
+			err := o.apply(b)
+			var rj rejected
+			switch {
+			case errors.As(err, &rj):
+				errs[i] = rj.err
+			case err != nil:
+				aborted = true
+				errs[i] = err
+				return err
+			}
+		}
+		return b.flush()
+	}, len(ops))
+	switch {
+	case err == nil:
+		b.publish()
+		return errs, b.drained, true
+	case aborted && len(ops) > 1:
+		return nil, false, false
+	case aborted:
+		return errs, false, true
+	}
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs, false, true
+}
+
+// update runs fn in a write transaction and commits it (two fdatasyncs).
+// A bbolt panic is returned as ErrCorrupt.
+func (d *DB) update(fn func(*bolt.Tx) error, nops int) (err error) {
+	if d.bolt == nil {
+		if d.broken != nil {
+			return d.broken
+		}
+		return ErrClosed
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			d.stats.commitErrors.Add(1)
+			err = d.corruption("write", r)
+		}
+	}()
+	fnFailed := false
+	err = d.bolt.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			fnFailed = true
+			return err
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		d.countCommit(nops)
+		return nil
+	case fnFailed:
+		return err
+	}
+	d.stats.commitErrors.Add(1)
+	return fmt.Errorf("offline: commit %s: %w", d.path, err)
+}
+
+// countCommit updates the statistics after a successful commit.
+func (d *DB) countCommit(nops int) {
+	d.stats.commits.Add(1)
+	d.stats.ops.Add(uint64(nops))
+	d.stats.fsyncs.Add(2)
+	st := d.bolt.Stats()
+	alloc := st.TxStats.GetPageAlloc()
+	written := alloc - d.stats.lastPageAlloc + int64(d.bolt.Info().PageSize)
+	d.stats.lastPageAlloc = alloc
+	d.stats.bytesWritten.Add(uint64(max(written, 0)))
+}
+
+// resetStatsBaseline starts counting page allocations of a newly opened
+// bbolt handle.
+func (d *DB) resetStatsBaseline() {
+	st := d.bolt.Stats()
+	d.stats.lastPageAlloc = st.TxStats.GetPageAlloc()
+}
+
+// batch is the state of one write transaction: the queues' depth as it will
+// be once the transaction commits.
+type batch struct {
+	d        *DB
+	tx       *bolt.Tx
+	queues   map[*Queue]*queueState // working copies, published on commit
+	orig     map[*Queue]queueMeta   // persisted part at the start, to skip unchanged metas
+	appended map[*Queue]bool        // queues whose readers to wake
+	drained  bool                   // a queue became empty
+}
+
+func newBatch(d *DB) *batch {
+	return &batch{
+		d:        d,
+		queues:   make(map[*Queue]*queueState),
+		orig:     make(map[*Queue]queueMeta),
+		appended: make(map[*Queue]bool),
+	}
+}
+
+// state returns the working copy of q's state in this batch.
+func (b *batch) state(q *Queue) *queueState {
+	if st, ok := b.queues[q]; ok {
+		return st
+	}
+	st := q.snapshot()
+	b.queues[q], b.orig[q] = &st, st.queueMeta
+	return &st
+}
+
+// flush writes the changed queue metas into the transaction.
+func (b *batch) flush() error {
+	for q, st := range b.queues {
+		if st.queueMeta == b.orig[q] {
+			continue
+		}
+		bk := b.tx.Bucket(q.bucket)
+		if bk == nil {
+			return fmt.Errorf("offline: queue %q: bucket missing", q.name)
+		}
+		if err := bk.Put(queueMetaKey, st.queueMeta.encode()); err != nil {
+			return fmt.Errorf("offline: queue %q: write meta: %w", q.name, err)
+		}
+	}
+	return nil
+}
+
+// publish makes the batch's queue states current and wakes the readers of
+// queues that received entries. Called after the commit succeeded.
+func (b *batch) publish() {
+	for q, st := range b.queues {
+		q.setState(*st)
+	}
+	for q := range b.appended {
+		q.notify()
+	}
+}

@@ -1,0 +1,210 @@
+// Package hass builds Home Assistant MQTT discovery messages for the
+// gateway's sensors, so that they appear in Home Assistant without YAML.
+//
+// Each quantity becomes one entity, configured by a retained message on
+// "<prefix>/<component>/<gateway_id>/<sensor>_<quantity>/config" (prefix
+// "homeassistant" by default). Numeric quantities are "sensor" entities
+// reading "<topic>/<quantity>" with value_template {{ value_json.value }},
+// a unit, a device_class when the quantity's name or unit says which, and
+// state_class measurement (total_increasing for energy and counts). A gpio_in
+// sensor's "state" is a binary_sensor entity; a gpio_out sensor is one switch commanded on "<topic>/set" with
+// payloads "1" and "0", its state read from "<topic>/state". Every entity is
+// available while "<topic>/status" says {"state":"ok"} and belongs to one
+// device, the gateway.
+//
+// Discovery is pure: it returns the messages and publishes nothing. For
+// quantities known only once readings arrive (every probe of a ds18b20 bus,
+// the fields of a JSON serial sensor), Announcer publishes each entity's
+// config the first time its quantity is published.
+package hass
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/edgegw/edgegw/sensors"
+)
+
+// DefaultPrefix is Home Assistant's default discovery prefix.
+const DefaultPrefix = "homeassistant"
+
+// Message is one discovery message to publish.
+type Message struct {
+	Topic   string
+	Payload []byte
+	Retain  bool
+}
+
+// Gateway describes the device every entity belongs to.
+type Gateway struct {
+	ID      string // gateway.id; required
+	Name    string // shown in Home Assistant; default ID
+	Version string // firmware version (sw_version)
+}
+
+// Quantity is one quantity of a sensor and the unit its driver reports.
+type Quantity struct {
+	Name string
+	Unit string // overridden by the spec's Process unit when set
+}
+
+// Sensor is a configured sensor and its quantities.
+type Sensor struct {
+	Spec       sensors.Spec
+	Quantities []Quantity
+}
+
+// Discovery returns the retained config messages for every quantity of
+// every sensor, in order, under prefix ("" means DefaultPrefix).
+func Discovery(prefix string, gw Gateway, ss []Sensor) ([]Message, error) {
+	if gw.ID == "" {
+		return nil, errors.New("hass: gateway id is empty")
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	var out []Message
+	for _, s := range ss {
+		msgs, err := sensorMessages(prefix, gw, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
+}
+
+//
+
+// Drivers whose sensors are binary inputs and switchable outputs, and the
+// quantity that holds their level (a gpio_in counter's "count" and "rate"
+// are numbers).
+const (
+	driverGPIOIn  = "gpio_in"
+	driverGPIOOut = "gpio_out"
+	gpioState     = "state"
+)
+
+// The templates and payloads of on/off entities: any non-zero value is on.
+const (
+	onOffTemplate = "{{ 'ON' if value_json.value else 'OFF' }}"
+	valueTemplate = "{{ value_json.value }}"
+)
+
+func sensorMessages(prefix string, gw Gateway, s Sensor) ([]Message, error) {
+	if s.Spec.Name == "" {
+		return nil, errors.New("hass: sensor without a name")
+	}
+	if s.Spec.Driver == driverGPIOOut {
+		q := "state"
+		if len(s.Quantities) > 0 {
+			q = s.Quantities[0].Name
+		}
+		m, err := message(prefix, "switch", gw, s.Spec, q, switchConfig(s.Spec))
+		return []Message{m}, err
+	}
+	var out []Message
+	for _, q := range s.Quantities {
+		if err := sensors.ValidQuantity(q.Name); err != nil {
+			return nil, fmt.Errorf("hass: sensor %q: %w", s.Spec.Name, err)
+		}
+		component, cfg := "sensor", sensorConfig(s.Spec, q)
+		if s.Spec.Driver == driverGPIOIn && q.Name == gpioState {
+			component, cfg = "binary_sensor", binaryConfig(s.Spec, q)
+		}
+		m, err := message(prefix, component, gw, s.Spec, q.Name, cfg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// message completes cfg with what every entity shares and encodes it.
+func message(prefix, component string, gw Gateway, spec sensors.Spec, q string, cfg config) (Message, error) {
+	object := sanitize(spec.Name) + "_" + sanitize(q)
+	node := sanitize(gw.ID)
+	cfg.UniqueID = node + "_" + object
+	cfg.Availability = []availability{{
+		Topic:               spec.TopicOrDefault() + "/status",
+		ValueTemplate:       "{{ value_json.state }}",
+		PayloadAvailable:    sensors.StateOK,
+		PayloadNotAvailable: sensors.StateError,
+	}}
+	cfg.QoS = spec.QoS
+	cfg.Device = gatewayDevice(gw)
+	cfg.Origin = origin{Name: "edgegw", SWVersion: gw.Version}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return Message{}, fmt.Errorf("hass: %s: %w", object, err)
+	}
+	return Message{Topic: strings.Join([]string{prefix, component, node, object, "config"}, "/"), Payload: b, Retain: true}, nil
+}
+
+func sensorConfig(spec sensors.Spec, q Quantity) config {
+	unit := q.Unit
+	if p, ok := spec.Process[q.Name]; ok && p.Unit != "" {
+		unit = p.Unit
+	}
+	class := deviceClass(q.Name, unit)
+	return config{
+		Name:          spec.Name + " " + q.Name,
+		StateTopic:    spec.TopicOrDefault() + "/" + q.Name,
+		ValueTemplate: valueTemplate,
+		Unit:          unit,
+		DeviceClass:   class,
+		StateClass:    stateClass(q.Name, class),
+	}
+}
+
+func binaryConfig(spec sensors.Spec, q Quantity) config {
+	return config{
+		Name:          spec.Name + " " + q.Name,
+		StateTopic:    spec.TopicOrDefault() + "/" + q.Name,
+		ValueTemplate: onOffTemplate,
+		PayloadOn:     "ON",
+		PayloadOff:    "OFF",
+	}
+}
+
+func switchConfig(spec sensors.Spec) config {
+	base := spec.TopicOrDefault()
+	return config{
+		Name:          spec.Name,
+		StateTopic:    base + "/state",
+		CommandTopic:  base + "/set",
+		ValueTemplate: onOffTemplate,
+		PayloadOn:     "1",
+		PayloadOff:    "0",
+		StateOn:       "ON",
+		StateOff:      "OFF",
+	}
+}
+
+func gatewayDevice(gw Gateway) device {
+	name := gw.Name
+	if name == "" {
+		name = gw.ID
+	}
+	return device{
+		Identifiers:  []string{"edgegw_" + sanitize(gw.ID)},
+		Name:         name,
+		Model:        "edgegw",
+		Manufacturer: "edgegw",
+		SWVersion:    gw.Version,
+	}
+}
+
+// sanitize keeps what discovery topic levels and ids allow: ASCII letters,
+// digits, '_' and '-'; anything else becomes '_'.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return '_'
+	}, s)
+}

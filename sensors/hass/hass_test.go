@@ -1,0 +1,307 @@
+package hass_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/hass"
+	"github.com/edgegw/edgegw/sensors/sensorstest"
+)
+
+var gw = hass.Gateway{ID: "pi-kitchen", Version: "1.2.3"}
+
+// entity is the subset of a discovery payload the tests read.
+type entity struct {
+	Name          string `json:"name"`
+	UniqueID      string `json:"unique_id"`
+	StateTopic    string `json:"state_topic"`
+	CommandTopic  string `json:"command_topic"`
+	ValueTemplate string `json:"value_template"`
+	Unit          string `json:"unit_of_measurement"`
+	DeviceClass   string `json:"device_class"`
+	StateClass    string `json:"state_class"`
+	PayloadOn     string `json:"payload_on"`
+	PayloadOff    string `json:"payload_off"`
+	StateOn       string `json:"state_on"`
+	StateOff      string `json:"state_off"`
+	QoS           int    `json:"qos"`
+	Availability  []struct {
+		Topic               string `json:"topic"`
+		ValueTemplate       string `json:"value_template"`
+		PayloadAvailable    string `json:"payload_available"`
+		PayloadNotAvailable string `json:"payload_not_available"`
+	} `json:"availability"`
+	Device struct {
+		Identifiers []string `json:"identifiers"`
+		Name        string   `json:"name"`
+		Model       string   `json:"model"`
+		SWVersion   string   `json:"sw_version"`
+	} `json:"device"`
+}
+
+func decode(t *testing.T, m hass.Message) entity {
+	t.Helper()
+	var e entity
+	if err := (sensorstest.Message{Payload: m.Payload}).Decode(&e); err != nil {
+		t.Fatalf("%s: %v in %s", m.Topic, err, m.Payload)
+	}
+	if !m.Retain {
+		t.Errorf("%s is not retained", m.Topic)
+	}
+	return e
+}
+
+func byTopic(t *testing.T, msgs []hass.Message) map[string]entity {
+	t.Helper()
+	out := map[string]entity{}
+	for _, m := range msgs {
+		out[m.Topic] = decode(t, m)
+	}
+	if len(out) != len(msgs) {
+		t.Errorf("duplicate discovery topics in %d messages", len(msgs))
+	}
+	return out
+}
+
+func TestDiscovery_sensor(t *testing.T) {
+	spec := sensors.Spec{Name: "kitchen", Driver: "bme280", Topic: "sensors/kitchen", QoS: 1,
+		Process: map[string]sensors.Process{"pressure": {Scale: 0.01, Round: 1, Unit: "hPa"}}}
+	msgs, err := hass.Discovery("", gw, []hass.Sensor{{Spec: spec, Quantities: []hass.Quantity{
+		{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}, {Name: "pressure", Unit: "Pa"},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := byTopic(t, msgs)
+	e, ok := es["homeassistant/sensor/pi-kitchen/kitchen_temperature/config"]
+	if !ok {
+		t.Fatalf("no temperature config among %v", es)
+	}
+	if e.Name != "kitchen temperature" || e.UniqueID != "pi-kitchen_kitchen_temperature" ||
+		e.StateTopic != "sensors/kitchen/temperature" || e.ValueTemplate != "{{ value_json.value }}" ||
+		e.Unit != "°C" || e.DeviceClass != "temperature" || e.StateClass != "measurement" || e.QoS != 1 {
+		t.Errorf("temperature entity = %+v", e)
+	}
+	if len(e.Availability) != 1 {
+		t.Fatalf("availability = %+v", e.Availability)
+	}
+	if a := e.Availability[0]; a.Topic != "sensors/kitchen/status" || a.ValueTemplate != "{{ value_json.state }}" ||
+		a.PayloadAvailable != "ok" || a.PayloadNotAvailable != "error" {
+		t.Errorf("availability = %+v", a)
+	}
+	if d := e.Device; len(d.Identifiers) != 1 || d.Identifiers[0] != "edgegw_pi-kitchen" || d.Name != "pi-kitchen" ||
+		d.Model != "edgegw" || d.SWVersion != "1.2.3" {
+		t.Errorf("device = %+v", d)
+	}
+	if h := es["homeassistant/sensor/pi-kitchen/kitchen_humidity/config"]; h.DeviceClass != "humidity" || h.Unit != "%" {
+		t.Errorf("humidity entity = %+v", h)
+	}
+	// The spec's Process turns Pa into hPa: the entity must say hPa.
+	if p := es["homeassistant/sensor/pi-kitchen/kitchen_pressure/config"]; p.DeviceClass != "pressure" || p.Unit != "hPa" {
+		t.Errorf("pressure entity = %+v", p)
+	}
+}
+
+func TestDiscovery_deviceClass(t *testing.T) {
+	tests := []struct{ quantity, unit, class, stateClass string }{
+		{"temperature", "°F", "temperature", "measurement"},
+		{"28-0316a2794bff", "°C", "temperature", "measurement"}, // a ds18b20 probe: by unit
+		{"voltage", "V", "voltage", "measurement"},
+		{"current", "A", "current", "measurement"},
+		{"power", "W", "power", "measurement"},
+		{"co2", "ppm", "carbon_dioxide", "measurement"},
+		{"lux", "lx", "illuminance", "measurement"},
+		{"energy", "kWh", "energy", "total_increasing"},
+		{"speed", "km/h", "speed", "measurement"},
+		{"altitude", "m", "distance", "measurement"},
+		{"humidity", "g/m³", "", "measurement"}, // unit HA refuses for humidity: no class
+		{"latitude", "°", "", "measurement"},
+		{"satellites", "", "", "measurement"},
+		{"tvoc", "ppm", "", "measurement"}, // ppm alone says nothing
+	}
+	for _, tt := range tests {
+		t.Run(tt.quantity, func(t *testing.T) {
+			msgs, err := hass.Discovery("ha", gw, []hass.Sensor{{
+				Spec:       sensors.Spec{Name: "s"},
+				Quantities: []hass.Quantity{{Name: tt.quantity, Unit: tt.unit}},
+			}})
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("Discovery = %v, %v", msgs, err)
+			}
+			e := decode(t, msgs[0])
+			if e.DeviceClass != tt.class || e.StateClass != tt.stateClass || e.Unit != tt.unit {
+				t.Errorf("class/state_class/unit = %q/%q/%q, want %q/%q/%q",
+					e.DeviceClass, e.StateClass, e.Unit, tt.class, tt.stateClass, tt.unit)
+			}
+			if !strings.HasPrefix(msgs[0].Topic, "ha/sensor/pi-kitchen/s_") {
+				t.Errorf("topic %s ignores the prefix", msgs[0].Topic)
+			}
+		})
+	}
+}
+
+func TestDiscovery_gpio(t *testing.T) {
+	msgs, err := hass.Discovery("", gw, []hass.Sensor{
+		{Spec: sensors.Spec{Name: "door", Driver: "gpio_in", Topic: "home/door"}, Quantities: []hass.Quantity{{Name: "state"}}},
+		{Spec: sensors.Spec{Name: "meter", Driver: "gpio_in"}, Quantities: []hass.Quantity{{Name: "count"}, {Name: "rate", Unit: "/s"}}},
+		{Spec: sensors.Spec{Name: "pump", Driver: "gpio_out"}, Quantities: []hass.Quantity{{Name: "state"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := byTopic(t, msgs)
+	door, ok := es["homeassistant/binary_sensor/pi-kitchen/door_state/config"]
+	if !ok {
+		t.Fatalf("no binary_sensor among %v", es)
+	}
+	if count := es["homeassistant/sensor/pi-kitchen/meter_count/config"]; count.StateClass != "total_increasing" ||
+		count.StateTopic != "sensors/meter/count" {
+		t.Errorf("counter = %+v, want a numeric total_increasing sensor", count)
+	}
+	if rate := es["homeassistant/sensor/pi-kitchen/meter_rate/config"]; rate.Unit != "/s" || rate.StateClass != "measurement" {
+		t.Errorf("rate = %+v", rate)
+	}
+	if door.StateTopic != "home/door/state" || door.PayloadOn != "ON" || door.PayloadOff != "OFF" ||
+		!strings.Contains(door.ValueTemplate, "value_json.value") || door.StateClass != "" || door.Unit != "" ||
+		door.Availability[0].Topic != "home/door/status" {
+		t.Errorf("door = %+v", door)
+	}
+	pump, ok := es["homeassistant/switch/pi-kitchen/pump_state/config"]
+	if !ok {
+		t.Fatalf("no switch among %v", es)
+	}
+	if pump.CommandTopic != "sensors/pump/set" || pump.StateTopic != "sensors/pump/state" ||
+		pump.PayloadOn != "1" || pump.PayloadOff != "0" || pump.StateOn != "ON" || pump.StateOff != "OFF" ||
+		pump.Name != "pump" || pump.UniqueID != "pi-kitchen_pump_state" {
+		t.Errorf("pump = %+v", pump)
+	}
+}
+
+func TestDiscovery_sanitize(t *testing.T) {
+	msgs, err := hass.Discovery("", hass.Gateway{ID: "pi.kitchen #2"}, []hass.Sensor{{
+		Spec: sensors.Spec{Name: "living room"}, Quantities: []hass.Quantity{{Name: "pm2.5", Unit: "µg/m³"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msgs[0].Topic; got != "homeassistant/sensor/pi_kitchen__2/living_room_pm2_5/config" {
+		t.Errorf("topic = %s", got)
+	}
+	if e := decode(t, msgs[0]); e.StateTopic != "sensors/living room/pm2.5" || e.Device.Name != "pi.kitchen #2" {
+		t.Errorf("entity = %+v: state topic and names keep their spelling", e)
+	}
+}
+
+func TestDiscovery_errors(t *testing.T) {
+	ok := []hass.Sensor{{Spec: sensors.Spec{Name: "s"}, Quantities: []hass.Quantity{{Name: "t"}}}}
+	if _, err := hass.Discovery("", hass.Gateway{}, ok); err == nil {
+		t.Error("empty gateway id accepted")
+	}
+	if _, err := hass.Discovery("", gw, []hass.Sensor{{Spec: sensors.Spec{Name: ""}}}); err == nil {
+		t.Error("nameless sensor accepted")
+	}
+	bad := []hass.Sensor{{Spec: sensors.Spec{Name: "s"}, Quantities: []hass.Quantity{{Name: "a/b"}}}}
+	if _, err := hass.Discovery("", gw, bad); !errors.Is(err, sensors.ErrBadQuantity) {
+		t.Errorf("bad quantity: %v", err)
+	}
+}
+
+func TestAnnouncer_Publish(t *testing.T) {
+	pub := &sensorstest.Publisher{}
+	spec := sensors.Spec{Name: "tank", Driver: "ds18b20", Topic: "sensors/tank", QoS: 1}
+	a := hass.NewAnnouncer(pub, "", gw, spec)
+	ctx := t.Context()
+	reading := []byte(`{"value":21.5,"unit":"°C","ts":"2026-11-22T10:00:00.000Z"}`)
+	a.Publish(ctx, "sensors/tank/status", []byte(`{"state":"ok"}`), 1, true)
+	a.Publish(ctx, "sensors/tank/28-0316a2794bff", reading, 1, false)
+	a.Publish(ctx, "sensors/tank/28-0316a2794bff", reading, 1, false)
+	pub.SetErr(errors.New("fake: broker closed"))
+	if err := a.Publish(ctx, "sensors/tank/28-000005e2fdc3", reading, 1, false); err == nil {
+		t.Error("failed publish: no error")
+	}
+	pub.SetErr(nil)
+	a.Publish(ctx, "sensors/tank/28-000005e2fdc3", reading, 1, false) // announced now
+
+	var topics []string
+	for _, m := range pub.Messages() {
+		topics = append(topics, m.Topic)
+	}
+	want := []string{
+		"sensors/tank/status",
+		"homeassistant/sensor/pi-kitchen/tank_28-0316a2794bff/config",
+		"sensors/tank/28-0316a2794bff",
+		"sensors/tank/28-0316a2794bff",
+		"homeassistant/sensor/pi-kitchen/tank_28-000005e2fdc3/config",
+		"sensors/tank/28-000005e2fdc3",
+	}
+	if strings.Join(topics, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("published\n%s\nwant\n%s", strings.Join(topics, "\n"), strings.Join(want, "\n"))
+	}
+	m := pub.Messages()[1]
+	if e := decode(t, hass.Message{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain}); e.DeviceClass != "temperature" || e.Unit != "°C" || m.QoS != 1 {
+		t.Errorf("announced %+v (qos %d), want a temperature in °C at the spec's QoS", e, m.QoS)
+	}
+}
+
+// TestAnnouncer_poller: behind a real poller, each entity's config goes out
+// before its first reading and only once.
+func TestAnnouncer_poller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spec := sensors.Spec{Name: "demo", Driver: "sim", Interval: time.Second, Topic: "sensors/demo"}
+		s := sensorstest.NewSensor(sensorstest.Step{Readings: []sensors.Reading{
+			{Quantity: "temperature", Value: 20, Unit: "°C"}, {Quantity: "humidity", Value: 50, Unit: "%"},
+		}})
+		pub := &sensorstest.Publisher{}
+		p := sensors.NewPoller(spec, s, hass.NewAnnouncer(pub, "", gw, spec), sensors.PollerOptions{})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		time.Sleep(2500 * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		first := map[string]int{}
+		for i, m := range pub.Messages() {
+			if _, seen := first[m.Topic]; !seen {
+				first[m.Topic] = i
+			}
+		}
+		for _, q := range []string{"temperature", "humidity"} {
+			cfg := "homeassistant/sensor/pi-kitchen/demo_" + q + "/config"
+			ci, ok := first[cfg]
+			if !ok || ci > first["sensors/demo/"+q] || len(pub.Topic(cfg)) != 1 {
+				t.Errorf("%s: config at %d (%d times), first reading at %d", q, ci, len(pub.Topic(cfg)), first["sensors/demo/"+q])
+			}
+		}
+		if n := len(pub.Topic("sensors/demo/temperature")); n != 3 {
+			t.Errorf("temperature readings = %d, want 3", n)
+		}
+	})
+}
+
+func TestAnnouncer_gpio(t *testing.T) {
+	ctx := t.Context()
+	pub := &sensorstest.Publisher{}
+	out := hass.NewAnnouncer(pub, "", gw, sensors.Spec{Name: "pump", Driver: "gpio_out"})
+	out.Publish(ctx, "sensors/pump/status", []byte(`{"state":"ok"}`), 0, true)
+	out.Publish(ctx, "sensors/pump/state", []byte(`{"value":1}`), 0, true)
+	in := hass.NewAnnouncer(pub, "", gw, sensors.Spec{Name: "door", Driver: "gpio_in"})
+	in.Publish(ctx, "sensors/door/state", []byte(`{"value":0,"unit":""}`), 0, false)
+	in.Publish(ctx, "sensors/door/set", []byte(`1`), 0, false) // not a quantity
+	var configs []string
+	for _, m := range pub.Messages() {
+		if strings.HasSuffix(m.Topic, "/config") {
+			configs = append(configs, m.Topic)
+		}
+	}
+	want := "homeassistant/switch/pi-kitchen/pump_state/config homeassistant/binary_sensor/pi-kitchen/door_state/config"
+	if strings.Join(configs, " ") != want {
+		t.Errorf("configs = %v, want %s", configs, want)
+	}
+}

@@ -1,0 +1,106 @@
+package sensors
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Registry maps driver names (the config's "driver" key) to Drivers. It is a
+// value, not a global: cmd/gateway fills one explicitly. It is safe for
+// concurrent use.
+type Registry struct {
+	mu      sync.RWMutex
+	drivers map[string]Driver
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{drivers: map[string]Driver{}}
+}
+
+// Register adds a driver under name. It fails for an empty name, a nil Open,
+// and a name registered before. A nil Check means the driver takes no options.
+func (r *Registry) Register(name string, d Driver) error {
+	if name == "" {
+		return errors.New("sensors: can't register a driver with no name")
+	}
+	if d.Open == nil {
+		return errors.New("sensors: can't register driver " + strconv.Quote(name) + " with nil Open")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.drivers[name]; ok {
+		return errors.New("sensors: can't register driver " + strconv.Quote(name) + " twice")
+	}
+	r.drivers[name] = d
+	return nil
+}
+
+// Check validates spec without touching hardware: its driver must be
+// registered (the error names spec's file:line and lists the known drivers,
+// and matches ErrUnknownDriver), then the driver's own Check runs.
+func (r *Registry) Check(spec Spec) error {
+	d, err := r.lookup(spec)
+	if err != nil {
+		return err
+	}
+	if d.Check == nil {
+		opts := spec.Options
+		return opts.Err() // every key is unknown to a driver without options
+	}
+	return d.Check(spec)
+}
+
+// Open builds the sensor spec describes, using hw for buses, pins and ports.
+func (r *Registry) Open(spec Spec, hw Hardware) (Sensor, error) {
+	d, err := r.lookup(spec)
+	if err != nil {
+		return nil, err
+	}
+	s, err := d.Open(spec, hw)
+	if err != nil {
+		return nil, fmt.Errorf("sensors: open %q: %w", spec.Name, err)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("sensors: open %q: driver %q returned no sensor", spec.Name, spec.Driver)
+	}
+	return s, nil
+}
+
+// Drivers returns the registered driver names, sorted.
+func (r *Registry) Drivers() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.drivers))
+	for n := range r.drivers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+//
+
+func (r *Registry) lookup(spec Spec) (Driver, error) {
+	r.mu.RLock()
+	d, ok := r.drivers[spec.Driver]
+	r.mu.RUnlock()
+	if ok {
+		return d, nil
+	}
+	known := "none; did you forget to register the drivers?"
+	if names := r.Drivers(); len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return Driver{}, &OptionError{
+		File: spec.File,
+		Line: spec.Line,
+		Key:  "driver",
+		Msg:  fmt.Sprintf("sensor %q: unknown driver %q (known drivers: %s)", spec.Name, spec.Driver, known),
+		Err:  ErrUnknownDriver,
+	}
+}
