@@ -6,7 +6,7 @@ VERSION   ?= $(shell cat VERSION 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOFLAGS_B := -trimpath -ldflags '$(LDFLAGS)'
-FUZZTIME  ?= 15s
+FUZZTIME  ?= 10s
 CONFIG    ?= examples/demo.yaml
 
 export CGO_ENABLED = 0
@@ -30,11 +30,15 @@ test-go:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
 
-# Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
+# Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time): the MQTT codec, the
+# queue's record decoder and the config parser — everything that reads untrusted bytes.
+FUZZPKGS ?= ./mqttcore/packet ./offline ./config
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./mqttcore/packet | grep '^Fuzz'); do \
-		echo "fuzz $$t for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./mqttcore/packet || exit 1; \
+	@for p in $(FUZZPKGS); do \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+			echo "fuzz $$p $$t for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+		done; \
 	done
 
 ## bench: our broker and Mosquitto side by side, one table of ratios

@@ -32,8 +32,8 @@ gw=$!
 pids+=($gw)
 
 # The first reading must arrive (qemu start-up and the first poll included) well within 60 s.
-if ! reading=$(mosquitto_sub -h 127.0.0.1 -p "$port" -t 'sensors/#' -C 1 -W 60 -v 2>"$tmp/sub.err"); then
-	for _ in $(seq 100); do mosquitto_sub -h 127.0.0.1 -p "$port" -t 'sensors/#' -C 1 -W 60 -v >"$tmp/r" 2>>"$tmp/sub.err" && { reading=$(cat "$tmp/r"); break; }; sleep 0.3; done
+if ! reading=$(mosquitto_sub -h 127.0.0.1 -p "$port" -t 'sensors/demo/temperature' -C 1 -W 60 -v 2>"$tmp/sub.err"); then
+	for _ in $(seq 100); do mosquitto_sub -h 127.0.0.1 -p "$port" -t 'sensors/demo/temperature' -C 1 -W 60 -v >"$tmp/r" 2>>"$tmp/sub.err" && { reading=$(cat "$tmp/r"); break; }; sleep 0.3; done
 fi
 if [[ -z "${reading:-}" ]]; then
 	echo "smoke-arm: no reading from $bin" >&2; cat "$tmp/gateway.log" "$tmp/sub.err" >&2; exit 1

@@ -133,10 +133,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	d.bolt, d.corrupt = b, corrupt
 	d.resetStatsBaseline()
-	if err := d.initBoot(); err != nil {
-		closeQuietly(b)
-		return nil, err
-	}
+	d.initBoot()
 	d.maybeCompact()
 	go d.run()
 	return d, nil
@@ -237,26 +234,16 @@ var (
 
 // initBoot reads the boot record and, when this is a new boot (or the first
 // Open), writes a new one.
-func (d *DB) initBoot() error {
+func (d *DB) initBoot() {
 	id, err := d.clock.bootID()
 	if err != nil {
 		d.log.Warn("offline: no boot id; message ages restart at each process start", "err", err)
 		id = processBootID
 	}
-	var rec bootRecord
-	if err := d.bolt.View(func(tx *bolt.Tx) error {
-		if mb := tx.Bucket(metaBucket); mb != nil {
-			if v := mb.Get(bootKey); v != nil {
-				rec, err = decodeBootRecord(v)
-			}
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("offline: read boot record: %w", err)
-	}
-	if err == nil && rec.id == id {
+	rec := d.readBootRecord()
+	if rec.id == id {
 		d.boot = rec
-		return nil
+		return
 	}
 	d.boot = bootRecord{seq: rec.seq + 1, id: id, firstSeen: d.clock.boottime()}
 	err = d.bolt.Update(func(tx *bolt.Tx) error {
@@ -267,10 +254,32 @@ func (d *DB) initBoot() error {
 		return mb.Put(bootKey, d.boot.encode())
 	})
 	if err != nil {
-		return fmt.Errorf("offline: write boot record: %w", err)
+		// Keep going (e.g. on a full disk): this process still tells the
+		// boots apart; a later process in this boot restarts the ages of
+		// entries from earlier boots once more.
+		d.log.Error("offline: cannot store the boot record", "path", d.path, "err", err)
+		return
 	}
 	d.countCommit(1)
-	return nil
+}
+
+// readBootRecord returns the stored boot record; the zero record when there
+// is none or it does not decode (all entries then count as from another boot).
+func (d *DB) readBootRecord() bootRecord {
+	var rec bootRecord
+	_ = d.bolt.View(func(tx *bolt.Tx) error {
+		if mb := tx.Bucket(metaBucket); mb != nil {
+			if v := mb.Get(bootKey); v != nil {
+				var err error
+				if rec, err = decodeBootRecord(v); err != nil {
+					d.log.Warn("offline: unreadable boot record; ages restart now", "path", d.path, "err", err)
+					rec = bootRecord{}
+				}
+			}
+		}
+		return nil
+	})
+	return rec
 }
 
 // view runs fn in a read transaction on the current file. A bbolt panic

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestQueue_Append_diskFull fills a 2 MiB tmpfs: an Append whose commit
-// cannot be written must fail with ENOSPC (and not be acknowledged), the DB
-// must work again once space is freed, and nothing acknowledged is lost.
+// cannot be written must fail with ENOSPC (and not be acknowledged); a
+// reboot on the full disk must still open and read the queue; once space is
+// freed appends work again; nothing acknowledged is lost.
 func TestQueue_Append_diskFull(t *testing.T) {
 	mnt := filepath.Join(t.TempDir(), "small")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
@@ -29,7 +31,9 @@ func TestQueue_Append_diskFull(t *testing.T) {
 		}
 	})
 	path := filepath.Join(mnt, "q.db")
-	d := openTest(t, path, Options{CompactMinSize: -1})
+	fc := newFakeClock()
+	opts := Options{CompactMinSize: -1, clock: fc.clock()}
+	d := openTest(t, path, opts)
 	q := openQueue(t, d, "up", QueueOptions{})
 	acked := map[uint64]string{}
 	appendOne := func(name string) error {
@@ -62,6 +66,17 @@ func TestQueue_Append_diskFull(t *testing.T) {
 	}
 	t.Logf("disk full after %d acknowledged appends: %v", len(acked), fullErr)
 
+	// Reboot with the disk still full: Open must not need to write.
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fc.reboot("boot-b", 5*time.Second, time.Unix(0, 0))
+	d = openTest(t, path, opts)
+	q = openQueue(t, d, "up", QueueOptions{})
+	if es := readAll(t, q); len(es) != len(acked) {
+		t.Fatalf("reopened on a full disk: %d entries, want %d", len(es), len(acked))
+	}
+
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +89,7 @@ func TestQueue_Append_diskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d = openTest(t, path, Options{CompactMinSize: -1})
+	d = openTest(t, path, opts)
 	es := readAll(t, openQueue(t, d, "up", QueueOptions{}))
 	if len(es) != len(acked) {
 		t.Errorf("%d entries after reopen, %d were acknowledged", len(es), len(acked))

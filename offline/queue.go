@@ -3,7 +3,6 @@ package offline
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -102,17 +101,43 @@ func (d *DB) Queue(name string, o QueueOptions) (*Queue, error) {
 		return q, nil
 	}
 	q := &Queue{d: d, name: name, bucket: []byte(queuePrefix + name), opts: o, signal: make(chan struct{})}
-	var m queueMeta
-	err := d.do(context.Background(), func(b *batch) (err error) {
-		m, err = createQueue(b.tx, q.bucket)
-		return err
-	})
+	m, err := d.loadQueue(q)
 	if err != nil {
 		return nil, fmt.Errorf("offline: queue %q: %w", name, err)
 	}
 	q.st.queueMeta = m
 	d.queues[name] = q
 	return q, nil
+}
+
+// loadQueue returns the persisted depth of q, creating its buckets first if
+// needed. An existing queue is only read, so that a gateway whose disk is
+// full still starts and drains.
+func (d *DB) loadQueue(q *Queue) (queueMeta, error) {
+	var m queueMeta
+	exists := false
+	err := d.view(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(q.bucket)
+		if bk == nil || bk.Bucket(entriesBucket) == nil || bk.Bucket(quarantineBucket) == nil {
+			return nil
+		}
+		v := bk.Get(queueMetaKey)
+		if v == nil {
+			return nil
+		}
+		var err error
+		m, err = decodeQueueMeta(v)
+		exists = err == nil
+		return nil
+	})
+	if err != nil || exists {
+		return m, err
+	}
+	err = d.do(context.Background(), func(b *batch) (err error) {
+		m, err = createQueue(b.tx, q.bucket)
+		return err
+	})
+	return m, err
 }
 
 // Append stores m and returns its sequence number once it is on disk
@@ -183,40 +208,6 @@ func validateMessage(m Message) error {
 		return fmt.Errorf("%w: message of %d bytes", ErrInvalid, len(m.Topic)+len(m.Payload))
 	}
 	return nil
-}
-
-// Read returns up to max entries with Seq > after, oldest first. It blocks
-// until there is at least one, ctx ends (ctx's error) or the DB is closed
-// (ErrClosed); it does not poll. Entries whose TTL ran out are not returned:
-// they are deleted and counted as "expired". Entries that do not decode are
-// moved to the quarantine bucket. A reader typically passes the Seq of the
-// last entry it got as the next after, and 0 after a restart.
-func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error) {
-	if max <= 0 {
-		return nil, fmt.Errorf("%w: read max %d", ErrInvalid, max)
-	}
-	for {
-		wait := q.waitChan()
-		res, err := q.scan(after, max)
-		if err != nil {
-			return nil, err
-		}
-		q.dropDead(res)
-		if len(res.live) > 0 {
-			return res.live, nil
-		}
-		if res.last > after {
-			after = res.last // only dead entries so far: look further
-			continue
-		}
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("offline: read: %w", ctx.Err())
-		case <-q.d.quit:
-			return nil, ErrClosed
-		}
-	}
 }
 
 // Ack deletes the entries durably (they were delivered). Sequence numbers
@@ -337,121 +328,4 @@ func (q *Queue) notify() {
 	close(q.signal)
 	q.signal = make(chan struct{})
 	q.mu.Unlock()
-}
-
-// maxDeadPerScan bounds the expired or undecodable entries one read
-// transaction skips, so that a long run of them cannot make a Read hold its
-// transaction (and memory for their sequence numbers) for long.
-const maxDeadPerScan = 4096
-
-// scanResult is what one read transaction found after a sequence number.
-type scanResult struct {
-	live    []Entry
-	expired []uint64
-	bad     map[uint64]string // undecodable entries and why
-	last    uint64            // highest seq looked at
-}
-
-// scan reads up to max live entries after seq after, seeking the cursor
-// there: the cost does not depend on the queue's depth.
-func (q *Queue) scan(after uint64, max int) (scanResult, error) {
-	var res scanResult
-	if after == math.MaxUint64 {
-		return res, nil
-	}
-	now := q.d.clock.boottime()
-	err := q.d.view(func(tx *bolt.Tx) error {
-		eb, err := queueEntries(tx, q)
-		if err != nil {
-			return err
-		}
-		c, dead := eb.Cursor(), 0
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(res.live) < max && dead < maxDeadPerScan; k, v = c.Next() {
-			seq, ok := keySeq(k)
-			if !ok {
-				continue
-			}
-			res.last = seq
-			r, err := decodeRecord(v)
-			switch {
-			case err != nil:
-				if res.bad == nil {
-					res.bad = make(map[uint64]string)
-				}
-				res.bad[seq] = err.Error()
-				dead++
-			case q.d.expired(&r, now):
-				res.expired = append(res.expired, seq)
-				dead++
-			default:
-				res.live = append(res.live, r.entry(seq))
-			}
-		}
-		return nil
-	})
-	return res, err
-}
-
-// dropDead deletes expired entries and quarantines undecodable ones, without
-// waiting: Read has already skipped them.
-func (q *Queue) dropDead(res scanResult) {
-	if len(res.expired) == 0 && len(res.bad) == 0 {
-		return
-	}
-	o := &op{
-		apply: func(b *batch) error {
-			if err := b.removeEntries(q, res.expired, removeExpired); err != nil {
-				return err
-			}
-			for seq, why := range res.bad {
-				if err := b.quarantine(q, seq, "stored entry does not decode: "+why); err != nil && !isRejected(err) {
-					return err
-				}
-			}
-			return nil
-		},
-		done: func(err error) {
-			if err != nil {
-				q.d.log.Warn("offline: dropping dead entries failed; retried on a later read",
-					"queue", q.name, "err", err)
-			}
-		},
-	}
-	_ = q.d.submit(o) // fails only when closed: the next Open's reads retry
-}
-
-// oldestAge returns the age of the first entry, 0 when empty or closed.
-func (q *Queue) oldestAge() time.Duration {
-	var age time.Duration
-	now := q.d.clock.boottime()
-	_ = q.d.view(func(tx *bolt.Tx) error {
-		eb, err := queueEntries(tx, q)
-		if err != nil {
-			return err
-		}
-		if _, v := eb.Cursor().First(); v != nil {
-			if r, err := decodeRecord(v); err == nil {
-				age = q.d.age(&r, now)
-			}
-		}
-		return nil
-	})
-	return age
-}
-
-// expired reports whether r's TTL ran out at boot time now. An entry the
-// upstream already received (QoS 2 PUBREC) is being completed, not expired.
-func (d *DB) expired(r *record, now time.Duration) bool {
-	return r.msg.TTL > 0 && !r.received && d.age(r, now) >= r.msg.TTL
-}
-
-// age is how long r has been queued, by the boot-relative clock: since its
-// append when it was appended in this boot, otherwise since this boot first
-// opened the DB. Wall-clock steps never change it.
-func (d *DB) age(r *record, now time.Duration) time.Duration {
-	since := d.boot.firstSeen
-	if r.bootSeq == d.boot.seq {
-		since = r.bootStamp
-	}
-	return max(now-since, 0)
 }

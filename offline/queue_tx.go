@@ -27,7 +27,7 @@ func createQueue(tx *bolt.Tx, name []byte) (queueMeta, error) {
 	if err != nil {
 		return queueMeta{}, err
 	}
-	return m, bk.Put(queueMetaKey, m.encode())
+	return m, bk.Put(queueMetaKey, m.encode()) // a missing or unreadable record was recounted
 }
 
 // loadQueueMeta returns the depth stored in a queue bucket. When the record

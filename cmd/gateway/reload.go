@@ -27,17 +27,18 @@ func (g *gateway) reloadConfig(path string) {
 	}
 	g.level.Set(parseLevel(cfg.Log.Level))
 	g.broker.SetAuth(o.AllowAnonymous, o.Authenticator, o.Authorizer)
-	if !reflect.DeepEqual(cfg.Sensors, g.cfg.Sensors) {
-		g.stopSensors()
-		g.startSensors(cfg)
-	}
-	for _, s := range restartSections(g.cfg, cfg) {
-		g.log.Warn("reload: this section changed but needs a restart to apply", "section", s)
-	}
+	old := g.cfg
 	g.mu.Lock()
 	g.current = cfg
 	g.mu.Unlock()
 	g.cfg = cfg
+	if !reflect.DeepEqual(cfg.Sensors, old.Sensors) || cfg.HomeAssistant != old.HomeAssistant {
+		g.stopSensors()
+		g.startSensors(cfg)
+	}
+	for _, s := range restartSections(old, cfg) {
+		g.log.Warn("reload: this section changed but needs a restart to apply", "section", s)
+	}
 	g.log.Info("config reloaded", "file", path, "sensors", len(cfg.Sensors))
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/edgegw/edgegw/config"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/hass"
 )
 
 // sensorOrigin is the inline-client name sensor readings are published under.
@@ -62,7 +63,11 @@ func (g *gateway) stopSensors() {
 func (g *gateway) superviseSensor(ctx context.Context, set *sensorSet, spec sensors.Spec) {
 	log := g.log.With("sensor", spec.Name)
 	backoff := sensors.Backoff{Min: spec.Interval, Max: 5 * time.Minute}
-	pub := sensorPublisher{g}
+	var pub sensors.Publisher = sensorPublisher{g}
+	if ha := g.config().HomeAssistant; ha.Discovery {
+		gw := hass.Gateway{ID: g.config().Gateway.ID, Version: version}
+		pub = hass.NewAnnouncer(pub, ha.Prefix, gw, spec)
+	}
 	for {
 		dev, err := g.reg.Open(spec, g.hw)
 		if err == nil {

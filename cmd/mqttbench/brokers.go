@@ -45,9 +45,11 @@ type broker struct {
 
 	cmd    *exec.Cmd
 	dir    string // temporary directory: configuration, data; removed by Stop
+	conf   string // the generated configuration file
 	log    *tail
 	exited chan struct{} // closed when the process has been waited for
-	once   sync.Once
+	once   sync.Once     // for terminate
+	rmOnce sync.Once     // for Stop's removal of dir
 }
 
 // PID is the broker's process id.
@@ -59,6 +61,12 @@ func (b *broker) Log() string { return b.log.String() }
 // Stop terminates the broker (SIGTERM, then SIGKILL after stopTimeout),
 // waits for it and removes its directory. It is safe to call twice.
 func (b *broker) Stop() {
+	b.terminate()
+	b.rmOnce.Do(func() { _ = os.RemoveAll(b.dir) })
+}
+
+// terminate stops the process but keeps its directory.
+func (b *broker) terminate() {
 	b.once.Do(func() {
 		_ = b.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -67,7 +75,6 @@ func (b *broker) Stop() {
 			_ = b.cmd.Process.Kill()
 			<-b.exited
 		}
-		_ = os.RemoveAll(b.dir)
 	})
 }
 
@@ -141,13 +148,19 @@ broker:
 //
 
 // startBroker starts bin with the arguments args returns (it also writes the
-// configuration into dir for port) and waits until an MQTT handshake
+// configuration into dir for port; the last argument is its path) and waits until an MQTT handshake
 // succeeds. A broker that exits early (e.g. its port was taken) is retried on
 // another port.
 func startBroker(ctx context.Context, name, bin string, versionArgs []string,
 	args func(dir string, port int) ([]string, error)) (*broker, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrNoBinary, name, bin)
+	}
+	// The broker runs in its temporary directory: a relative path would
+	// be resolved from there.
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return nil, fmt.Errorf("mqttbench: %s: %w", name, err)
 	}
 	var errs []error
 	for range startTries {
@@ -180,7 +193,7 @@ func startOnce(ctx context.Context, name, bin string, args func(dir string, port
 		return nil, fmt.Errorf("mqttbench: write %s configuration: %w", name, err)
 	}
 	b := &broker{Name: name, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir,
-		log: &tail{max: logTail}, exited: make(chan struct{})}
+		conf: argv[len(argv)-1], log: &tail{max: logTail}, exited: make(chan struct{})}
 	b.cmd = exec.Command(bin, argv...)
 	b.cmd.Dir = dir
 	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log

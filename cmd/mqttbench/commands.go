@@ -17,6 +17,12 @@ const (
 	defaultMosquitto = "/usr/sbin/mosquitto"
 )
 
+// The default end-to-end backlog bound and its flag's description.
+const (
+	defaultBacklog = 10000
+	backlogUsage   = "most messages published but not yet delivered to a subscriber (0 = unbounded)"
+)
+
 // cmdCompare implements `mqttbench compare`.
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", stderr)
@@ -27,6 +33,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Float64Var(&c.LatencyRate, "latency-rate", 2000, "publish rate of the latency scenario, msg/s")
 	fs.IntVar(&c.Conns, "conns", 2000, "idle connections")
 	fs.IntVar(&c.Window, "window", 64, "publishers' inflight window at QoS 1 and 2")
+	fs.IntVar(&c.Backlog, "backlog", defaultBacklog, backlogUsage)
 	fs.IntVar(&c.PayloadSize, "payload", 64, "payload size in bytes (at least 24)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 30*time.Second, "longest wait for a scenario's last messages")
 	fs.DurationVar(&c.Settle, "settle", time.Second, "pause before each RSS reading")
@@ -87,6 +94,7 @@ func cmdFlow(ctx context.Context, name string, args []string, stdout, stderr io.
 	fs.IntVar(&c.Subscribers, "subscribers", c.Subscribers, "subscribing clients (each gets every message)")
 	fs.IntVar(&c.PayloadSize, "payload", 64, "payload size in bytes (at least 24)")
 	fs.IntVar(&c.Window, "window", 64, "each publisher's inflight window at QoS 1 and 2")
+	fs.IntVar(&c.Backlog, "backlog", defaultBacklog, backlogUsage)
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "how long the publishers send")
 	fs.Float64Var(&c.Rate, "rate", c.Rate, "total publish rate in msg/s; 0 = as fast as possible")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 30*time.Second, "longest wait for the last acknowledgements and deliveries")
@@ -193,6 +201,7 @@ func cmdDurable(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	gateway := fs.String("gateway", defaultGateway, "edgegw `binary`")
 	c := FlowConfig{Publishers: 8, Subscribers: 1, QoS: 1, PayloadSize: 64, Quiet: 5 * time.Second}
 	fs.IntVar(&c.Window, "window", 64, "each publisher's inflight window")
+	fs.IntVar(&c.Backlog, "backlog", defaultBacklog, backlogUsage)
 	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "how long the publishers send")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 30*time.Second, "longest wait for the last acknowledgements and deliveries")
 	asJSON := fs.Bool("json", false, "print the result as JSON")

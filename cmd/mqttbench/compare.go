@@ -23,6 +23,9 @@ type CompareConfig struct {
 	Conns int
 	// Window is the publishers' inflight limit.
 	Window int
+	// Backlog bounds the messages published but not yet delivered, per
+	// subscriber (see FlowConfig.Backlog).
+	Backlog int
 	// PayloadSize is the message payload size in bytes.
 	PayloadSize int
 	// DrainTimeout bounds each scenario's wait for its last messages.
@@ -130,7 +133,7 @@ type flowScenario struct {
 func (cmp *comparison) flows() []flowScenario {
 	c := cmp.cfg
 	base := FlowConfig{PayloadSize: c.PayloadSize, Window: c.Window, Duration: c.Duration,
-		DrainTimeout: c.DrainTimeout, Quiet: time.Second}
+		DrainTimeout: c.DrainTimeout, Quiet: time.Second, Backlog: c.Backlog}
 	fanin := func(q byte) FlowConfig {
 		f := base
 		f.Publishers, f.Subscribers, f.QoS = 8, 1, q
@@ -264,6 +267,11 @@ func (cmp *comparison) durable(ctx context.Context, r int, vals map[string]runVa
 	}
 	vals[nameEdgegw]["durable_qos1_rate"] = res.Rate
 	vals[nameEdgegw]["durable_qos1_bad"] = float64(res.Lost + res.Duplicates)
+	if res.Queued >= 0 {
+		// Every message acknowledged must be in the queue (the upstream
+		// never accepted any).
+		vals[nameEdgegw]["durable_qos1_unqueued"] = float64(max(res.Sent-res.Queued, 0))
+	}
 	fmt.Fprintf(cmp.cfg.Progress, "  %-9s %-14s %s\n", nameEdgegw, "durable QoS 1", res.Summary())
 }
 

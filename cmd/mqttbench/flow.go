@@ -37,6 +37,15 @@ type FlowConfig struct {
 	Quiet time.Duration
 	// RecordLatency keeps every publish → deliver latency.
 	RecordLatency bool
+	// Backlog bounds how many messages may be published but not yet
+	// delivered to a subscriber (a message counts as delivered, or lost,
+	// once a later message of the same publisher arrived); 0 = no bound.
+	// A broker acknowledges a PUBLISH when it has accepted it, not when it
+	// has delivered it, so without this bound publishers that are faster
+	// than the subscriber fill the broker's per-subscriber queue until it
+	// drops, and spend the CPU the broker needs. Keep it well below the
+	// broker's max_queued_messages so that any loss is a real loss.
+	Backlog int
 }
 
 // FlowResult is what a flow measured.
@@ -92,6 +101,9 @@ func (c FlowConfig) Check() error {
 	}
 	if c.Rate < 0 {
 		errs = append(errs, fmt.Errorf("rate %v: want 0 (unlimited) or more", c.Rate))
+	}
+	if c.Backlog < 0 || c.Backlog > 1<<20 {
+		errs = append(errs, fmt.Errorf("backlog %d: want 0 (unbounded) to %d", c.Backlog, 1<<20))
 	}
 	if c.DrainTimeout <= 0 || c.Quiet <= 0 {
 		errs = append(errs, fmt.Errorf("drain timeout %v and quiet period %v must be positive", c.DrainTimeout, c.Quiet))
@@ -174,6 +186,17 @@ func connectFlow(ctx context.Context, c FlowConfig, run uint32) ([]*subscriber, 
 			return fail(err)
 		}
 		pubs = append(pubs, newPublisher(cn, run, uint32(i), c.QoS, c.Window, c.PayloadSize))
+	}
+	if c.Backlog > 0 {
+		credits := make([]chan struct{}, len(subs))
+		for i, s := range subs {
+			s.credits = make(chan struct{}, c.Backlog)
+			s.freed = make([]uint64, c.Publishers)
+			credits[i] = s.credits
+		}
+		for _, p := range pubs {
+			p.credits = credits
+		}
 	}
 	return subs, pubs, nil
 }

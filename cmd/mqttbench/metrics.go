@@ -84,6 +84,8 @@ var metrics = []metric{
 		target: target{ratioAtLeast, 0.8, "≥ 0.8×"}},
 	{key: "durable_qos1_bad", label: "durable QoS 1 lost+dup (worst run)", unit: "msgs", worst: true, scale: 1,
 		target: target{oursAtMost, 0, "= 0"}},
+	{key: "durable_qos1_unqueued", label: "durable QoS 1 acked, not on disk (worst run)", unit: "msgs", worst: true,
+		scale: 1, target: target{oursAtMost, 0, "= 0"}},
 	{key: "drain_rate", label: "drain 100k backlog upstream", unit: "msg/s", higher: true, scale: 1,
 		target: target{oursAtLeast, 20000, "≥ 20000 msg/s"}},
 }

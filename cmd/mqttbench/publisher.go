@@ -31,6 +31,12 @@ type publisher struct {
 	state []atomic.Uint32 // per packet identifier, slotFree/Published/Received
 	acked atomic.Int64    // flows completed
 
+	// credits, one channel per subscriber, bound the end-to-end backlog:
+	// a message takes a slot in each before it is sent and the subscriber
+	// frees it on delivery (see subscriber.free). Nil: no bound. Shared by
+	// all publishers.
+	credits []chan struct{}
+
 	pub     packet.Publish // reused for every message
 	payload []byte
 	sent    uint64 // messages sent so far; owned by the sending goroutine
@@ -53,8 +59,20 @@ func newPublisher(c *conn, run, index uint32, qos byte, window, payloadSize int)
 	return p
 }
 
-// publish sends the next message, waiting for a free window slot first.
+// publish sends the next message, waiting for end-to-end credit and a free
+// window slot first. It returns ctx's error if ctx ends while it waits.
 func (p *publisher) publish(ctx context.Context) error {
+	for _, c := range p.credits {
+		select {
+		case c <- struct{}{}:
+		default:
+			select {
+			case c <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
 	if p.qos > 0 {
 		select {
 		case id := <-p.ids:
@@ -80,19 +98,26 @@ func (p *publisher) sendUntil(ctx context.Context, start, deadline time.Time, ra
 	if rate > 0 {
 		interval = time.Duration(float64(time.Second) / rate)
 	}
+	// Waits (pacing, window, credit) end at the deadline.
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	for i := int64(0); ; i++ {
 		t := time.Now()
 		if !t.Before(deadline) {
 			return nil
 		}
-		if interval > 0 {
-			if due := start.Add(time.Duration(i) * interval); t.Before(due) {
-				if err := sleep(ctx, due.Sub(t)); err != nil {
-					return err
-				}
-			}
+		var err error
+		if due := start.Add(time.Duration(i) * interval); interval > 0 && t.Before(due) {
+			err = sleep(dctx, due.Sub(t))
 		}
-		if err := p.publish(ctx); err != nil {
+		if err == nil {
+			err = p.publish(dctx)
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() == nil && dctx.Err() != nil:
+			return nil // the deadline passed while waiting
+		default:
 			return fmt.Errorf("mqttbench: publisher %d: %w", p.index, err)
 		}
 	}

@@ -23,6 +23,8 @@ type subscriber struct {
 	track   *Tracker
 	latency []time.Duration // nil unless latencies are recorded
 	stray   int64           // messages without this run's header
+	credits chan struct{}   // end-to-end credit, freed on delivery; nil: none
+	freed   []uint64        // per publisher, credit freed for sequence numbers below this
 
 	unique atomic.Int64 // == track.Unique
 	first  atomic.Int64 // when the first new message arrived, ns since epoch
@@ -76,10 +78,29 @@ func (s *subscriber) deliver(payload []byte) {
 	if s.track.Unique == before {
 		return // a duplicate or out of range: counted by the tracker
 	}
+	s.free(h)
 	s.unique.Add(1)
 	s.first.CompareAndSwap(0, t)
 	s.last.Store(t)
 	if s.latency != nil && len(s.latency) < maxLatencySamples {
 		s.latency = append(s.latency, time.Duration(t-h.Sent))
 	}
+}
+
+// free returns the end-to-end credit of message h and of every earlier
+// message of the same publisher: one publisher's messages arrive in order
+// [MQTT-4.6.0-5], so those that have not arrived by now were lost (QoS 0) and
+// must not hold credit forever.
+func (s *subscriber) free(h header) {
+	if s.credits == nil || int(h.Pub) >= len(s.freed) || h.Seq < s.freed[h.Pub] {
+		return
+	}
+	for n := h.Seq + 1 - s.freed[h.Pub]; n > 0; n-- {
+		select {
+		case <-s.credits:
+		default:
+			return // cannot happen: each message took credit before it was sent
+		}
+	}
+	s.freed[h.Pub] = h.Seq + 1
 }

@@ -109,6 +109,26 @@ func TestAuth_Authenticate_HashVariants(t *testing.T) {
 	}
 }
 
+// With anonymous clients allowed and no users configured, a username is an
+// identity for ACL rules only, as with Mosquitto without a password file.
+func TestAuth_Authenticate_noUsers(t *testing.T) {
+	rules := []Rule{{Topic: "clients/%u/#", Access: ReadWrite}}
+	open := mustNew(t, true, nil, rules)
+	if got := open.Authenticate("bob", []byte("x"), true, true); got != packet.Accepted {
+		t.Errorf("anonymous allowed, no users: Authenticate(bob) = %#x, want accepted", byte(got))
+	}
+	if got := open.Authenticate("bob", nil, true, false); got != packet.Accepted {
+		t.Errorf("anonymous allowed, no users, no password: Authenticate(bob) = %#x, want accepted", byte(got))
+	}
+	if got := open.Authenticate("", []byte("x"), false, true); got != packet.RefusedBadUsernamePassword {
+		t.Errorf("password without username = %#x, want 0x04 [MQTT-3.1.2-22]", byte(got))
+	}
+	closed := mustNew(t, false, nil, rules)
+	if got := closed.Authenticate("bob", []byte("x"), true, true); got != packet.RefusedBadUsernamePassword {
+		t.Errorf("anonymous refused, no users: Authenticate(bob) = %#x, want 0x04", byte(got))
+	}
+}
+
 func TestParseAccess(t *testing.T) {
 	for _, want := range []Access{Read, Write, ReadWrite, Deny} {
 		got, err := ParseAccess(want.String())

@@ -12,7 +12,10 @@ import (
 // return code:
 //
 //   - [packet.Accepted]: a known user with the right password, or no
-//     username while anonymous clients are allowed;
+//     username while anonymous clients are allowed, or — as Mosquitto does
+//     without a password file — any username while anonymous clients are
+//     allowed and no users are configured (the name then only feeds %u in
+//     ACL rules);
 //   - [packet.RefusedBadUsernamePassword] (0x04): unknown user, wrong or
 //     missing password, or a password without a username [MQTT-3.1.2-22];
 //   - [packet.RefusedNotAuthorized] (0x05): no username while anonymous
@@ -26,6 +29,8 @@ func (a *Auth) Authenticate(username string, password []byte, hasUsername, hasPa
 	case !hasUsername && hasPassword:
 		return packet.RefusedBadUsernamePassword
 	case !hasUsername && a.allowAnonymous:
+		return packet.Accepted
+	case a.allowAnonymous && len(a.users) == 0:
 		return packet.Accepted
 	case !hasUsername:
 		return packet.RefusedNotAuthorized

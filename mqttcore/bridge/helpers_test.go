@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -42,9 +43,11 @@ func openQueue(t testing.TB, dir string, qo offline.QueueOptions) (*offline.DB, 
 // publishes locally. While gate is set, Publish waits for it to be closed
 // (or for ctx to end).
 type fakeLocal struct {
-	mu   sync.Mutex
-	msgs []localMsg
-	gate chan struct{}
+	mu    sync.Mutex
+	msgs  []localMsg
+	gate  chan struct{}
+	calls int             // Publish calls, including blocked and failed ones
+	fail  map[string]bool // topics whose Publish fails
 }
 
 type localMsg struct {
@@ -54,8 +57,12 @@ type localMsg struct {
 
 func (l *fakeLocal) Publish(ctx context.Context, origin string, p *packet.Publish) error {
 	l.mu.Lock()
-	gate := l.gate
+	gate, fail := l.gate, l.fail[p.Topic]
+	l.calls++
 	l.mu.Unlock()
+	if fail {
+		return errors.New("local: refused")
+	}
 	if gate != nil {
 		select {
 		case <-gate:
@@ -67,6 +74,18 @@ func (l *fakeLocal) Publish(ctx context.Context, origin string, p *packet.Publis
 	defer l.mu.Unlock()
 	l.msgs = append(l.msgs, localMsg{origin, *p})
 	return nil
+}
+
+func (l *fakeLocal) setGate(g chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gate = g
+}
+
+func (l *fakeLocal) callCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.calls
 }
 
 func (l *fakeLocal) got() []localMsg {
@@ -252,6 +271,8 @@ func assertSequence(t testing.TB, msgs []mqtttest.Message, topic string, n int) 
 // topic, then checks it like assertSequence.
 func waitSequence(t testing.TB, sub *mqtttest.Subscriber, topic string, n int) (dups int) {
 	t.Helper()
+	mqtttest.WaitFor(t, func() bool { return sub.Count(topic) >= n },
+		"at least %d messages on %s (missing %v)", n, topic, lazyMissing{sub, topic, n})
 	mqtttest.WaitFor(t, func() bool { return len(missing(sub.Messages(), topic, n)) == 0 },
 		"%d messages on %s (missing %v)", n, topic, lazyMissing{sub, topic, n})
 	return assertSequence(t, sub.Messages(), topic, n)

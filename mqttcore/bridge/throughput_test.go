@@ -14,8 +14,8 @@ import (
 // machine is shared); see BenchmarkBridge_drain for a measurement.
 func TestBridge_drainBacklog(t *testing.T) {
 	n := 20000
-	if testing.Short() {
-		n = 2000
+	if raceEnabled || testing.Short() {
+		n = 5000 // the race detector slows the three parties down ~5x
 	}
 	addr := mqtttest.StartMosquitto(t, "")
 	sub := mqtttest.Subscribe(t, addr, "gw/#")

@@ -171,7 +171,7 @@ func (c *client) finish(ctx context.Context) {
 	if c.s == nil {
 		return
 	}
-	c.b.stats.connected.Add(-1)
+	defer c.b.stats.connected.Add(-1) // last: a test may wait for it
 	c.b.detach(c)
 	if c.will != nil && !c.graceful && ctx.Err() == nil && (!c.kicked.Load() || c.willOnKick.Load()) {
 		c.b.publishWill(c)

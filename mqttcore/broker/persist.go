@@ -25,8 +25,8 @@ var errBadRecord = errors.New("broker: bad stored record")
 // Flush writes every changed persistent session and retained message to
 // Options.Sessions and Options.Retained now. [Broker.Run] calls it every
 // PersistInterval and when it returns; call it yourself if you serve
-// connections without Run. Records that fail to write stay pending for the
-// next Flush.
+// connections without Run. A record that fails to write stays pending for
+// the next Flush, up to maxWriteAttempts attempts.
 func (b *Broker) Flush() error {
 	p := &b.persist
 	p.flushMu.Lock()
@@ -34,26 +34,34 @@ func (b *Broker) Flush() error {
 	ids, retained := p.take()
 	var errs []error
 	for id := range ids {
-		if err := b.flushSession(id); err != nil {
-			errs = append(errs, err)
+		err := b.flushSession(id)
+		if p.retry("session "+id, err) {
 			p.addSession(id)
 		}
+		errs = append(errs, err)
 	}
 	for name, msg := range retained {
-		if err := b.flushRetained(name, msg); err != nil {
-			errs = append(errs, err)
+		err := b.flushRetained(name, msg)
+		if p.retry("retained "+name, err) {
 			p.retainedChanged(name, msg)
 		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
+
+// maxWriteAttempts bounds how often Flush tries to write one record, so a
+// record the store refuses for good (say, a key too long for it) does not
+// fail every Flush forever, while a full disk gets a few chances to clear.
+const maxWriteAttempts = 3
 
 //
 
 // persister collects what changed since the last Flush: session ids (the
 // store mirrors b.sessions for them) and retained topics.
 type persister struct {
-	flushMu  sync.Mutex // one Flush at a time, so writes land in order
+	flushMu  sync.Mutex     // one Flush at a time, so writes land in order
+	failures map[string]int // failed write attempts by record; under flushMu
 	mu       sync.Mutex
 	sessions map[string]struct{}
 	retained map[string]*packet.Publish // nil: deleted
@@ -63,7 +71,23 @@ type persister struct {
 func (p *persister) init() {
 	p.sessions = make(map[string]struct{})
 	p.retained = make(map[string]*packet.Publish)
+	p.failures = make(map[string]int)
 	p.kick = make(chan struct{}, 1)
+}
+
+// retry records the outcome of writing a record and reports whether to
+// try again at the next Flush.
+func (p *persister) retry(record string, err error) bool {
+	if err == nil {
+		delete(p.failures, record)
+		return false
+	}
+	p.failures[record]++
+	if p.failures[record] < maxWriteAttempts {
+		return true
+	}
+	delete(p.failures, record)
+	return false
 }
 
 func (p *persister) sessionChanged(s *sess) { p.addSession(s.id) }

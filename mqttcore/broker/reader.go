@@ -28,7 +28,8 @@ type frameReader struct {
 	idle  time.Duration
 	fresh bool // a packet completed since the read deadline was last set
 	stats *counters
-	pkts  uint64 // packets and bytes not yet added to stats
+	pkts  uint64 // packets, PUBLISHes and bytes not yet added to stats
+	pubs  uint64
 	bytes uint64
 }
 
@@ -68,6 +69,9 @@ func (f *frameReader) next() (packet.Packet, error) {
 			body := f.buf[f.r+hlen : f.r+total]
 			f.r += total
 			f.pkts++
+			if h.Type == packet.PUBLISH {
+				f.pubs++
+			}
 			f.fresh = true
 			return packet.Decode(h, body)
 		}
@@ -206,6 +210,10 @@ func (f *frameReader) flushStats() {
 	if f.pkts != 0 {
 		f.stats.pktIn.Add(f.pkts)
 		f.pkts = 0
+	}
+	if f.pubs != 0 {
+		f.stats.pubIn.Add(f.pubs)
+		f.pubs = 0
 	}
 	if f.bytes != 0 {
 		f.stats.bytesIn.Add(f.bytes)

@@ -128,5 +128,18 @@ func (s *Subscriber) On(topic string) []Message {
 	return out
 }
 
+// Count returns how many messages were received on topic so far.
+func (s *Subscriber) Count(topic string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.msgs {
+		if m.Topic == topic {
+			n++
+		}
+	}
+	return n
+}
+
 // Disconnect disconnects the client now (it is also done when the test ends).
 func (s *Subscriber) Disconnect() { s.client.Disconnect(100) }

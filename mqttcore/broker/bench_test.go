@@ -1,0 +1,281 @@
+package broker
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// The benchmarks drive a broker over loopback TCP with pipelined raw
+// clients. By default the broker runs in a child process (so that it does
+// not share a heap or scheduler with the load); EDGEGW_BENCH_ADDR=host:port
+// points them at another broker instead, e.g. Mosquitto, for comparison:
+//
+//	mosquitto -p 1884 & EDGEGW_BENCH_ADDR=127.0.0.1:1884 go test -run '^$' -bench . ./mqttcore/broker/
+
+func BenchmarkBroker_fanIn(b *testing.B) {
+	for _, qos := range []byte{0, 1, 2} {
+		b.Run(fmt.Sprint("qos", qos), func(b *testing.B) { benchFlow(b, qos, 4, 1) })
+	}
+}
+
+func BenchmarkBroker_fanOut16(b *testing.B) {
+	for _, qos := range []byte{0, 1} {
+		b.Run(fmt.Sprint("qos", qos), func(b *testing.B) { benchFlow(b, qos, 1, 16) })
+	}
+}
+
+// benchFlow publishes b.N messages from pubs publishers (QoS qos, 64-byte
+// payloads) to subs subscribers (at QoS qos) and reports messages received
+// per second over all subscribers.
+func benchFlow(b *testing.B, qos byte, pubs, subs int) {
+	addr := benchAddr(b)
+	topic := fmt.Sprintf("bench/%s/%d", b.Name(), time.Now().UnixNano())
+	var received atomic.Int64
+	want := int64(b.N) * int64(subs)
+	allIn := make(chan struct{})
+	var wg sync.WaitGroup
+	b.Cleanup(wg.Wait) // runs after the clients' connections are closed
+	for i := range subs {
+		c := benchDial(b, addr, fmt.Sprintf("sub-%d-%d", i, time.Now().UnixNano()))
+		c.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: topic, QoS: qos}}})
+		c.flush()
+		if _, err := c.r.Read(); err != nil { // SUBACK
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.subscriberLoop(func() {
+				if received.Add(1) == want {
+					close(allIn)
+				}
+			})
+		}()
+	}
+	per := b.N / pubs
+	payload := make([]byte, 64)
+	b.ResetTimer()
+	start := time.Now()
+	for i := range pubs {
+		n := per
+		if i == 0 {
+			n += b.N - per*pubs
+		}
+		c := benchDial(b, addr, fmt.Sprintf("pub-%d-%d", i, time.Now().UnixNano()))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.publisherLoop(topic, qos, n, payload)
+		}()
+	}
+	select {
+	case <-allIn:
+	case <-time.After(2 * time.Minute):
+		b.Fatalf("received %d of %d", received.Load(), want)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(want)/elapsed.Seconds(), "msg/s")
+}
+
+// TestBroker_latency reports publish→deliver latency percentiles of QoS 1
+// messages at 2000 msg/s. It runs only with EDGEGW_LATENCY=1.
+func TestBroker_latency(t *testing.T) {
+	if os.Getenv("EDGEGW_LATENCY") == "" {
+		t.Skip("SKIPPED: set EDGEGW_LATENCY=1 (and optionally EDGEGW_BENCH_ADDR) to measure")
+	}
+	addr := benchAddr(t)
+	const rate, total = 2000, 10000
+	sub := benchDial(t, addr, fmt.Sprint("lat-sub-", time.Now().UnixNano()))
+	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "lat/x", QoS: 1}}})
+	sub.flush()
+	if _, err := sub.r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, total)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sub.subscriberLoopMsg(func(p *packet.Publish) bool {
+			ns, _ := strconv.ParseInt(string(p.Payload), 10, 64)
+			lat = append(lat, time.Duration(time.Now().UnixNano()-ns))
+			return len(lat) < total
+		})
+	}()
+	pub := benchDial(t, addr, fmt.Sprint("lat-pub-", time.Now().UnixNano()))
+	go pub.drainAcks()
+	tick := time.NewTicker(time.Second / rate)
+	for i := range total {
+		<-tick.C
+		pub.send(&packet.Publish{Topic: "lat/x", QoS: 1, PacketID: uint16(i%65535 + 1), Payload: []byte(strconv.FormatInt(time.Now().UnixNano(), 10))})
+		pub.flush()
+	}
+	tick.Stop()
+	<-done
+	_ = pub.conn.Close()
+	_ = sub.conn.Close()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	t.Logf("latency over %d QoS 1 messages at %d msg/s: p50 %v p90 %v p99 %v max %v",
+		total, rate, lat[total/2], lat[total*9/10], lat[total*99/100], lat[total-1])
+}
+
+// benchAddr returns EDGEGW_BENCH_ADDR or starts a child broker.
+func benchAddr(tb testing.TB) string {
+	if a := os.Getenv("EDGEGW_BENCH_ADDR"); a != "" {
+		return a
+	}
+	return startChild(tb).addr
+}
+
+// benchClient is a pipelining raw client for the benchmarks.
+type benchClient struct {
+	tb   testing.TB
+	conn net.Conn
+	br   *bufio.Reader
+	r    *packet.Reader
+	mu   sync.Mutex
+	w    *bufio.Writer
+	buf  []byte
+}
+
+func benchDial(tb testing.TB, addr, id string) *benchClient {
+	tb.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close() })
+	br := bufio.NewReaderSize(conn, 64<<10)
+	c := &benchClient{tb: tb, conn: conn, br: br, r: packet.NewReader(br, 0), w: bufio.NewWriterSize(conn, 64<<10)}
+	c.send(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: id, CleanSession: true})
+	c.flush()
+	if p, err := c.r.Read(); err != nil || p.(*packet.Connack).ReturnCode != 0 {
+		tb.Fatalf("connect: %v %v", p, err)
+	}
+	return c
+}
+
+func (c *benchClient) send(p packet.Packet) {
+	c.mu.Lock()
+	c.buf, _ = packet.Append(c.buf[:0], p)
+	_, _ = c.w.Write(c.buf)
+	c.mu.Unlock()
+}
+
+func (c *benchClient) flush() {
+	c.mu.Lock()
+	_ = c.w.Flush()
+	c.mu.Unlock()
+}
+
+// publisherLoop publishes n messages, at most 32 unacknowledged.
+func (c *benchClient) publisherLoop(topic string, qos byte, n int, payload []byte) {
+	window := make(chan struct{}, 32)
+	acks := make(chan struct{})
+	if qos > 0 {
+		go func() {
+			defer close(acks)
+			for range n {
+				if !c.awaitAck(qos) {
+					return
+				}
+				<-window
+			}
+		}()
+	}
+	for i := range n {
+		p := &packet.Publish{Topic: topic, QoS: qos, Payload: payload}
+		if qos > 0 {
+			p.PacketID = uint16(i%65535 + 1)
+			select {
+			case window <- struct{}{}:
+			default:
+				c.flush()
+				window <- struct{}{}
+			}
+		}
+		c.send(p)
+		if qos == 0 && i%64 == 63 {
+			c.flush()
+		}
+	}
+	c.flush()
+	if qos > 0 {
+		<-acks
+	}
+}
+
+// awaitAck reads until one QoS 1/2 flow of this publisher completes.
+func (c *benchClient) awaitAck(qos byte) bool {
+	for {
+		p, err := c.r.Read()
+		if err != nil {
+			return false
+		}
+		switch p := p.(type) {
+		case *packet.Puback:
+			return true
+		case *packet.Pubrec:
+			c.send(&packet.Pubrel{PacketID: p.PacketID})
+			if c.br.Buffered() == 0 {
+				c.flush()
+			}
+		case *packet.Pubcomp:
+			return true
+		}
+	}
+}
+
+// drainAcks reads and discards until the connection closes.
+func (c *benchClient) drainAcks() {
+	for {
+		if _, err := c.r.Read(); err != nil {
+			return
+		}
+	}
+}
+
+// subscriberLoop acknowledges every message and calls got for it.
+func (c *benchClient) subscriberLoop(got func()) {
+	c.subscriberLoopMsg(func(*packet.Publish) bool { got(); return true })
+}
+
+// subscriberLoopMsg acknowledges messages until got returns false or the
+// connection closes; acks are flushed when no more input is buffered.
+func (c *benchClient) subscriberLoopMsg(got func(*packet.Publish) bool) {
+	for {
+		p, err := c.r.Read()
+		if err != nil {
+			return
+		}
+		more := true
+		switch p := p.(type) {
+		case *packet.Publish:
+			switch p.QoS {
+			case 1:
+				c.send(&packet.Puback{PacketID: p.PacketID})
+			case 2:
+				c.send(&packet.Pubrec{PacketID: p.PacketID})
+			}
+			more = got(p)
+		case *packet.Pubrel:
+			c.send(&packet.Pubcomp{PacketID: p.PacketID})
+		}
+		if c.br.Buffered() == 0 || !more {
+			c.flush()
+		}
+		if !more {
+			return
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package broker
+
+import (
+	"testing"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// retainedOf subscribes a new Paho client to filter, then makes a round
+// trip through the broker (a marker message) and returns the retained
+// messages that arrived before the marker, by topic.
+func retainedOf(t *testing.T, addr, filter string, qos byte) map[string]mqtt.Message {
+	t.Helper()
+	c := paho(t, addr, uniqueID(t, "probe"), true)
+	in := subscribe(t, c, filter, qos)
+	marker := subscribe(t, c, "retained-marker", 0)
+	publish(t, c, "retained-marker", 1, false, "end")
+	marker.expect(t, "retained-marker", "end")
+	got := make(map[string]mqtt.Message)
+	for {
+		select {
+		case m := <-in.ch:
+			if m.Topic() != "retained-marker" {
+				got[m.Topic()] = m
+			}
+		default:
+			c.Disconnect(0)
+			return got
+		}
+	}
+}
+
+func TestBroker_retained(t *testing.T) {
+	b, addr := startBroker(t, testOptions(t))
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	live := subscribe(t, paho(t, addr, uniqueID(t, "live"), true), "r/#", 2)
+
+	publish(t, pub, "r/a", 1, true, "1")
+	publish(t, pub, "r/b", 0, true, "2")
+	publish(t, pub, "r/c", 2, false, "not retained")
+	for _, want := range []string{"1", "2", "not retained"} {
+		if m := live.next(t); string(m.Payload()) != want || m.Retained() {
+			t.Fatalf("live subscriber got %q retained=%v, want %q with RETAIN 0", m.Payload(), m.Retained(), want) // [MQTT-3.3.1-9]
+		}
+	}
+
+	t.Run("new subscriber gets retained messages with RETAIN 1", func(t *testing.T) {
+		got := retainedOf(t, addr, "r/#", 2) // [MQTT-3.3.1-6] [MQTT-3.3.1-8]
+		if len(got) != 2 || string(got["r/a"].Payload()) != "1" || string(got["r/b"].Payload()) != "2" {
+			t.Fatalf("retained = %v, want r/a=1 and r/b=2", payloads(got))
+		}
+		for name, m := range got {
+			if !m.Retained() {
+				t.Errorf("%s delivered with RETAIN 0", name)
+			}
+		}
+		if got["r/a"].Qos() != 1 || got["r/b"].Qos() != 0 {
+			t.Errorf("QoS r/a %d r/b %d, want the messages' own 1 and 0", got["r/a"].Qos(), got["r/b"].Qos())
+		}
+	})
+	t.Run("granted QoS caps the retained message's", func(t *testing.T) {
+		if m := retainedOf(t, addr, "r/a", 0)["r/a"]; m == nil || m.Qos() != 0 {
+			t.Fatalf("r/a at subscription QoS 0: %v", m)
+		}
+	})
+	t.Run("a non-retained publish leaves the retained message alone", func(t *testing.T) {
+		publish(t, pub, "r/a", 1, false, "transient") // [MQTT-3.3.1-12]
+		if m := retainedOf(t, addr, "r/a", 1)["r/a"]; m == nil || string(m.Payload()) != "1" {
+			t.Fatalf("r/a = %v, want 1", m)
+		}
+	})
+	t.Run("a retained publish replaces it", func(t *testing.T) {
+		publish(t, pub, "r/a", 0, true, "3") // [MQTT-3.3.1-5] [MQTT-3.3.1-7]
+		if m := retainedOf(t, addr, "r/a", 1)["r/a"]; m == nil || string(m.Payload()) != "3" {
+			t.Fatalf("r/a = %v, want 3", m)
+		}
+	})
+	t.Run("an empty retained publish clears it and is delivered", func(t *testing.T) {
+		for len(live.ch) > 0 {
+			<-live.ch
+		}
+		publish(t, pub, "r/a", 1, true, "") // [MQTT-3.3.1-10] [MQTT-3.3.1-11]
+		if m := live.next(t); m.Topic() != "r/a" || len(m.Payload()) != 0 {
+			t.Fatalf("live subscriber got %s %q, want the empty message", m.Topic(), m.Payload())
+		}
+		got := retainedOf(t, addr, "r/#", 1)
+		if _, ok := got["r/a"]; ok || len(got) != 1 {
+			t.Fatalf("retained = %v, want only r/b", payloads(got))
+		}
+		if n := b.Stats().Retained; n != 1 {
+			t.Errorf("Stats().Retained = %d, want 1", n)
+		}
+	})
+	t.Run("subscribing again re-sends them", func(t *testing.T) {
+		c := paho(t, addr, uniqueID(t, "again"), true)
+		in := subscribe(t, c, "r/b", 1)
+		in.expect(t, "r/b", "2")
+		done(t, c.Subscribe("r/b", 1, in.handle), "subscribe again") // [MQTT-3.8.4-3]
+		if m := in.expect(t, "r/b", "2"); !m.Retained() {
+			t.Error("re-sent with RETAIN 0")
+		}
+	})
+	t.Run("wildcards at the root do not match $ topics", func(t *testing.T) {
+		if err := b.Publish(t.Context(), "test", mqttPublish("$SYS/test/x", "sys", true)); err != nil {
+			t.Fatal(err)
+		}
+		if got := retainedOf(t, addr, "#", 1); got["$SYS/test/x"] != nil { // [MQTT-4.7.2-1]
+			t.Errorf("# matched a $SYS topic")
+		}
+		if got := retainedOf(t, addr, "$SYS/test/+", 1); got["$SYS/test/x"] == nil {
+			t.Errorf("$SYS/test/+ did not match $SYS/test/x")
+		}
+	})
+}
+
+func payloads(ms map[string]mqtt.Message) map[string]string {
+	out := make(map[string]string, len(ms))
+	for k, m := range ms {
+		out[k] = string(m.Payload())
+	}
+	return out
+}
