@@ -50,7 +50,8 @@
 // # Defaults
 //
 // Every default is documented on its field, and applied in one place
-// (applyDefaults). REFERENCE.md lists every key with its type and default.
+// (applyDefaults). The README's "Configuration reference" lists every key
+// with its type, default and meaning.
 //
 // # Sensors
 //

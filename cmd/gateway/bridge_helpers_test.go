@@ -17,7 +17,7 @@ import (
 // messages through a slowed proxy on a loaded machine; a bound for a broken
 // test, not a performance assertion.
 const (
-	drainWait  = 30 * time.Second
+	drainWait  = 60 * time.Second
 	statusWait = 30 * time.Second
 )
 
@@ -30,17 +30,17 @@ const (
 // bridgeConfig is baseConfig with a bridge to upstream ("host:port"):
 // sensors/# out at outQoS and cmd/# in at QoS 1, both under "gw/", short
 // keepalive and backoff, monitor topics every second.
-func bridgeConfig(upstream string, outQoS int) string {
+func bridgeConfig(upstream string, outQoS int, extra ...string) string {
 	return baseConfig + fmt.Sprintf(`bridge:
   addresses: ["tcp://%s"]
   client_id: e2e-gw
-  keepalive: 2s
+%s  keepalive: 2s
   reconnect: {min_delay: 100ms, max_delay: 1s}
   topics:
     - {pattern: "sensors/#", direction: out, qos: %d, remote_prefix: "gw/"}
     - {pattern: "cmd/#", direction: in, qos: 1, remote_prefix: "gw/"}
 monitor: {topic_prefix: gateways/test, metrics_interval: 1s}
-`, upstream, outQoS)
+`, upstream, strings.Join(extra, ""), outQoS)
 }
 
 // waitState waits until the last status the upstream subscriber s saw is

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,7 +98,7 @@ func TestBridge_Outage_Blackhole(t *testing.T) {
 // Local QoS 1 publishes run while the uplink is blackholed; the gateway is
 // killed mid-burst; `gateway queue stats` shows the acknowledged messages on
 // disk; the gateway restarts into a slowed uplink and is killed again in the
-// middle of the drain; after a third start with the uplink restored, every
+// middle of the drain, three times; after a last start with the uplink restored, every
 // message that was acknowledged reached the upstream (duplicates allowed,
 // none missing), first arrivals in order.
 func TestBridge_Kill9_BurstAndDrain(t *testing.T) {
@@ -126,19 +130,8 @@ func TestBridge_Kill9_BurstAndDrain(t *testing.T) {
 		t.Errorf("queue stats after kill -9: %d messages on disk, but %d were acknowledged:\n%s", depth, len(acked), stdout)
 	}
 
-	// 2. kill -9 during the drain.
-	px.SetDelay(20 * time.Millisecond)
-	px.SetMode(mqtttest.Slow)
-	p.Start()
-	waitFor(t, drainWait, "the drain to start", func() bool {
-		return distinct(seqs(sub.Messages(), "gw/sensors/k", "k")) >= 30
-	}, nil)
-	p.Kill()
-	mid := distinct(seqs(sub.Messages(), "gw/sensors/k", "k"))
-	t.Logf("drain: %d of %d distinct messages upstream at kill -9", mid, len(acked))
-	if mid >= len(acked) {
-		t.Errorf("the drain finished before kill -9 (%d of %d): the test did not kill mid-drain", mid, len(acked))
-	}
+	// 2. kill -9 during the drain, three times.
+	killDuringDrain(t, p, px, sub, "gw/sensors/k", "k", len(acked), drainKills)
 
 	// 3. Restart with the uplink restored: everything acknowledged arrives.
 	px.SetMode(mqtttest.Pass)
@@ -148,6 +141,35 @@ func TestBridge_Kill9_BurstAndDrain(t *testing.T) {
 		t.Errorf("out of order across kill -9: %s", v)
 	}
 	t.Logf("after restarts: %d arrivals, %d distinct, %d duplicates; %d acknowledged", len(got), distinct(got), duplicates(got), len(acked))
+}
+
+// drainKills is how many times the kill -9 tests kill the gateway in the
+// middle of a drain.
+const drainKills = 3
+
+// killDuringDrain lets the gateway drain its queue through a slowed uplink
+// (starting it when it is not running) and kills it with SIGKILL once 25 more
+// of run's total messages reached the upstream subscriber; rounds times.
+// It fails the test when a drain finished before the kill.
+func killDuringDrain(t *testing.T, p *proc, px *mqtttest.Proxy, sub *mqtttest.Subscriber, topic, run string, total, rounds int) {
+	t.Helper()
+	px.SetDelay(20 * time.Millisecond)
+	px.SetMode(mqtttest.Slow)
+	upstream := func() int { return distinct(seqs(sub.Messages(), topic, run)) }
+	for r := 0; r < rounds; r++ {
+		if !p.running() {
+			p.Start()
+		}
+		want := upstream() + 25
+		waitFor(t, drainWait, fmt.Sprintf("%d of %s upstream (drain %d)", want, run, r+1),
+			func() bool { return upstream() >= want }, nil)
+		p.Kill()
+		mid := upstream()
+		t.Logf("drain %d: %d of %d distinct messages upstream at kill -9", r+1, mid, total)
+		if mid >= total {
+			t.Fatalf("drain %d finished before kill -9 (%d of %d): the test did not kill mid-drain", r+1, mid, total)
+		}
+	}
 }
 
 // queueDepth parses the message count out of `gateway queue stats`.
@@ -163,8 +185,12 @@ func queueDepth(t testing.TB, out string) int {
 
 // TestBridge_QoS2_ExactlyOnceAcrossKill9: with rule qos 2, local QoS 2
 // publishes queued during an outage drain into a slowed uplink; the gateway
-// is killed in the middle of the drain and restarted: the upstream QoS 2
+// is killed in the middle of the drain (three times) and restarted: the upstream QoS 2
 // subscriber receives every message exactly once.
+//
+// bridge.inflight is 16 here, below Mosquitto's default limit of 20
+// unreleased incoming QoS 2 messages per client; the default window is
+// TestBridge_QoS2_DefaultInflight's subject.
 func TestBridge_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill -9 loop: skipped with -short")
@@ -174,24 +200,14 @@ func TestBridge_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
 	px := mqtttest.NewProxy(t, up)
 	sub := mqtttest.SubscribeWith(t, up, mqtttest.ClientOptions{ClientID: "e2e-up-qos2", CleanSession: false}, "gw/sensors/#")
 	status := mqtttest.Subscribe(t, up, statusTopic)
-	p := startGateway(t, bridgeConfig(px.Addr(), 2))
+	p := startGateway(t, bridgeConfig(px.Addr(), 2, "  inflight: 16\n"))
 	waitState(t, status, "online")
 
 	px.SetMode(mqtttest.Blackhole)
 	c := connectLocal(t, p, clientOpts{})
 	publishAll(t, c, "sensors/q", "q", 2, n, size)
 
-	px.SetDelay(20 * time.Millisecond)
-	px.SetMode(mqtttest.Slow)
-	waitFor(t, drainWait, "the drain to start", func() bool {
-		return distinct(seqs(sub.Messages(), "gw/sensors/q", "q")) >= 30
-	}, nil)
-	p.Kill()
-	mid := distinct(seqs(sub.Messages(), "gw/sensors/q", "q"))
-	t.Logf("drain: %d of %d upstream at kill -9", mid, n)
-	if mid >= n {
-		t.Errorf("the drain finished before kill -9: the test did not kill mid-drain")
-	}
+	killDuringDrain(t, p, px, sub, "gw/sensors/q", "q", n, drainKills)
 
 	px.SetMode(mqtttest.Pass)
 	p.Start()
@@ -215,6 +231,46 @@ func TestBridge_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
 		if m.QoS != 2 {
 			t.Fatalf("upstream message at QoS %d, want 2", m.QoS)
 		}
+	}
+}
+
+// TestBridge_QoS2_DefaultInflight: with the default bridge.inflight and a
+// Mosquitto upstream with its default settings, a backlog of QoS 2 messages
+// queued during an outage all arrive, once each, when the uplink returns.
+// Mosquitto accepts at most max_inflight_messages (default 20) unreleased
+// QoS 2 PUBLISHes per client and answers the excess with a PUBREC while
+// discarding it (MQTT 3.1.1 has no reason code to say so), so a window
+// larger than that loses messages silently.
+func TestBridge_QoS2_DefaultInflight(t *testing.T) {
+	const n = 100
+	up := mqtttest.StartMosquitto(t, "")
+	px := mqtttest.NewProxy(t, up)
+	sub := mqtttest.SubscribeWith(t, up, mqtttest.ClientOptions{ClientID: "e2e-up-qos2-default", CleanSession: false}, "gw/sensors/#")
+	status := mqtttest.Subscribe(t, up, statusTopic)
+	p := startGateway(t, bridgeConfig(px.Addr(), 2))
+	waitState(t, status, "online")
+
+	px.SetMode(mqtttest.Blackhole)
+	c := connectLocal(t, p, clientOpts{})
+	publishAll(t, c, "sensors/d", "d", 2, n, 32)
+	px.SetMode(mqtttest.Pass)
+
+	local := connectLocal(t, p, clientOpts{})
+	local.sub("$SYS/gateway/queue/messages", 0)
+	waitFor(t, drainWait, "the queue to empty", func() bool {
+		v, ok := sysValue(local, "$SYS/gateway/queue/messages")
+		return ok && v == 0
+	}, func() string { return lastPayload(local, "$SYS/gateway/queue/messages") })
+	local.pub("sensors/d", 2, false, "end-0")
+	waitUpstream(t, sub, "gw/sensors/d", "end", []int{0}, drainWait)
+
+	got := seqs(sub.Messages(), "gw/sensors/d", "d")
+	if m := missing(span(n), got); len(m) != 0 {
+		t.Errorf("QoS 2 backlog with the default bridge.inflight: the gateway dequeued all %d messages "+
+			"but %d never reached the upstream subscriber: %v", n, len(m), m)
+	}
+	if d := duplicates(got); d != 0 {
+		t.Errorf("%d duplicates: %v", d, dupList(got))
 	}
 }
 
@@ -467,4 +523,57 @@ func TestBridge_CorruptStore(t *testing.T) {
 	c := connectLocal(t, p, clientOpts{})
 	c.pub("sensors/after", 1, false, "after-0")
 	waitUpstream(t, mon, "gw/sensors/after", "after", []int{0}, drainWait)
+}
+
+// TestBridge_Shutdown_DeadUplink: with the uplink blackholed, SIGTERM still
+// ends the gateway with status 0 (the offline status cannot be
+// acknowledged; the bridge gives up after its shutdown bound), and a second
+// signal during that wait forces the exit at once with status 2.
+func TestBridge_Shutdown_DeadUplink(t *testing.T) {
+	tests := []struct {
+		name     string
+		signals  int
+		wantCode int
+	}{
+		{"one signal: graceful", 1, 0},
+		{"second signal: forced", 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := mqtttest.StartMosquitto(t, "")
+			px := mqtttest.NewProxy(t, up)
+			status := mqtttest.Subscribe(t, up, statusTopic)
+			p := startGateway(t, bridgeConfig(px.Addr(), 1))
+			waitState(t, status, "online")
+			px.SetMode(mqtttest.Blackhole)
+
+			p.Signal(syscall.SIGTERM)
+			if tt.signals == 2 {
+				p.WaitLog("shutting down")
+				p.Signal(syscall.SIGTERM)
+			}
+			err, ok := p.WaitExit(stopWait)
+			if !ok {
+				t.Fatalf("still running %v after %d SIGTERM with a dead uplink", stopWait, tt.signals)
+			}
+			if code := exitCode(err); code != tt.wantCode {
+				t.Errorf("exit status %d (%v), want %d", code, err, tt.wantCode)
+			}
+			if tt.signals == 2 && !strings.Contains(p.Log(), "again") {
+				t.Errorf("no log line about the second signal")
+			}
+		})
+	}
+}
+
+// exitCode returns a process's exit status from its Wait error.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/edgegw/edgegw/config"
@@ -120,6 +122,9 @@ func cmdQueueStats(path string, stdout io.Writer) error {
 	st, ds := q.Stats(), db.Stats()
 	fmt.Fprintf(stdout, "queue %s: %d messages, %d bytes, oldest %s, %d quarantined\n",
 		st.Name, st.Messages, st.Bytes, st.OldestAge.Round(1e9), st.Quarantined)
+	for _, reason := range slices.Sorted(maps.Keys(st.Dropped)) {
+		fmt.Fprintf(stdout, "dropped %s: %d\n", reason, st.Dropped[reason])
+	}
 	fmt.Fprintf(stdout, "store %s: %d bytes on disk\n", ds.Path, ds.FileSize)
 	return nil
 }

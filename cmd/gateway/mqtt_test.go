@@ -36,12 +36,6 @@ type client struct {
 type clientOpts struct {
 	ID    string // "" = generated, clean session
 	Clean bool   // with an ID: clean session or persistent
-	Will  *will
-}
-
-type will struct {
-	topic   string
-	payload string
 }
 
 var clientSeq atomic.Int64
@@ -70,9 +64,6 @@ func connect(t testing.TB, url string, o clientOpts) *client {
 		SetWriteTimeout(10 * time.Second).
 		SetDefaultPublishHandler(c.record).
 		SetConnectionLostHandler(func(paho.Client, error) { c.lost.Add(1) })
-	if o.Will != nil {
-		opts.SetWill(o.Will.topic, o.Will.payload, 1, false)
-	}
 	c.Client = paho.NewClient(opts)
 	tok := c.Connect()
 	if !tok.WaitTimeout(tokenWait) || tok.Error() != nil {
@@ -140,13 +131,6 @@ func (c *client) last(topic string) (mqtttest.Message, bool) {
 		return mqtttest.Message{}, false
 	}
 	return ms[len(ms)-1], true
-}
-
-// count returns how many messages arrived so far.
-func (c *client) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.msgs)
 }
 
 // waitTopic waits for a message on topic and returns the last one.

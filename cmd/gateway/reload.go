@@ -32,7 +32,7 @@ func (g *gateway) reloadConfig(path string) {
 	g.current = cfg
 	g.mu.Unlock()
 	g.cfg = cfg
-	if !reflect.DeepEqual(cfg.Sensors, old.Sensors) || cfg.HomeAssistant != old.HomeAssistant {
+	if !reflect.DeepEqual(withoutLines(cfg.Sensors), withoutLines(old.Sensors)) || cfg.HomeAssistant != old.HomeAssistant {
 		g.stopSensors()
 		g.startSensors(cfg)
 	}
@@ -48,6 +48,15 @@ func restartSections(old, cur *config.Config) []string {
 	if !reflect.DeepEqual(old.Broker.Listeners, cur.Broker.Listeners) {
 		s = append(s, "broker.listeners")
 	}
+	if old.Broker.Limits != cur.Broker.Limits {
+		s = append(s, "broker.limits")
+	}
+	if old.Broker.SysInterval != cur.Broker.SysInterval {
+		s = append(s, "broker.sys_interval")
+	}
+	if old.Monitor != cur.Monitor {
+		s = append(s, "monitor")
+	}
 	if old.Gateway != cur.Gateway {
 		s = append(s, "gateway")
 	}
@@ -58,6 +67,23 @@ func restartSections(old, cur *config.Config) []string {
 		s = append(s, "log.format")
 	}
 	return s
+}
+
+// withoutLines copies sensor entries with their source lines cleared, so
+// that an edit elsewhere in the file does not restart every sensor.
+func withoutLines(ss []config.Sensor) []config.Sensor {
+	out := make([]config.Sensor, len(ss))
+	for i, s := range ss {
+		s.Line = 0
+		opts := make(map[string]config.Option, len(s.Options))
+		for k, o := range s.Options {
+			o.Line = 0
+			opts[k] = o
+		}
+		s.Options = opts
+		out[i] = s
+	}
+	return out
 }
 
 // errorLines collects printed error lines for a log record.

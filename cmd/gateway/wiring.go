@@ -57,9 +57,11 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 	return o, errors.Join(errs...)
 }
 
-// newAuth builds users and ACL rules; nil when neither is configured.
+// newAuth builds users and ACL rules; nil (everyone may connect and do
+// anything) only when anonymous clients are allowed and neither is configured.
+// With allow_anonymous false and no users, every client is refused.
 func newAuth(c *config.Config) (*auth.Auth, error) {
-	if len(c.Broker.Users) == 0 && len(c.Broker.ACL) == 0 {
+	if c.Broker.AllowAnonymous && len(c.Broker.Users) == 0 && len(c.Broker.ACL) == 0 {
 		return nil, nil
 	}
 	users := make([]auth.User, 0, len(c.Broker.Users))

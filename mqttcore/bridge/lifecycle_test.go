@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/bridge"
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
@@ -98,7 +99,10 @@ func TestBridge_OnPublish_storeFailure(t *testing.T) {
 func TestBridge_Run_once(t *testing.T) {
 	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
 	r := start(t, options(t, q, "tcp://127.0.0.1:1"))
-	if err := r.b.Run(context.Background()); !errors.Is(err, bridge.ErrRunning) {
+	mqtttest.WaitFor(t, func() bool { return r.b.Stats().ConnectFailures > 0 }, "Run to start")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if err := r.b.Run(ctx2); !errors.Is(err, bridge.ErrRunning) {
 		t.Fatalf("second Run = %v, want ErrRunning", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -21,6 +21,12 @@ define GATEWAY_USERS
 	gateway -1 gateway -1 * /var/lib/gateway - gpio,i2c,dialout edgegw gateway
 endef
 
+# The config may hold secrets: readable by the service's group only.
+define GATEWAY_PERMISSIONS
+	/etc/gateway/gateway.yaml f 640 root gateway - - - - -
+	/etc/gateway/gateway.yaml.example f 640 root gateway - - - - -
+endef
+
 define GATEWAY_INSTALL_CONFIG
 	$(INSTALL) -D -m 0640 $(@D)/examples/pi.yaml $(TARGET_DIR)/etc/gateway/gateway.yaml.example
 	if [ ! -e $(TARGET_DIR)/etc/gateway/gateway.yaml ]; then \
