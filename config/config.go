@@ -178,7 +178,9 @@ type Bridge struct {
 	// rules survive reconnects).
 	CleanSession bool `yaml:"clean_session" json:"clean_session"`
 	// Inflight is how many QoS 1/2 messages may await PUBACK/PUBCOMP from the
-	// upstream at once. 1 to 65535. Default 32.
+	// upstream at once. Default 20, Mosquitto's default max_inflight_messages:
+	// Mosquitto PUBRECs and silently drops incoming QoS 2 messages beyond it,
+	// so keep this at or below the upstream's limit.
 	Inflight int `yaml:"inflight" json:"inflight"`
 	// TLS configures tls:// and mqtts:// addresses. Nil: the system's CA
 	// roots and no client certificate. Setting it while no address uses TLS

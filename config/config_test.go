@@ -148,7 +148,7 @@ sensors:
 		{"bridge.client_id", c.Bridge.ClientID, "pi-kitchen"},
 		{"bridge.keepalive", c.Bridge.KeepAlive.String(), "30s"},
 		{"bridge.clean_session", c.Bridge.CleanSession, false},
-		{"bridge.inflight", c.Bridge.Inflight, 32},
+		{"bridge.inflight", c.Bridge.Inflight, 20},
 		{"bridge.tls", c.Bridge.TLS == nil, true},
 		{"bridge.reconnect.min_delay", c.Bridge.Reconnect.MinDelay.String(), "1s"},
 		{"bridge.reconnect.max_delay", c.Bridge.Reconnect.MaxDelay.String(), "2m"},

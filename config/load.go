@@ -22,6 +22,15 @@ var ErrTooLarge = errors.New("config: file too large")
 
 // Load reads and parses the configuration file at path; see Parse.
 func Load(path string) (*Config, error) {
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// readConfigFile reads path, refusing files over MaxFileSize.
+func readConfigFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -34,7 +43,7 @@ func Load(path string) (*Config, error) {
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("%w: %s is over %d bytes", ErrTooLarge, path, MaxFileSize)
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse decodes data, the contents of file (used in error messages and as
@@ -44,14 +53,31 @@ func Load(path string) (*Config, error) {
 // *Error values joined with errors.Join and sorted by line, and a nil
 // Config when there is any.
 func Parse(file string, data []byte) (*Config, error) {
-	p := &parser{
+	return newParser(file).parse(data)
+}
+
+// LoadPartial is Load for `gateway check`: with errors it also returns the
+// part of the file that decoded (defaults applied; nil only when the file
+// could not be read or is not YAML), so that later checks — each sensor
+// driver's options — can report their errors in the same run.
+func LoadPartial(path string) (*Config, error) {
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := newParser(path)
+	p.partial = true
+	return p.parse(data)
+}
+
+func newParser(file string) *parser {
+	return &parser{
 		errs:     errList{file: file},
 		lookup:   os.LookupEnv,
 		lines:    map[string]int{},
 		reported: map[string]bool{},
 		bad:      map[string]bool{},
 	}
-	return p.parse(data)
 }
 
 //
@@ -63,6 +89,7 @@ type parser struct {
 	lines    map[string]int                   // key path → line, for every key decoded without error
 	reported map[string]bool                  // key paths that already have an error
 	bad      map[string]bool                  // key paths whose value could not be read (type, ${…}, …)
+	partial  bool                             // return the decoded Config along with errors
 }
 
 func (p *parser) parse(data []byte) (*Config, error) {
@@ -80,6 +107,9 @@ func (p *parser) parse(data []byte) (*Config, error) {
 	p.readSecrets(c)
 	p.validate(c)
 	if err := p.errs.err(); err != nil {
+		if p.partial {
+			return c, err
+		}
 		return nil, err
 	}
 	return c, nil

@@ -22,7 +22,7 @@ func (p *parser) validateBridge(b *Bridge) {
 	case k < 0 || k > 65535*time.Second:
 		p.failAt("bridge.keepalive", "%v is out of range 0s (off) to 65535s (%v)", b.KeepAlive, Duration(65535*time.Second))
 	}
-	p.intRange("bridge.inflight", b.Inflight, 1, 65535)
+	p.intRange("bridge.inflight", b.Inflight, 1, 65000) // the bridge derives packet ids from queue sequence numbers modulo 65000
 	p.validateBridgeTLS(b)
 	p.atLeast("bridge.reconnect.min_delay", b.Reconnect.MinDelay, Duration(time.Millisecond))
 	if b.Reconnect.MaxDelay < b.Reconnect.MinDelay {

@@ -21,9 +21,18 @@ type Option struct {
 // reports them all at once, including keys the driver never asked for.
 type Options struct {
 	File   string
+	Path   string // key path of the sensor entry in File, e.g. "sensors[2]"; prefixes keys in errors
 	Values map[string]Option
 	used   map[string]bool
 	errs   []error
+}
+
+// KeyPath returns key as it stands in the config file, under Path.
+func (o *Options) KeyPath(key string) string {
+	if o.Path == "" {
+		return key
+	}
+	return o.Path + "." + key
 }
 
 // OptionError is a bad driver option: where it stands and what is wrong.
@@ -53,7 +62,7 @@ func (o *Options) get(key string) (Option, bool) {
 }
 
 func (o *Options) fail(key string, line int, format string, args ...any) {
-	o.errs = append(o.errs, &OptionError{File: o.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	o.errs = append(o.errs, &OptionError{File: o.File, Line: line, Key: o.KeyPath(key), Msg: fmt.Sprintf(format, args...)})
 }
 
 // Has reports whether key is set, and marks it used.
@@ -219,7 +228,7 @@ func (o *Options) Err() error {
 	sort.Strings(unknown)
 	errs := append([]error(nil), o.errs...)
 	for _, k := range unknown {
-		errs = append(errs, &OptionError{File: o.File, Line: o.Values[k].Line, Key: k, Msg: "unknown option for this driver"})
+		errs = append(errs, &OptionError{File: o.File, Line: o.Values[k].Line, Key: o.KeyPath(k), Msg: "unknown option for this driver"})
 	}
 	return errors.Join(errs...)
 }

@@ -99,7 +99,7 @@ func (r *Registry) lookup(spec Spec) (Driver, error) {
 	return Driver{}, &OptionError{
 		File: spec.File,
 		Line: spec.Line,
-		Key:  "driver",
+		Key:  spec.Options.KeyPath("driver"),
 		Msg:  fmt.Sprintf("sensor %q: unknown driver %q (known drivers: %s)", spec.Name, spec.Driver, known),
 		Err:  ErrUnknownDriver,
 	}

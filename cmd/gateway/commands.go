@@ -53,9 +53,9 @@ func cmdCheck(path string, stdout, stderr io.Writer) error {
 // loadChecked loads path and checks every sensor's driver options; on any
 // error it prints them all, one per line, and returns exit status 1.
 func loadChecked(path string, stderr io.Writer) (*config.Config, error) {
-	cfg, err := config.Load(path)
-	if err == nil {
-		err = checkSensors(cfg)
+	cfg, err := config.LoadPartial(path)
+	if cfg != nil {
+		err = errors.Join(err, checkSensors(cfg))
 	}
 	if err == nil {
 		_, err = brokerOptions(cfg) // certificates, hashes and ACL rules load
@@ -72,8 +72,8 @@ func loadChecked(path string, stderr io.Writer) (*config.Config, error) {
 func checkSensors(cfg *config.Config) error {
 	reg := newRegistry()
 	var errs []error
-	for _, s := range cfg.Sensors {
-		if err := reg.Check(sensorSpec(cfg.File, s)); err != nil {
+	for i, s := range cfg.Sensors {
+		if err := reg.Check(sensorSpec(cfg.File, i, s)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -98,11 +98,10 @@ func printErrors(w io.Writer, err error) {
 // cmdQueueStats is `gateway queue stats`: the upstream queue's depth and
 // counters, read from the store (the gateway must not be running: the store
 // is locked while it is).
-func cmdQueueStats(path string, stdout io.Writer) error {
-	cfg, err := config.Load(path)
+func cmdQueueStats(path string, stdout, stderr io.Writer) error {
+	cfg, err := loadChecked(path, stderr)
 	if err != nil {
-		printErrors(os.Stderr, err)
-		return exitError{1}
+		return err
 	}
 	db, err := offline.Open(filepath.Join(cfg.Gateway.DataDir, storeFile), offline.Options{})
 	if err != nil {

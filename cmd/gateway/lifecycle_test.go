@@ -66,13 +66,17 @@ func TestGateway_Restart_Retained(t *testing.T) {
 	c.pub("config/fan", 1, true, "auto")
 	c.pub("config/fan", 1, true, "") // clears config/fan
 	c.pub("config/mode", 0, true, "eco")
+	// The broker handles one connection's packets in order: once this
+	// PUBACK is back, the QoS 0 message above was processed too.
+	c.pub("sync", 1, false, "")
 
 	p.Restart()
 
 	s := connectLocal(t, p, clientOpts{})
 	s.sub("config/#", 1)
-	mqtttest.WaitFor(t, func() bool { return len(s.on("config/led")) > 0 && len(s.on("config/mode")) > 0 },
-		"retained config/led and config/mode after the restart")
+	waitFor(t, mqtttest.DefaultWait, "retained config/led and config/mode after the restart", func() bool {
+		return len(s.on("config/led")) > 0 && len(s.on("config/mode")) > 0
+	}, func() string { return "got " + topicsOf(s) })
 	if m, _ := s.last("config/led"); string(m.Payload) != "on" || !m.Retained {
 		t.Errorf("config/led after restart: %q retained=%v, want \"on\" retained", m.Payload, m.Retained)
 	}

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return cmdQueueStats(path, stdout)
+		return cmdQueueStats(path, stdout, stderr)
 	case "version", "-version", "--version":
 		printVersion(stdout)
 		return nil

@@ -31,8 +31,8 @@ type sensorSet struct {
 func (g *gateway) startSensors(cfg *config.Config) {
 	ctx, cancel := context.WithCancel(context.Background())
 	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}}
-	for _, s := range cfg.Sensors {
-		spec := sensorSpec(cfg.File, s)
+	for i, s := range cfg.Sensors {
+		spec := sensorSpec(cfg.File, i, s)
 		set.wg.Add(1)
 		go func() {
 			defer set.wg.Done()

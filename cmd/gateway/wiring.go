@@ -192,7 +192,7 @@ func direction(s string) bridge.Direction {
 }
 
 // sensorSpec maps one sensors: entry to the sensors package's Spec.
-func sensorSpec(file string, s config.Sensor) sensors.Spec {
+func sensorSpec(file string, index int, s config.Sensor) sensors.Spec {
 	spec := sensors.Spec{
 		Name:     s.Name,
 		Driver:   s.Driver,
@@ -203,7 +203,7 @@ func sensorSpec(file string, s config.Sensor) sensors.Spec {
 		Retain:   s.Retain,
 		File:     file,
 		Line:     s.Line,
-		Options:  sensors.Options{File: file, Values: map[string]sensors.Option{}},
+		Options:  sensors.Options{File: file, Path: fmt.Sprintf("sensors[%d]", index), Values: map[string]sensors.Option{}},
 	}
 	for k, v := range s.Options {
 		spec.Options.Values[k] = sensors.Option{Value: v.Value, Line: v.Line}

@@ -156,6 +156,16 @@ func (cmp *comparison) flows() []flowScenario {
 	}
 }
 
+// flow1 returns the flow scenario with the given key.
+func (cmp *comparison) flow1(key string) flowScenario {
+	for _, s := range cmp.flows() {
+		if s.key == key {
+			return s
+		}
+	}
+	panic("mqttbench: no flow scenario " + key) // a programming error
+}
+
 // measure runs one measurement and records its failure, if any, so that
 // the other measurements still run. A failure leaves the run's values for
 // that scenario missing.
@@ -255,7 +265,7 @@ func (cmp *comparison) durable(ctx context.Context, r int, vals map[string]runVa
 	if v, ok := vals[nameMosquitto]["fanin_qos1_rate"]; ok {
 		vals[nameMosquitto]["durable_qos1_rate"] = v
 	}
-	res, err := runDurable(ctx, cmp.cfg.Gateway, cmp.flows()[1].cfg)
+	res, err := runDurable(ctx, cmp.cfg.Gateway, cmp.flow1("fanin_qos1").cfg)
 	if err != nil {
 		err = fmt.Errorf("run %d, %s, durable: %w", r+1, nameEdgegw, err)
 		fmt.Fprintf(cmp.cfg.Progress, "  FAILED %v\n", err)

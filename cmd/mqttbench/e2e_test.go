@@ -184,7 +184,7 @@ esac
 port=$(sed -n 's/.*address: "127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$conf")
 dir=$(dirname "$conf")
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n` +
-		`max_inflight_messages 100\n%s\n' "$port" "` + user + `" > "$dir/fake.conf"
+		`max_inflight_messages 0\n%s\n' "$port" "` + user + `" > "$dir/fake.conf"
 exec ` + mosquitto + ` -c "$dir/fake.conf"
 `
 	path := filepath.Join(t.TempDir(), "gateway")
@@ -266,7 +266,7 @@ func TestRunFlow_detectsLoss(t *testing.T) {
 	b, err := startBroker(t.Context(), nameMosquitto, bin, []string{"-h"}, func(dir string, port int) ([]string, error) {
 		conf := filepath.Join(dir, "tiny.conf")
 		text := strings.Replace(mosquittoConf(port), "max_queued_messages 0", "max_queued_messages 10", 1)
-		text = strings.Replace(text, "max_inflight_messages 100", "max_inflight_messages 1", 1)
+		text = strings.Replace(text, "max_inflight_messages 0", "max_inflight_messages 1", 1)
 		return []string{"-c", conf}, os.WriteFile(conf, []byte(text), 0o600)
 	})
 	if err != nil {

@@ -34,8 +34,8 @@ type Bridge struct {
 	up             chan struct{} // closed while connected
 	lastErr        error
 	lastDisconnect error
-	addr           string // address of the current or last connection
-	connectedAt    time.Time
+	addr           string        // address of the current or last connection
+	connectedAt    time.Duration // since() at the current connection's CONNACK
 }
 
 // New checks opts and returns a Bridge. It starts nothing.
@@ -65,9 +65,10 @@ func New(opts Options) (*Bridge, error) {
 
 // Run connects to the upstream and keeps reconnecting, with backoff, until
 // ctx ends; it returns nil then. On the way out it publishes the offline
-// status and disconnects cleanly (bounded by Options.ShutdownTimeout); the
-// queue is not touched afterwards, so the caller may close it once Run
-// returned. A Bridge runs once: a second call returns ErrRunning.
+// status and disconnects cleanly (bounded by Options.ShutdownTimeout). Run
+// does not use the queue after it returned (OnPublish still appends to it),
+// so the caller may close the queue once Run and the local broker stopped.
+// A Bridge runs once: a second call returns ErrRunning.
 func (b *Bridge) Run(ctx context.Context) error {
 	if !b.running.CompareAndSwap(false, true) {
 		return ErrRunning
@@ -192,11 +193,11 @@ func (b *Bridge) setDisconnect(err error) {
 // setOnline publishes c as the current connection.
 func (b *Bridge) setOnline(c *conn) {
 	b.stats.connects.Add(1)
-	b.cur.Store(c)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.addr = c.addr.raw
-	b.connectedAt = b.o.Now()
+	b.connectedAt = b.since()
+	b.cur.Store(c) // before AwaitConnection returns
 	close(b.up)
 }
 

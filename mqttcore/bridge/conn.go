@@ -38,6 +38,7 @@ type conn struct {
 	lastRecv atomic.Int64 // Bridge.since() of the last packet read
 	lastSent atomic.Int64 // Bridge.since() of the last socket write
 	lastPing atomic.Int64 // Bridge.since() of the last PINGREQ
+	stalled  atomic.Bool  // the reader waits for the inbound worker or the acker
 }
 
 // dial connects to a, sends CONNECT and waits for the CONNACK, all within
@@ -276,15 +277,21 @@ func (c *conn) readLoop() error {
 func (c *conn) dispatch(p packet.Packet) error {
 	switch p := p.(type) {
 	case *packet.Puback:
-		c.b.onPuback(p.PacketID)
+		c.onPuback(p.PacketID)
 	case *packet.Pubrec:
 		c.onPubrec(p.PacketID)
 	case *packet.Pubcomp:
-		c.b.onPubcomp(p.PacketID)
+		c.onPubcomp(p.PacketID)
 	case *packet.Publish, *packet.Pubrel:
 		select {
 		case c.in <- p:
-		case <-c.ctx.Done():
+		default: // the local broker is slow: wait, without reading
+			c.stallWhile(func() {
+				select {
+				case c.in <- p:
+				case <-c.ctx.Done():
+				}
+			})
 		}
 	case *packet.Suback:
 		c.b.onSuback(p)
@@ -293,6 +300,15 @@ func (c *conn) dispatch(p packet.Packet) error {
 		return fmt.Errorf("%w: %T", ErrUnexpected, p)
 	}
 	return nil
+}
+
+// stallWhile runs wait, during which the reader does not read: the
+// keepalive must not mistake that silence for a dead link.
+func (c *conn) stallWhile(wait func()) {
+	c.stalled.Store(true)
+	wait()
+	c.lastRecv.Store(int64(c.b.since()))
+	c.stalled.Store(false)
 }
 
 // keepAlive sends PINGREQ when the link has been quiet for half the
@@ -311,7 +327,7 @@ func (c *conn) keepAlive() error {
 		now := int64(c.b.since())
 		quietIn := time.Duration(now - c.lastRecv.Load())
 		quietOut := time.Duration(now - c.lastSent.Load())
-		if quietIn >= ka {
+		if quietIn >= ka && !c.stalled.Load() {
 			return fmt.Errorf("%w for %v", ErrKeepAlive, quietIn.Round(time.Millisecond))
 		}
 		if (quietIn >= ka/2 || quietOut >= ka/2) && time.Duration(now-c.lastPing.Load()) >= ka/2 {

@@ -68,5 +68,8 @@
 // Exactly-once holds for messages going upstream; messages coming from the
 // upstream at QoS 2 are deduplicated per process (a restart between PUBREC
 // and PUBREL may deliver one twice locally). A queue entry dropped by the
-// overflow policy while in flight is still delivered once.
+// overflow policy while in flight is still delivered once by the running
+// process; if the process restarts after such an entry's PUBREC, the
+// upstream keeps that exchange open until its packet identifier comes round
+// again (65000 messages later).
 package bridge

@@ -19,6 +19,10 @@ const ackBuffer = 4096
 // inflight window frees up. It returns nil when ctx ends.
 func (c *conn) drain(ctx context.Context) error {
 	b := c.b
+	if b.o.Queue == nil { // out rules at QoS 0 only
+		<-ctx.Done()
+		return nil
+	}
 	lim := newLimiter(b.o.DrainRate)
 	for _, f := range b.win.resume(c.sessionPresent) {
 		if lim.wait(ctx) != nil || !c.sendFlight(ctx, f) {
@@ -120,27 +124,31 @@ func (b *Bridge) quarantine(seq uint64, reason string) {
 }
 
 // onPuback completes a QoS 1 message.
-func (b *Bridge) onPuback(pid uint16) {
+func (c *conn) onPuback(pid uint16) {
 	if pid >= ctrlFirst {
-		b.ctrl.done(pid)
+		c.b.ctrl.done(pid)
 		return
 	}
-	if f := b.win.remove(pid, 1); f != nil {
-		b.delivered(f.seq)
+	if f := c.b.win.remove(pid, 1); f != nil {
+		c.delivered(f.seq)
 	}
 }
 
 // onPubcomp completes a QoS 2 message.
-func (b *Bridge) onPubcomp(pid uint16) {
-	if f := b.win.remove(pid, 2); f != nil {
-		b.delivered(f.seq)
+func (c *conn) onPubcomp(pid uint16) {
+	if f := c.b.win.remove(pid, 2); f != nil {
+		c.delivered(f.seq)
 	}
 }
 
 // delivered hands a seq the upstream acknowledged to the acker.
-func (b *Bridge) delivered(seq uint64) {
-	b.stats.forwarded.Add(1)
-	b.acks <- seq
+func (c *conn) delivered(seq uint64) {
+	c.b.stats.forwarded.Add(1)
+	select {
+	case c.b.acks <- seq:
+	default: // the disk is slow: wait (the acker always drains)
+		c.stallWhile(func() { c.b.acks <- seq })
+	}
 }
 
 // onPubrec persists the PUBREC of a QoS 2 message, then sends PUBREL. The

@@ -23,7 +23,9 @@ import (
 // Options.Origin (they came from the upstream), complete at once.
 //
 // done is called exactly once, and for one origin in the order OnPublish was
-// called. OnPublish does not block on the network or the disk.
+// called. OnPublish does not block on the network or the disk. It does not
+// modify p; a QoS 0 message's payload is referenced until it is written, so
+// the caller must not reuse it.
 func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 	if origin == b.o.Origin {
 		b.order.now(origin, done, nil)

@@ -111,3 +111,23 @@ func TestBridge_Run_once(t *testing.T) {
 		t.Fatalf("AwaitConnection = %v, want context.Canceled", err)
 	}
 }
+
+// TestBridge_noQueue: a bridge whose out rules are QoS 0 needs no queue;
+// it forwards directly and reports an empty queue in its metrics.
+func TestBridge_noQueue(t *testing.T) {
+	addr := mqtttest.StartMochi(t)
+	sub := mqtttest.Subscribe(t, addr, "gw/#", "mon/metrics")
+	o := options(t, nil, "tcp://"+addr)
+	o.Queue = nil
+	o.Rules = []bridge.Rule{{Pattern: "sensors/#", Direction: bridge.Out, QoS: 0, RemotePrefix: "gw/"}}
+	o.Monitor = bridge.Monitor{TopicPrefix: "mon", MetricsInterval: 20 * time.Millisecond}
+	r := start(t, o)
+	r.awaitConnection(t)
+	if err := publish(t, r.b, "c", "sensors/a", "x", 1); err != nil {
+		t.Fatal(err)
+	}
+	mqtttest.WaitFor(t, func() bool { return sub.Count("gw/sensors/a") == 1 && sub.Count("mon/metrics") > 0 }, "message and metrics")
+	if m := sub.On("gw/sensors/a")[0]; m.QoS != 0 {
+		t.Errorf("forwarded at QoS %d, want the rule's 0", m.QoS)
+	}
+}

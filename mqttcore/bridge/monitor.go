@@ -107,10 +107,11 @@ func (b *Bridge) metrics() map[string]any {
 	m["reconnects"] = st.Reconnects
 	m["inflight"] = st.Inflight
 	m["uplink"] = map[string]any{
-		"state":            state,
-		"address":          st.Address,
-		"connects":         st.Connects,
-		"connect_failures": st.ConnectFailures,
+		"state":             state,
+		"address":           st.Address,
+		"connects":          st.Connects,
+		"connected_seconds": seconds(st.ConnectedFor),
+		"connect_failures":  st.ConnectFailures,
 	}
 	return m
 }

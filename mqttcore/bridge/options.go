@@ -23,7 +23,7 @@ const (
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultMinDelay        = time.Second
 	DefaultMaxDelay        = 2 * time.Minute
-	DefaultInflight        = 32
+	DefaultInflight        = 20
 	DefaultMaxPacketSize   = 1 << 20
 	DefaultOrigin          = "$bridge"
 	DefaultMetricsInterval = 30 * time.Second
@@ -97,7 +97,9 @@ type Options struct {
 	// Reconnect is the backoff between connection attempts.
 	Reconnect Reconnect
 	// Inflight is the most QoS 1/2 messages sent upstream and not yet
-	// acknowledged. Default 32; at most MaxInflight.
+	// acknowledged. Default 20, the default max_inflight_messages of
+	// Mosquitto, which PUBRECs and silently drops further incoming QoS 2
+	// messages: keep it at or below the upstream's limit. At most MaxInflight.
 	Inflight int
 	// MaxPacketSize is the largest packet accepted from the upstream, in
 	// bytes; a larger one closes the connection. Default 1 MiB.

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Reasons in Stats.Dropped besides the queue's own (offline.DroppedExpired,
@@ -37,6 +38,9 @@ type Stats struct {
 	// Address is the address of the current connection, or of the last
 	// one when disconnected ("" before the first).
 	Address string
+	// ConnectedFor is how long the current connection has been up (0 when
+	// disconnected), on the monotonic clock.
+	ConnectedFor time.Duration
 	// Connects counts successful connections; Reconnects is Connects
 	// minus the first. ConnectFailures counts rounds over all addresses
 	// that failed.
@@ -89,6 +93,9 @@ func (b *Bridge) Stats() Stats {
 	}
 	b.mu.Lock()
 	s.Address, s.LastError, s.LastDisconnect = b.addr, b.lastErr, b.lastDisconnect
+	if s.Connected {
+		s.ConnectedFor = b.since() - b.connectedAt
+	}
 	b.mu.Unlock()
 	return s
 }

@@ -52,3 +52,23 @@ func BenchmarkBridge_drain(b *testing.B) {
 	r.stop(b)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 }
+
+// TestBridge_drainRate: with DrainRate set, a backlog still drains
+// completely and in order, and no faster than the rate allows. (A lower
+// bound only: a slow machine cannot make it fail.)
+func TestBridge_drainRate(t *testing.T) {
+	addr := mqtttest.StartMosquitto(t, "")
+	sub := mqtttest.Subscribe(t, addr, "gw/#")
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, "tcp://"+addr)
+	o.DrainRate = 200 // msg/s; the limiter allows a burst of 100 ms worth
+	b := newBridge(t, o)
+	publishSeq(t, b, "sensors/rate", 0, 60, 1)
+	begin := time.Now()
+	startBridge(t, b)
+	waitDrained(t, q)
+	if elapsed := time.Since(begin); elapsed < 150*time.Millisecond {
+		t.Errorf("60 messages at 200/s drained in %v, want at least 150ms (40 beyond the burst)", elapsed)
+	}
+	waitSequence(t, sub, "gw/sensors/rate", 60)
+}

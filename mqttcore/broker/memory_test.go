@@ -27,7 +27,8 @@ const childEnv = "EDGEGW_BROKER_CHILD"
 // answers every "stats" line on stdin with a line of memory figures after
 // a GC; it exits when stdin closes.
 func runChildBroker() {
-	b, err := New(Options{AllowAnonymous: true, Listeners: []Listener{{Address: "127.0.0.1:0"}}, Logger: slog.New(slog.DiscardHandler)})
+	maxQueued, _ := strconv.Atoi(os.Getenv("EDGEGW_CHILD_MAX_QUEUED"))
+	b, err := New(Options{AllowAnonymous: true, Listeners: []Listener{{Address: "127.0.0.1:0"}}, Logger: slog.New(slog.DiscardHandler), MaxQueued: maxQueued})
 	if err != nil {
 		fmt.Println("error", err)
 		return
@@ -41,6 +42,10 @@ func runChildBroker() {
 	fmt.Println("addr", b.Addrs()[0])
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
+		if in.Text() == "drops" {
+			fmt.Printf("drops %+v\n", b.Stats().Dropped)
+			continue
+		}
 		runtime.GC()
 		debug.FreeOSMemory()
 		fmt.Println("stats", childStats(b))

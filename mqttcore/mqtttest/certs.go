@@ -18,16 +18,16 @@ import (
 
 // CA is a throw-away certificate authority for tests.
 type CA struct {
-	Cert    *x509.Certificate
-	CertPEM []byte
+	Cert    *x509.Certificate // the parsed CA certificate
+	CertPEM []byte            // the same, PEM-encoded (a "cafile")
 	key     *ecdsa.PrivateKey
 }
 
 // Cert is a certificate issued by a CA, with its private key.
 type Cert struct {
-	CertPEM []byte
-	KeyPEM  []byte
-	TLS     tls.Certificate
+	CertPEM []byte          // the certificate, PEM-encoded
+	KeyPEM  []byte          // its ECDSA private key, PEM-encoded
+	TLS     tls.Certificate // both, ready for tls.Config.Certificates
 }
 
 // NewCA generates a self-signed ECDSA P-256 CA valid for a day.
