@@ -10,7 +10,7 @@ import (
 
 // reloadConfig applies a changed config file (SIGHUP) without dropping the
 // offline queue or connected local clients: the log level, users and ACL,
-// and the sensors. An invalid file is rejected with its errors and the
+// the bridge's topic rules, and the sensors. An invalid file is rejected with its errors and the
 // running config stays. Sections that need a restart to change (listeners,
 // data_dir, the bridge) are reported as such.
 func (g *gateway) reloadConfig(path string) {
@@ -36,6 +36,11 @@ func (g *gateway) reloadConfig(path string) {
 		g.stopSensors()
 		g.startSensors(cfg)
 	}
+	if g.bridge != nil && cfg.Bridge != nil && !reflect.DeepEqual(cfg.Bridge.Topics, old.Bridge.Topics) {
+		if err := g.bridge.SetRules(bridgeRules(cfg.Bridge)); err != nil {
+			g.log.Error("reload: bridge topic rules refused; keeping the old ones", "err", err)
+		}
+	}
 	for _, s := range restartSections(old, cfg) {
 		g.log.Warn("reload: this section changed but needs a restart to apply", "section", s)
 	}
@@ -60,13 +65,24 @@ func restartSections(old, cur *config.Config) []string {
 	if old.Gateway != cur.Gateway {
 		s = append(s, "gateway")
 	}
-	if !reflect.DeepEqual(old.Bridge, cur.Bridge) {
+	if !reflect.DeepEqual(withoutTopics(old.Bridge), withoutTopics(cur.Bridge)) {
 		s = append(s, "bridge")
 	}
 	if old.Log.Format != cur.Log.Format {
 		s = append(s, "log.format")
 	}
 	return s
+}
+
+// withoutTopics copies a bridge section without its topic rules, which a
+// reload applies (nil stays nil).
+func withoutTopics(b *config.Bridge) *config.Bridge {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	c.Topics = nil
+	return &c
 }
 
 // withoutLines copies sensor entries with their source lines cleared, so

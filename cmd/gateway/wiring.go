@@ -169,8 +169,15 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		Version:      version,
 		DrainRate:    b.DrainRate,
 	}
+	o.Rules = bridgeRules(b)
+	return o, nil
+}
+
+// bridgeRules maps bridge.topics to the bridge's rules.
+func bridgeRules(b *config.Bridge) []bridge.Rule {
+	rules := make([]bridge.Rule, 0, len(b.Topics))
 	for _, t := range b.Topics {
-		o.Rules = append(o.Rules, bridge.Rule{
+		rules = append(rules, bridge.Rule{
 			Pattern:      t.Pattern,
 			Direction:    direction(t.Direction),
 			QoS:          byte(t.QoS),
@@ -178,7 +185,7 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 			RemotePrefix: t.RemotePrefix,
 		})
 	}
-	return o, nil
+	return rules
 }
 
 func direction(s string) bridge.Direction {

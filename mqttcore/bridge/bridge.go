@@ -28,6 +28,7 @@ type Bridge struct {
 	inq2    inboundQoS2 // upstream QoS 2 ids awaiting PUBREL
 	acks    chan uint64 // delivered seqs to the acker; set by Run
 	cur     atomic.Pointer[conn]
+	rules   atomic.Pointer[[]Rule] // the topic rules in force; SetRules swaps them
 	stats   counters
 
 	mu             sync.Mutex
@@ -55,7 +56,8 @@ func New(opts Options) (*Bridge, error) {
 		a, _ := parseAddress(s) // validated
 		b.addrs = append(b.addrs, a)
 	}
-	b.o.Rules = append([]Rule(nil), o.Rules...)
+	rules := append([]Rule(nil), o.Rules...)
+	b.rules.Store(&rules)
 	b.order.init()
 	b.ctrl.init()
 	b.inq2.init()

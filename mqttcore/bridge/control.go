@@ -74,7 +74,7 @@ func (c *ctrlIDs) done(id uint16) {
 func (c *conn) subscribe() {
 	b := c.b
 	var subs []packet.Subscription
-	for _, r := range b.o.Rules {
+	for _, r := range *b.rules.Load() {
 		if r.Direction&In != 0 {
 			subs = append(subs, packet.Subscription{Filter: r.remoteFilter(), QoS: r.QoS})
 		}

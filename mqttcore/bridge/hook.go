@@ -31,7 +31,7 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 		b.order.now(origin, done, nil)
 		return
 	}
-	r, remote, ok := matchOut(b.o.Rules, p.Topic)
+	r, remote, ok := matchOut(*b.rules.Load(), p.Topic)
 	if !ok {
 		b.order.now(origin, done, nil)
 		return

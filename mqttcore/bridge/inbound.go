@@ -53,7 +53,7 @@ func (c *conn) onPublish(p *packet.Publish) {
 // dropped and counted: sending it again would not change that.
 func (c *conn) deliver(p *packet.Publish) bool {
 	b := c.b
-	_, local, ok := matchIn(b.o.Rules, p.Topic)
+	_, local, ok := matchIn(*b.rules.Load(), p.Topic)
 	if !ok || topic.ValidateName(local) != nil {
 		b.stats.drop(DroppedNoRule)
 		b.log.Warn("bridge: message from upstream matches no in rule, dropped", "topic", p.Topic)
