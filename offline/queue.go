@@ -217,10 +217,15 @@ func (q *Queue) Ack(seqs ...uint64) error {
 		return nil
 	}
 	seqs = append([]uint64(nil), seqs...)
-	return q.d.do(context.Background(), func(b *batch) error {
-		return b.removeEntries(q, seqs, removeAcked)
+	return q.d.doOp(context.Background(), &op{
+		apply: func(b *batch) error { return b.removeEntries(q, seqs, removeAcked) },
+		lazy:  len(seqs) < lingerMaxSeqs,
 	})
 }
+
+// lingerMaxSeqs is the size from which an Ack commits at once: under load
+// acks come in large batches and never wait (see Options.AckLinger).
+const lingerMaxSeqs = 64
 
 // MarkReceived durably records that the upstream acknowledged the QoS 2
 // PUBLISH of entry seq with PUBREC: after a restart, Entry.Received tells the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,6 +16,10 @@ type op struct {
 	apply func(b *batch) error
 	done  func(err error)
 	state atomic.Int32 // opPending → opTaken by the writer, or → opCancelled by the waiter
+	// lazy ops (small acks) may wait up to Options.AckLinger for another
+	// op to share their transaction; since is when the op was submitted.
+	lazy  bool
+	since time.Time
 }
 
 const (
@@ -44,6 +49,9 @@ func (d *DB) submit(o *op) error {
 		d.mu.Unlock()
 		return ErrClosed
 	}
+	if o.lazy {
+		o.since = time.Now()
+	}
 	d.pending = append(d.pending, o)
 	d.mu.Unlock()
 	select {
@@ -54,10 +62,15 @@ func (d *DB) submit(o *op) error {
 }
 
 // take removes up to MaxBatch pending ops, skipping cancelled ones, and
-// reports whether Close was called.
-func (d *DB) take() (ops []*op, closed bool) {
+// reports whether Close was called. While every pending op is lazy and the
+// oldest has waited less than AckLinger, it takes nothing and returns how
+// much longer they may wait.
+func (d *DB) take() (ops []*op, closed bool, linger time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if linger = d.lingerLocked(); linger > 0 {
+		return nil, d.closed, linger
+	}
 	n := min(len(d.pending), d.opts.MaxBatch)
 	for _, o := range d.pending[:n] {
 		if o.state.CompareAndSwap(opPending, opTaken) {
@@ -67,29 +80,53 @@ func (d *DB) take() (ops []*op, closed bool) {
 	rest := copy(d.pending, d.pending[n:])
 	clear(d.pending[rest:])
 	d.pending = d.pending[:rest]
-	return ops, d.closed
+	return ops, d.closed, 0
+}
+
+// lingerLocked returns how long the pending ops may still wait: > 0 only
+// when all are lazy, none waited AckLinger yet, and Close was not called.
+func (d *DB) lingerLocked() time.Duration {
+	if d.closed || d.opts.AckLinger < 0 || len(d.pending) == 0 {
+		return 0
+	}
+	for _, o := range d.pending {
+		if !o.lazy {
+			return 0
+		}
+	}
+	return d.opts.AckLinger - time.Since(d.pending[0].since)
 }
 
 // run is the writer goroutine, started by Open and stopped by Close. It
 // commits whatever is pending as one transaction, so batches form by
-// themselves while the previous commit's fsync runs: no timer, and an idle
-// DB commits a lone operation at once. After Close it commits what is still
-// pending, then returns.
+// themselves while the previous commit's fsync runs: no batching timer, and
+// an idle DB commits a lone operation at once — except a small Ack, which
+// may linger (Options.AckLinger) to share the next append's commit. After
+// Close it commits what is still pending, then returns.
 func (d *DB) run() {
 	defer close(d.writerDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		ops, closed := d.take()
+		ops, closed, linger := d.take()
 		if len(ops) > 0 {
 			d.commit(ops)
 			continue
 		}
-		if closed {
+		if closed && linger <= 0 {
 			return
+		}
+		var expire <-chan time.Time
+		if linger > 0 {
+			timer.Reset(linger)
+			expire = timer.C
 		}
 		select {
 		case <-d.wake:
 		case <-d.quit:
+		case <-expire:
 		}
+		timer.Stop()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +39,12 @@ func runChildBroker() {
 	go func() { done <- b.Run(ctx) }()
 	for len(b.Addrs()) == 0 {
 		runtime.Gosched()
+	}
+	if path := os.Getenv("EDGEGW_CHILD_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
 	fmt.Println("addr", b.Addrs()[0])
 	in := bufio.NewScanner(os.Stdin)
