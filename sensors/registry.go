@@ -104,3 +104,22 @@ func (r *Registry) lookup(spec Spec) (Driver, error) {
 		Err:  ErrUnknownDriver,
 	}
 }
+
+// DriverFunc builds a Driver from a driver's two steps: parse reads and
+// checks spec's options (Check runs only this), open makes the sensor from
+// what parse returned.
+func DriverFunc[O any](parse func(Spec) (O, error), open func(O, Hardware) (Sensor, error)) Driver {
+	return Driver{
+		Check: func(spec Spec) error {
+			_, err := parse(spec)
+			return err
+		},
+		Open: func(spec Spec, hw Hardware) (Sensor, error) {
+			o, err := parse(spec)
+			if err != nil {
+				return nil, err
+			}
+			return open(o, hw)
+		},
+	}
+}

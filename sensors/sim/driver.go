@@ -4,19 +4,7 @@ import "github.com/edgegw/edgegw/sensors"
 
 // Driver returns the "sim" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return sensors.Driver{
-		Check: func(spec sensors.Spec) error {
-			_, err := parse(spec)
-			return err
-		},
-		Open: func(spec sensors.Spec, _ sensors.Hardware) (sensors.Sensor, error) {
-			opts, err := parse(spec)
-			if err != nil {
-				return nil, err
-			}
-			return New(&opts)
-		},
-	}
+	return sensors.DriverFunc(parse, func(opts Opts, _ sensors.Hardware) (sensors.Sensor, error) { return New(&opts) })
 }
 
 //
