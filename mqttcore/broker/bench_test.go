@@ -200,9 +200,11 @@ func (c *benchClient) flush() {
 	c.mu.Unlock()
 }
 
-// publisherLoop publishes n messages, at most 32 unacknowledged.
+// publisherLoop publishes n messages, at most 20 unacknowledged (Mosquitto
+// disconnects a client with more than its max_inflight_messages, 20, unreleased
+// QoS 2 messages).
 func (c *benchClient) publisherLoop(topic string, qos byte, n int, payload []byte) {
-	window := make(chan struct{}, 32)
+	window := make(chan struct{}, 20)
 	acks := make(chan struct{})
 	if qos > 0 {
 		go func() {

@@ -210,7 +210,11 @@ func (c *client) logEnd(err error) {
 }
 
 // isProtocolError reports whether err is a malformed packet or a protocol
-// violation, after which the connection is closed [MQTT-4.8.0-1].
+// violation, after which the connection is closed [MQTT-4.8.0-1]. A
+// CONNECT refused for its protocol level counts too: after the first
+// packet, any CONNECT is a violation.
 func isProtocolError(err error) bool {
-	return errors.Is(err, packet.ErrMalformed) || errors.Is(err, packet.ErrProtocol) || errors.Is(err, packet.ErrTooLarge)
+	var code packet.ConnackCode
+	return errors.Is(err, packet.ErrMalformed) || errors.Is(err, packet.ErrProtocol) ||
+		errors.Is(err, packet.ErrTooLarge) || errors.As(err, &code)
 }

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"io"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -186,3 +188,40 @@ func encode(t *testing.T, p packet.Packet) []byte {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Two connections resuming one persistent session at the same instant:
+// the later attach disconnects the earlier one [MQTT-3.1.4-2].
+func TestSess_attach_kicksEarlierConnection(t *testing.T) {
+	b, err := New(testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSess(b, "twin", false)
+	var clients [2]*client
+	for i := range clients {
+		server, peer := net.Pipe()
+		t.Cleanup(func() { _ = peer.Close() })
+		go func() { _, _ = io.Copy(io.Discard, peer) }()
+		clients[i] = &client{b: b, conn: server, id: "twin"}
+		s.attach(clients[i], true)
+	}
+	if !clients[0].closed.Load() || !clients[0].kicked.Load() || clients[0].willOnKick.Load() {
+		t.Error("the earlier connection was not kicked (without its will)")
+	}
+	if s.conn.Load() != clients[1] || clients[1].closed.Load() {
+		t.Error("the later connection is not the attached one")
+	}
+	for _, c := range clients {
+		c.abort(nil)
+		c.wg.Wait()
+	}
+}
+
+// MQTT 3.1 clients (protocol name MQIsdp, level 3) are served too.
+func TestBroker_connect_mqtt31(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c := paho(t, addr, uniqueID(t, "v31"), true, func(o *mqtt.ClientOptions) { o.SetProtocolVersion(3) })
+	in := subscribe(t, c, "v31/#", 1)
+	publish(t, c, "v31/x", 1, false, "old protocol")
+	in.expect(t, "v31/x", "old protocol")
+}

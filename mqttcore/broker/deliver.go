@@ -25,8 +25,8 @@ type subscriber interface {
 // time).
 type delivery struct {
 	p      *packet.Publish
-	retain bool // the RETAIN flag to send
-	now    time.Time
+	retain bool      // the RETAIN flag to send
+	now    time.Time // when the message entered sessions; see stamp
 	enc    [3][]byte
 
 	targets []target
@@ -49,8 +49,17 @@ var deliveries = sync.Pool{New: func() any {
 // newDelivery returns a delivery of p with the RETAIN flag retain.
 func newDelivery(p *packet.Publish, retain bool) *delivery {
 	d := deliveries.Get().(*delivery)
-	d.p, d.retain, d.now = p, retain, time.Now()
+	d.p, d.retain = p, retain
 	return d
+}
+
+// stamp returns the time the message is handed to sessions, read once and
+// only for QoS 1/2 deliveries.
+func (d *delivery) stamp() time.Time {
+	if d.now.IsZero() {
+		d.now = time.Now()
+	}
+	return d.now
 }
 
 // free returns d to the pool; the encodings stay with the queues that
@@ -61,12 +70,14 @@ func (d *delivery) free() {
 		d.targets = nil
 	}
 	d.targets = d.targets[:0]
-	d.p, d.enc = nil, [3][]byte{}
+	d.p, d.enc, d.now = nil, [3][]byte{}, time.Time{}
 	deliveries.Put(d)
 }
 
 // encoded returns the PUBLISH encoded for qos, with packet identifier 1
-// as a placeholder for QoS 1/2 and DUP 0.
+// as a placeholder for QoS 1/2 and DUP 0, or nil if it cannot be encoded:
+// a QoS 0 message of the protocol's maximum size has no room for the
+// identifier a QoS 1 copy needs.
 func (d *delivery) encoded(qos byte) []byte {
 	if d.enc[qos] == nil {
 		p := packet.Publish{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
@@ -74,8 +85,8 @@ func (d *delivery) encoded(qos byte) []byte {
 			p.PacketID = 1
 		}
 		b, err := packet.Append(nil, &p)
-		if err != nil { // cannot happen: the topic was validated on the way in
-			panic("broker: encode accepted publish: " + err.Error())
+		if err != nil {
+			return nil
 		}
 		d.enc[qos] = b
 	}

@@ -26,6 +26,9 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	if p.QoS > 2 {
 		return fmt.Errorf("%w: qos %d", ErrInvalidPublish, p.QoS)
 	}
+	if n := 4 + len(p.Topic) + len(p.Payload); n > packet.MaxRemainingLength {
+		return fmt.Errorf("%w: %d bytes exceed the protocol's limit", ErrInvalidPublish, n)
+	}
 	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
 	b.stats.pubIn.Add(1)
 	b.route(msg)

@@ -105,3 +105,31 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A client that does not read but keeps sending requests (whose answers
+// cannot be dropped) is disconnected once its queue is four times over
+// MaxOutbound, before the write timeout.
+func TestBroker_isolation_requestFlood(t *testing.T) {
+	var logs syncBuffer
+	opts := testOptions(t)
+	opts.Logger = newBufferLogger(&logs)
+	opts.MaxOutbound = 8
+	opts.WriteTimeout = time.Hour
+	b, addr := startBroker(t, opts)
+	c, _ := connectRaw(t, addr, uniqueID(t, "flood"), true)
+	_ = c.conn.(*net.TCPConn).SetReadBuffer(4096)
+	c.subscribe(1, "flood/#", 0)
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	payload := strings.Repeat("x", 64<<10)
+	for range 100 { // fill the socket buffers, so that the writer blocks
+		publish(t, pub, "flood/x", 0, false, payload)
+	}
+	waitFor(t, "QoS 0 drops", func() bool { return b.Stats().Dropped.SlowClient > 0 })
+	for range 100 {
+		if _, err := c.conn.Write([]byte{0xc0, 0x00}); err != nil {
+			break // already disconnected
+		}
+	}
+	waitFor(t, "the flooding client to be disconnected", func() bool { return strings.Contains(logs.String(), errStuck.Error()) })
+	waitFor(t, "the client to be gone", func() bool { return b.Stats().ClientsConnected == 1 })
+}

@@ -64,6 +64,8 @@ func TestBroker_Run_listeners(t *testing.T) {
 		c := paho(t, "ssl://"+tlsAddr, uniqueID(t, "tls"), true, func(o *mqtt.ClientOptions) { o.SetTLSConfig(pki.clientConfig(true)) })
 		publish(t, c, "l/tls", 1, false, "over tls")
 		in.expect(t, "l/tls", "over tls")
+		// Counted while the TLS client is still connected.
+		waitFor(t, "the TLS client's PUBLISH to be counted", func() bool { return b.Stats().PublishReceived == 1 })
 	})
 	t.Run("TLS without a client certificate is refused", func(t *testing.T) {
 		_, tok := pahoConnect(t, "ssl://"+tlsAddr, uniqueID(t, "nocert"), true, func(o *mqtt.ClientOptions) { o.SetTLSConfig(pki.clientConfig(false)) })

@@ -142,14 +142,14 @@ type Store interface {
 
 // Defaults for zero Options fields.
 const (
-	DefaultMaxPacketSize   = 1 << 20
-	DefaultMaxInflight     = 32
-	DefaultMaxQueued       = 1000
-	DefaultMaxOutbound     = 1000
-	DefaultConnectTimeout  = 10 * time.Second
-	DefaultWriteTimeout    = 10 * time.Second
-	DefaultSysInterval     = 10 * time.Second
-	DefaultPersistInterval = 10 * time.Second
+	DefaultMaxPacketSize   = 1 << 20          // Options.MaxPacketSize: 1 MiB
+	DefaultMaxInflight     = 32               // Options.MaxInflight
+	DefaultMaxQueued       = 1000             // Options.MaxQueued
+	DefaultMaxOutbound     = 1000             // Options.MaxOutbound, in packets
+	DefaultConnectTimeout  = 10 * time.Second // Options.ConnectTimeout
+	DefaultWriteTimeout    = 10 * time.Second // Options.WriteTimeout
+	DefaultSysInterval     = 10 * time.Second // Options.SysInterval
+	DefaultPersistInterval = 10 * time.Second // Options.PersistInterval
 )
 
 // maxPacketTotal is the largest packet the protocol can express: one type

@@ -128,11 +128,11 @@ func (f *frameReader) header() (h packet.FixedHeader, hlen int, complete bool, e
 func (f *frameReader) fill(need int) error {
 	if f.r == f.w {
 		f.r, f.w = 0, 0
+		f.flushStats() // about to block: publish the counts
 		if f.wait != nil || len(f.buf) > readBufSize {
 			f.putBuf()
 		}
 		if f.wait != nil {
-			f.flushStats()
 			f.armDeadline()
 			if err := f.wait(); err != nil {
 				return err
@@ -141,20 +141,25 @@ func (f *frameReader) fill(need int) error {
 	}
 	f.reserve(need)
 	f.armDeadline()
-	n, err := f.conn.Read(f.buf[f.w:])
-	f.w += n
-	f.bytes += uint64(n)
-	if n > 0 {
-		return nil
+	for range maxEmptyReads {
+		n, err := f.conn.Read(f.buf[f.w:])
+		f.w += n
+		f.bytes += uint64(n)
+		switch {
+		case n > 0:
+			return nil
+		case errors.Is(err, io.EOF) && f.w > f.r:
+			return io.ErrUnexpectedEOF
+		case err != nil:
+			return err
+		}
 	}
-	if errors.Is(err, io.EOF) && f.w > f.r {
-		return io.ErrUnexpectedEOF
-	}
-	if err == nil {
-		err = io.ErrNoProgress
-	}
-	return err
+	return io.ErrNoProgress
 }
+
+// maxEmptyReads is how many (0, nil) results of Read in a row fill
+// tolerates, as bufio does.
+const maxEmptyReads = 100
 
 // reserve makes buf able to hold need unread bytes from index r, and at
 // least one more byte after w. A packet larger than the pooled buffer gets

@@ -33,10 +33,15 @@ func newSess(b *Broker, id string, clean bool) *sess {
 
 // attach makes c the session's connection: CONNACK first, then what the
 // session must re-send [MQTT-4.4.0-1], then queued messages, all before
-// any new message can be delivered to c.
+// any new message can be delivered to c. A connection still attached (one
+// that resumed the same session an instant earlier) is disconnected
+// [MQTT-3.1.4-2].
 func (s *sess) attach(c *client, present bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := s.conn.Load(); old != nil && old != c {
+		old.kick(false)
+	}
 	c.s = s
 	c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
 	now := time.Now()
@@ -91,11 +96,11 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 		return
 	}
 	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
-	out, res := s.st.Publish(m, d.now)
+	out, res := s.st.Publish(m, d.stamp())
 	switch res {
 	case session.Send:
 		if c := s.conn.Load(); c != nil {
-			c.enqueue(outItem{b: d.encoded(qos), id: out.PacketID}, false)
+			c.enqueueEncoded(d, qos, out)
 		}
 	case session.Dropped:
 		s.b.stats.dropQueueFull.Add(1)
@@ -113,10 +118,16 @@ func (s *sess) overlapping() bool { return s.nsubs.Load() > 1 }
 // sessions do not queue QoS 0 messages.
 func (s *sess) deliverQoS0(d *delivery) {
 	c := s.conn.Load()
-	switch {
-	case c == nil:
+	if c == nil {
 		s.b.stats.dropOffline.Add(1)
-	case !c.enqueue(outItem{b: d.encoded(0)}, true):
+		return
+	}
+	b := d.encoded(0)
+	if b == nil {
+		s.b.log.Error("cannot encode publish", "client", s.id, "topic", d.p.Topic)
+		return
+	}
+	if !c.enqueue(outItem{b: b}, true) {
 		s.b.stats.dropSlow.Add(1)
 	}
 }

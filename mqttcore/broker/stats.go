@@ -8,6 +8,7 @@ import (
 // Stats is a snapshot of the broker's counters, for $SYS and the monitor.
 // Counters count since [New].
 type Stats struct {
+	// Uptime is the time since New.
 	Uptime time.Duration
 	// Connections is the number of open network connections, including
 	// those that have not sent CONNECT yet.
@@ -38,6 +39,7 @@ type Stats struct {
 	// protocol violation.
 	ProtocolErrors uint64
 
+	// Dropped counts discarded messages by reason.
 	Dropped Drops
 }
 

@@ -100,13 +100,12 @@ func (c *wsConn) Read(p []byte) (int, error) {
 		}
 		n, err := c.r.Read(p)
 		if errors.Is(err, io.EOF) {
-			c.r = nil
-			if n == 0 {
-				continue
-			}
-			err = nil
+			c.r, err = nil, nil
 		}
-		return n, err
+		if n > 0 || err != nil || len(p) == 0 {
+			return n, err
+		}
+		// An empty read, or the end of a message: go on to the next.
 	}
 }
 

@@ -79,11 +79,22 @@ func (c *client) enqueueOutbound(o session.Outbound) {
 	}
 	p := &packet.Publish{Topic: o.Topic, Payload: o.Payload, QoS: o.QoS, Retain: o.Retain, Dup: o.Dup, PacketID: o.PacketID}
 	b, err := packet.Append(nil, p)
-	if err != nil { // cannot happen: the message was accepted as valid
-		c.b.log.Error("encode publish", "client", c.id, "topic", o.Topic, "err", err)
+	if err != nil { // only a message at the protocol's size limit
+		c.b.log.Error("cannot encode publish", "client", c.id, "topic", o.Topic, "err", err)
 		return
 	}
 	c.enqueue(outItem{b: b}, o.QoS == 0)
+}
+
+// enqueueEncoded queues a QoS 1/2 delivery that entered the session's
+// window, using the encoding shared by all its subscribers. If it cannot
+// be encoded at this QoS (see delivery.encoded), it is encoded alone.
+func (c *client) enqueueEncoded(d *delivery, qos byte, o session.Outbound) {
+	if b := d.encoded(qos); b != nil {
+		c.enqueue(outItem{b: b, id: o.PacketID}, false)
+		return
+	}
+	c.enqueueOutbound(o)
 }
 
 // enqueuePacket encodes and queues a packet of any size (SUBACK, CONNACK).
