@@ -52,6 +52,8 @@ type gateway struct {
 	hup    <-chan os.Signal // SIGHUP: reload
 	reload func()
 
+	listeners []broker.Listener // the broker's listeners in force (reload reuses unchanged ones)
+
 	mu      sync.Mutex
 	sensors *sensorSet // the running sensors; replaced on reload
 	current *config.Config
@@ -93,6 +95,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (_ *
 		}
 		bo.Hook = g.bridge
 	}
+	g.listeners = bo.Listeners
 	g.broker, err = broker.New(bo)
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

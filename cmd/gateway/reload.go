@@ -10,9 +10,11 @@ import (
 
 // reloadConfig applies a changed config file (SIGHUP) without dropping the
 // offline queue or connected local clients: the log level, users and ACL,
-// the bridge's topic rules, and the sensors. An invalid file is rejected with its errors and the
-// running config stays. Sections that need a restart to change (listeners,
-// data_dir, the bridge) are reported as such.
+// the bridge's topic rules, the listeners whose section changed (clients of
+// unchanged listeners stay connected), and the sensors. An invalid file is
+// rejected with its errors and the running config stays. Sections that need
+// a restart to change (data_dir, the bridge connection, limits) are
+// reported as such.
 func (g *gateway) reloadConfig(path string) {
 	var errs errorLines
 	cfg, err := loadChecked(path, &errs)
@@ -36,6 +38,9 @@ func (g *gateway) reloadConfig(path string) {
 		g.stopSensors()
 		g.startSensors(cfg)
 	}
+	if !reflect.DeepEqual(cfg.Broker.Listeners, old.Broker.Listeners) {
+		g.reloadListeners(old, cfg)
+	}
 	if g.bridge != nil && cfg.Bridge != nil && !reflect.DeepEqual(cfg.Bridge.Topics, old.Bridge.Topics) {
 		if err := g.bridge.SetRules(bridgeRules(cfg.Bridge)); err != nil {
 			g.log.Error("reload: bridge topic rules refused; keeping the old ones", "err", err)
@@ -50,9 +55,6 @@ func (g *gateway) reloadConfig(path string) {
 // restartSections lists the changed sections a reload does not apply.
 func restartSections(old, cur *config.Config) []string {
 	var s []string
-	if !reflect.DeepEqual(old.Broker.Listeners, cur.Broker.Listeners) {
-		s = append(s, "broker.listeners")
-	}
 	if old.Broker.Limits != cur.Broker.Limits {
 		s = append(s, "broker.limits")
 	}
@@ -72,6 +74,22 @@ func restartSections(old, cur *config.Config) []string {
 		s = append(s, "log.format")
 	}
 	return s
+}
+
+// reloadListeners rebinds the listeners whose section changed; unchanged
+// ones keep running with their clients. On failure the old set stays (the
+// broker rebinds what it closed) and the error is logged.
+func (g *gateway) reloadListeners(old, cfg *config.Config) {
+	ls, err := brokerListeners(cfg.Broker.Listeners, old.Broker.Listeners, g.listeners)
+	if err == nil {
+		err = g.broker.SetListeners(ls)
+	}
+	if err != nil {
+		g.log.Error("reload: listeners not changed", "err", err)
+		return
+	}
+	g.listeners = ls
+	g.log.Info("reload: listeners applied", "listeners", addrStrings(g.broker.Addrs()))
 }
 
 // withoutTopics copies a bridge section without its topic rules, which a

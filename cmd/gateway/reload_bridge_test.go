@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,5 +53,38 @@ func TestGateway_Reload_BridgeRules(t *testing.T) {
 	}
 	if lost := local.lost.Load(); lost != 0 {
 		t.Errorf("the local client was disconnected %d times by the reload", lost)
+	}
+}
+
+// TestGateway_Reload_Listeners: SIGHUP with a changed listener section
+// rebinds only what changed: the client of the unchanged listener stays
+// connected, the dropped WebSocket port closes, the new port serves.
+func TestGateway_Reload_Listeners(t *testing.T) {
+	const listeners = `gateway:
+  id: e2e
+  data_dir: @DATADIR@
+broker:
+  listeners:
+    - address: @ADDR@
+`
+	p := startGateway(t, listeners+`    - {address: "@WSADDR@", websocket: {path: /mqtt}}
+`)
+	c := connectLocal(t, p, clientOpts{})
+	c.sub("x/#", 1)
+	added := freeAddr(t)
+	p.WriteConfig(listeners + `    - address: ` + added + "\n")
+	p.Signal(syscall.SIGHUP)
+	p.WaitLog("reload: listeners applied")
+
+	other := connect(t, "tcp://"+added, clientOpts{})
+	other.pub("x/1", 1, false, "via the new listener")
+	waitFor(t, statusWait, "x/1 through the new listener", func() bool { return len(c.on("x/1")) == 1 },
+		func() string { return p.LogTail(20) })
+	if lost := c.lost.Load(); lost != 0 {
+		t.Errorf("the client of the unchanged listener was disconnected %d times", lost)
+	}
+	if conn, err := net.DialTimeout("tcp", p.WSAddr, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("the removed WebSocket listener %s still accepts connections", p.WSAddr)
 	}
 }

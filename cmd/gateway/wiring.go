@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -34,7 +35,35 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 		SysInterval:    dur(c.Broker.SysInterval),
 		Version:        versionLine(),
 	}
-	for i, l := range c.Broker.Listeners {
+	ls, err := brokerListeners(c.Broker.Listeners, nil, nil)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	o.Listeners = ls
+	a, err := newAuth(c)
+	if err != nil {
+		errs = append(errs, err)
+	} else if a != nil {
+		o.Authenticator, o.Authorizer = a, a
+	}
+	return o, errors.Join(errs...)
+}
+
+// brokerListeners maps broker.listeners to the broker's listeners. An entry
+// equal to one of prev (the config in force, whose listeners are running)
+// reuses that running listener's value, TLS config included, so that the
+// broker keeps it bound on a reload.
+func brokerListeners(cfg, prev []config.Listener, running []broker.Listener) ([]broker.Listener, error) {
+	var errs []error
+	out := make([]broker.Listener, 0, len(cfg))
+next:
+	for i, l := range cfg {
+		for j, p := range prev {
+			if j < len(running) && reflect.DeepEqual(l, p) {
+				out = append(out, running[j])
+				continue next
+			}
+		}
 		bl := broker.Listener{Address: l.Address}
 		if l.TLS != nil {
 			tc, err := serverTLS(l.TLS)
@@ -46,15 +75,9 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 		if l.WebSocket != nil {
 			bl.WebSocketPath = l.WebSocket.Path
 		}
-		o.Listeners = append(o.Listeners, bl)
+		out = append(out, bl)
 	}
-	a, err := newAuth(c)
-	if err != nil {
-		errs = append(errs, err)
-	} else if a != nil {
-		o.Authenticator, o.Authorizer = a, a
-	}
-	return o, errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 // newAuth builds users and ACL rules; nil (everyone may connect and do

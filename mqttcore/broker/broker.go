@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -49,8 +50,10 @@ type Broker struct {
 	sessions map[string]*sess // by client id, persistent ones also while offline
 
 	lmu     sync.Mutex
-	addrs   []net.Addr
 	running bool
+	runCtx  context.Context // Run's context while it runs; nil otherwise
+	failed  chan error      // a listener that failed for good ends Run
+	live    []*liveListener // bound listeners, in the order of Options.Listeners
 }
 
 // authConfig is what [Broker.SetAuth] swaps atomically.
@@ -98,7 +101,11 @@ func (b *Broker) SetAuth(allowAnonymous bool, authn Authenticator, authz Authori
 func (b *Broker) Addrs() []net.Addr {
 	b.lmu.Lock()
 	defer b.lmu.Unlock()
-	return append([]net.Addr(nil), b.addrs...)
+	var addrs []net.Addr
+	for _, l := range b.live {
+		addrs = append(addrs, l.addr)
+	}
+	return addrs
 }
 
 //

@@ -5,11 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Run binds every configured listener (TCP, TLS, WebSocket), serves them,
@@ -23,23 +22,33 @@ func (b *Broker) Run(ctx context.Context) error {
 		return err
 	}
 	defer b.setRunning(false)
-	lns, err := b.bind()
+	lns, err := bindAll(b.log, b.opts.Listeners)
 	if err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	failed := make(chan error, 1)
+	b.lmu.Lock()
+	b.runCtx, b.failed = ctx, failed
 	for i, ln := range lns {
-		path := b.opts.Listeners[i].WebSocketPath
-		g.Go(func() error {
-			if path != "" {
-				return b.serveWebSocket(gctx, ln, path)
-			}
-			return b.Serve(gctx, ln)
-		})
+		b.startListenerLocked(b.opts.Listeners[i], ln)
 	}
-	g.Go(func() error { b.sysLoop(gctx); return nil })
-	g.Go(func() error { b.persistLoop(gctx); return nil })
-	err = g.Wait()
+	b.lmu.Unlock()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { b.sysLoop(ctx) })
+	wg.Go(func() { b.persistLoop(ctx) })
+	select {
+	case <-ctx.Done():
+	case err = <-failed:
+	}
+	b.lmu.Lock()
+	live := b.live
+	b.live, b.runCtx = nil, nil
+	b.lmu.Unlock()
+	for _, l := range live {
+		l.stop()
+	}
+	wg.Wait()
 	if ferr := b.Flush(); ferr != nil {
 		b.log.Error("persist broker state at shutdown", "err", ferr)
 	}
@@ -47,6 +56,122 @@ func (b *Broker) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// SetListeners replaces the listeners of a running broker, for a
+// configuration reload: a listener equal to a running one (same address,
+// WebSocket path and *tls.Config pointer) keeps running with its clients;
+// the others are closed, with their clients, and the new ones bound. If a
+// new listener cannot be bound, SetListeners rebinds what it closed and
+// returns the error. On a broker that is not running it sets the
+// listeners the next Run binds.
+func (b *Broker) SetListeners(ls []Listener) error {
+	if err := checkListeners(ls); err != nil {
+		return err
+	}
+	b.lmu.Lock()
+	defer b.lmu.Unlock()
+	if b.runCtx == nil {
+		b.opts.Listeners = append([]Listener(nil), ls...)
+		return nil
+	}
+	kept, added, removed := diffListeners(b.live, ls)
+	for _, l := range removed {
+		l.stop()
+	}
+	b.live = kept
+	lns, err := bindAll(b.log, added)
+	if err != nil {
+		old := make([]Listener, len(removed))
+		for i, l := range removed {
+			old[i] = l.spec
+		}
+		if back, rerr := bindAll(b.log, old); rerr == nil {
+			for i, ln := range back {
+				b.startListenerLocked(old[i], ln)
+			}
+		} else {
+			b.log.Error("rebind the replaced listeners", "err", rerr)
+		}
+		b.live = orderLike(b.live, b.opts.Listeners)
+		return err
+	}
+	for i, ln := range lns {
+		b.startListenerLocked(added[i], ln)
+	}
+	b.opts.Listeners = append([]Listener(nil), ls...)
+	b.live = orderLike(b.live, ls)
+	return nil
+}
+
+// orderLike returns live in the order of specs (Addrs reports addresses in
+// the configured order).
+func orderLike(live []*liveListener, specs []Listener) []*liveListener {
+	kept, _, rest := diffListeners(live, specs)
+	return append(kept, rest...)
+}
+
+// liveListener is a bound listener of a running broker.
+type liveListener struct {
+	spec   Listener
+	addr   net.Addr
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// stop closes the listener and its connections and waits for them.
+func (l *liveListener) stop() {
+	l.cancel()
+	<-l.done
+}
+
+// startListenerLocked serves ln in a goroutine of its own context; a serve
+// error before it is stopped ends Run. Callers hold b.lmu.
+func (b *Broker) startListenerLocked(spec Listener, ln net.Listener) {
+	ctx, cancel := context.WithCancel(b.runCtx)
+	l := &liveListener{spec: spec, addr: ln.Addr(), cancel: cancel, done: make(chan struct{})}
+	b.live = append(b.live, l)
+	failed := b.failed
+	go func() {
+		defer close(l.done)
+		var err error
+		if spec.WebSocketPath != "" {
+			err = b.serveWebSocket(ctx, ln, spec.WebSocketPath)
+		} else {
+			err = b.Serve(ctx, ln)
+		}
+		if err != nil && ctx.Err() == nil {
+			select {
+			case failed <- err:
+			default:
+			}
+		}
+	}()
+}
+
+// diffListeners splits the running listeners into those ls keeps and those
+// it drops, and returns the entries of ls that need binding.
+func diffListeners(live []*liveListener, ls []Listener) (kept []*liveListener, added []Listener, removed []*liveListener) {
+	used := make([]bool, len(live))
+	for _, want := range ls {
+		found := false
+		for i, l := range live {
+			if !used[i] && l.spec == want {
+				used[i], found = true, true
+				kept = append(kept, l)
+				break
+			}
+		}
+		if !found {
+			added = append(added, want)
+		}
+	}
+	for i, l := range live {
+		if !used[i] {
+			removed = append(removed, l)
+		}
+	}
+	return kept, added, removed
 }
 
 // Serve accepts connections on l and serves each with [Broker.ServeConn]
@@ -91,17 +216,13 @@ func (b *Broker) setRunning(on bool) error {
 		return ErrRunning
 	}
 	b.running = on
-	if !on {
-		b.addrs = nil
-	}
 	return nil
 }
 
-// bind opens every listener, or none.
-func (b *Broker) bind() ([]net.Listener, error) {
+// bindAll opens every listener of specs, or none.
+func bindAll(log *slog.Logger, specs []Listener) ([]net.Listener, error) {
 	var lns []net.Listener
-	var addrs []net.Addr
-	for _, spec := range b.opts.Listeners {
+	for _, spec := range specs {
 		ln, err := net.Listen("tcp", spec.Address)
 		if err != nil {
 			for _, l := range lns {
@@ -109,16 +230,12 @@ func (b *Broker) bind() ([]net.Listener, error) {
 			}
 			return nil, fmt.Errorf("broker: listen on %s: %w", spec.Address, err)
 		}
-		addrs = append(addrs, ln.Addr())
 		if spec.TLS != nil {
 			ln = tls.NewListener(ln, spec.TLS)
 		}
-		b.log.Info("listening", "addr", ln.Addr().String(), "tls", spec.TLS != nil, "websocket", spec.WebSocketPath)
+		log.Info("listening", "addr", ln.Addr().String(), "tls", spec.TLS != nil, "websocket", spec.WebSocketPath)
 		lns = append(lns, ln)
 	}
-	b.lmu.Lock()
-	b.addrs = addrs
-	b.lmu.Unlock()
 	return lns, nil
 }
 
