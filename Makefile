@@ -44,7 +44,7 @@ fuzz:
 ## bench: our broker and Mosquitto side by side, one table of ratios
 bench: build
 	$(GO) build $(GOFLAGS_B) -o bin/mqttbench ./cmd/mqttbench
-	./bin/mqttbench compare
+	./bin/mqttbench compare -durable -drain
 
 ## cross: static ARM binaries (armv6 for Pi Zero/1, armv7, arm64)
 cross:

@@ -108,3 +108,32 @@ func waitPending(t *testing.T, d *DB, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestQueue_AckAsync_smallAcksAddUp: small asynchronous acks linger only
+// until together they remove lingerMaxSeqs entries, so a stream of acks
+// (a drain) is never held back by the linger.
+func TestQueue_AckAsync_smallAcksAddUp(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{AckLinger: time.Hour})
+	q := openQueue(t, d, "up", QueueOptions{})
+	var seqs []uint64
+	for range lingerMaxSeqs {
+		seq, err := q.Append(ctx, Message{Topic: "t", Payload: []byte("x"), QoS: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, seq)
+	}
+	errs := make(chan error, len(seqs))
+	for _, seq := range seqs { // one entry per ack, as a slow window acks
+		q.AckAsync([]uint64{seq}, func(err error) { errs <- err })
+	}
+	for range seqs { // would wait an hour if the acks lingered
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := q.Stats(); st.Messages != 0 || st.Acked != uint64(len(seqs)) {
+		t.Errorf("after the acks: %+v", st)
+	}
+}

@@ -216,11 +216,37 @@ func (q *Queue) Ack(seqs ...uint64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
+	return q.d.doOp(context.Background(), q.ackOp(seqs))
+}
+
+// AckAsync is Ack without waiting: done (which may be nil) is called once
+// the removal is durable, on the writer goroutine, so it must be quick.
+// Small acks from one caller accumulate while they linger (see
+// Options.AckLinger) and commit together once they add up to
+// lingerMaxSeqs entries, so a steady stream of acks never waits.
+func (q *Queue) AckAsync(seqs []uint64, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
+	if len(seqs) == 0 {
+		done(nil)
+		return
+	}
+	o := q.ackOp(seqs)
+	o.done = done
+	if err := q.d.submit(o); err != nil {
+		done(err)
+	}
+}
+
+// ackOp is the write op removing seqs (copied), lazy when small.
+func (q *Queue) ackOp(seqs []uint64) *op {
 	seqs = append([]uint64(nil), seqs...)
-	return q.d.doOp(context.Background(), &op{
-		apply: func(b *batch) error { return b.removeEntries(q, seqs, removeAcked) },
-		lazy:  len(seqs) < lingerMaxSeqs,
-	})
+	return &op{
+		apply:  func(b *batch) error { return b.removeEntries(q, seqs, removeAcked) },
+		lazy:   len(seqs) < lingerMaxSeqs,
+		weight: len(seqs),
+	}
 }
 
 // lingerMaxSeqs is the size from which an Ack commits at once: under load

@@ -18,8 +18,9 @@ type op struct {
 	state atomic.Int32 // opPending → opTaken by the writer, or → opCancelled by the waiter
 	// lazy ops (small acks) may wait up to Options.AckLinger for another
 	// op to share their transaction; since is when the op was submitted.
-	lazy  bool
-	since time.Time
+	lazy   bool
+	since  time.Time
+	weight int // entries a lazy ack removes: lazy ops stop waiting once they add up to lingerMaxSeqs
 }
 
 const (
@@ -89,10 +90,15 @@ func (d *DB) lingerLocked() time.Duration {
 	if d.closed || d.opts.AckLinger < 0 || len(d.pending) == 0 {
 		return 0
 	}
+	weight := 0
 	for _, o := range d.pending {
 		if !o.lazy {
 			return 0
 		}
+		weight += o.weight
+	}
+	if weight >= lingerMaxSeqs {
+		return 0
 	}
 	return d.opts.AckLinger - time.Since(d.pending[0].since)
 }

@@ -196,12 +196,15 @@ func (c *conn) markReceived(f *flight, seq uint64, pid uint16) error {
 	return nil
 }
 
-// ackLoop deletes delivered entries from the queue, as many per Ack call as
-// have arrived meanwhile, until in is closed.
+// ackLoop deletes delivered entries from the queue, as many per ack as
+// have arrived meanwhile, until in is closed. Acks are submitted without
+// waiting for their commit (at most maxAcksInFlight at once), so that small
+// acks can linger to share a commit with the next append (flash wear) while
+// a fast drain's acks never wait on each other.
 func (b *Bridge) ackLoop(in <-chan uint64) {
-	batch := make([]uint64, 0, 256)
+	slots := make(chan struct{}, maxAcksInFlight)
 	for seq := range in {
-		batch = append(batch[:0], seq)
+		batch := []uint64{seq}
 	more:
 		for len(batch) < ackBuffer {
 			select {
@@ -214,12 +217,23 @@ func (b *Bridge) ackLoop(in <-chan uint64) {
 				break more
 			}
 		}
-		if err := b.o.Queue.Ack(batch...); err != nil {
-			// The entries stay and are sent again after a restart.
-			b.log.Error("bridge: ack queue entries", "err", err, "seq", batch[0], "count", len(batch))
-		}
+		slots <- struct{}{}
+		b.o.Queue.AckAsync(batch, func(err error) {
+			<-slots
+			if err != nil {
+				// The entries stay and are sent again after a restart.
+				b.log.Error("bridge: ack queue entries", "err", err, "seq", batch[0], "count", len(batch))
+			}
+		})
+	}
+	for range maxAcksInFlight { // wait for the last commits
+		slots <- struct{}{}
 	}
 }
+
+// maxAcksInFlight bounds the acks submitted to the queue and not yet
+// committed.
+const maxAcksInFlight = 64
 
 // limiter spaces sends to a rate in messages per second; 0 is unlimited.
 // It allows a burst of up to 100 ms worth of messages after a pause.

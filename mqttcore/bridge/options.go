@@ -44,7 +44,7 @@ type Queue interface {
 	// blocking until there is one or ctx ends.
 	Read(ctx context.Context, after uint64, max int) ([]offline.Entry, error)
 	// Ack durably deletes delivered entries; unknown seqs are ignored.
-	Ack(seqs ...uint64) error
+	AckAsync(seqs []uint64, done func(error))
 	// MarkReceived durably records the PUBREC of a QoS 2 entry.
 	MarkReceived(seq uint64) error
 	// Quarantine moves an entry that can never be sent out of the queue.

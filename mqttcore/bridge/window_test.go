@@ -20,7 +20,7 @@ func (nopQueue) Read(ctx context.Context, _ uint64, _ int) ([]offline.Entry, err
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
-func (nopQueue) Ack(...uint64) error                                    { return nil }
+func (nopQueue) AckAsync([]uint64, func(error))                         {}
 func (nopQueue) MarkReceived(uint64) error                              { return nil }
 func (nopQueue) Quarantine(uint64, string) error                        { return nil }
 func (nopQueue) Stats() offline.QueueStats                              { return offline.QueueStats{} }
