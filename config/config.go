@@ -272,6 +272,12 @@ type Queue struct {
 	// "drop_new". Dropped messages are counted in the metrics.
 	// Default "drop_oldest".
 	Overflow string `yaml:"overflow" json:"overflow"`
+	// TTL drops a message still queued this long after it was queued
+	// (counted as "expired"), e.g. readings not worth sending after a
+	// week-long outage. Measured on the boot-relative clock, so a clock
+	// step (a Pi without RTC setting its time) neither expires everything
+	// nor keeps everything. 0 (the default) keeps messages until acknowledged.
+	TTL Duration `yaml:"ttl" json:"ttl,omitempty"`
 }
 
 // Monitor is the monitor section.

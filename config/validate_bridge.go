@@ -38,6 +38,9 @@ func (p *parser) validateBridge(b *Bridge) {
 		p.failAt("bridge.queue.max_bytes", "%v is too small: at least 1KiB", b.Queue.MaxBytes)
 	}
 	p.oneOf("bridge.queue.overflow", b.Queue.Overflow, OverflowDropOldest, OverflowDropNew)
+	if b.Queue.TTL < 0 {
+		p.failAt("bridge.queue.ttl", "%v is negative: 0 keeps messages until acknowledged", b.Queue.TTL)
+	}
 	p.finite("bridge.drain_rate", b.DrainRate, 0)
 }
 

@@ -191,6 +191,7 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		Monitor:      bridge.Monitor{TopicPrefix: c.Monitor.TopicPrefix, MetricsInterval: dur(c.Monitor.MetricsInterval)},
 		Version:      version,
 		DrainRate:    b.DrainRate,
+		MessageTTL:   dur(b.Queue.TTL),
 	}
 	o.Rules = bridgeRules(b)
 	return o, nil

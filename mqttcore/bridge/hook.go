@@ -49,7 +49,7 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 		return
 	}
 	t := b.order.begin(origin, done)
-	m := offline.Message{Topic: remote, Payload: p.Payload, QoS: qos, Retain: p.Retain}
+	m := offline.Message{Topic: remote, Payload: p.Payload, QoS: qos, Retain: p.Retain, TTL: b.o.MessageTTL}
 	b.o.Queue.AppendAsync(m, func(_ uint64, err error) {
 		switch {
 		case errors.Is(err, offline.ErrFull):

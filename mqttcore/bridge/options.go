@@ -128,6 +128,10 @@ type Options struct {
 	// DrainRate limits the messages per second sent from the queue;
 	// 0 means unlimited.
 	DrainRate float64
+	// MessageTTL is given to every queued message: one still queued this
+	// long after it was queued is dropped (counted as expired) instead of
+	// sent. 0, the default, keeps messages until acknowledged.
+	MessageTTL time.Duration
 	// ShutdownTimeout bounds the clean shutdown: the offline status is
 	// published and its PUBACK awaited, then DISCONNECT is sent. Default 5 s.
 	ShutdownTimeout time.Duration

@@ -1,7 +1,6 @@
 package mqtttest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -93,7 +91,7 @@ func StartMosquittoTLS(t testing.TB, extraConf string) *TLSBroker {
 type mosquitto struct {
 	addr   string
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *SyncBuffer
 	exited chan error // receives cmd.Wait's result once
 }
 
@@ -135,7 +133,7 @@ func runMosquitto(path, confPath string, port int, probe func(addr string) error
 	m := &mosquitto{
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		cmd:    exec.Command(path, "-c", confPath),
-		log:    &syncBuffer{},
+		log:    &SyncBuffer{},
 		exited: make(chan error, 1),
 	}
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
@@ -208,16 +206,6 @@ func userConf() string {
 	return ""
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
@@ -225,22 +213,4 @@ func writeFile(t testing.TB, dir, name string, data []byte) string {
 		t.Fatalf("mqtttest: %v", err)
 	}
 	return path
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's output goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -8,47 +8,34 @@ import (
 
 // InDriver returns the "gpio_in" driver for a sensors.Registry.
 func InDriver() sensors.Driver {
-	return sensors.Driver{
-		Check: func(spec sensors.Spec) error {
-			_, _, err := parseIn(spec)
-			return err
-		},
-		Open: func(spec sensors.Spec, hw sensors.Hardware) (sensors.Sensor, error) {
-			name, cfg, err := parseIn(spec)
-			if err != nil {
-				return nil, err
-			}
-			pin, err := hw.GPIO(name)
-			if err != nil {
-				return nil, err
-			}
-			return NewIn(pin, cfg)
-		},
-	}
+	return pinDriver(parseIn, NewIn)
 }
 
 // OutDriver returns the "gpio_out" driver for a sensors.Registry.
 func OutDriver() sensors.Driver {
-	return sensors.Driver{
-		Check: func(spec sensors.Spec) error {
-			_, _, err := parseOut(spec)
-			return err
-		},
-		Open: func(spec sensors.Spec, hw sensors.Hardware) (sensors.Sensor, error) {
-			name, cfg, err := parseOut(spec)
-			if err != nil {
-				return nil, err
-			}
-			pin, err := hw.GPIO(name)
-			if err != nil {
-				return nil, err
-			}
-			return NewOut(pin, cfg)
-		},
-	}
+	return pinDriver(parseOut, NewOut)
 }
 
 //
+
+// pinSpec is what a gpio config entry asks for: a pin by name, and how to
+// use it.
+type pinSpec[C any] struct {
+	name string
+	cfg  C
+}
+
+// pinDriver builds a driver that opens the pin parse names and hands it to
+// newSensor.
+func pinDriver[C any, S sensors.Sensor](parse func(sensors.Spec) (pinSpec[C], error), newSensor func(gpio.PinIO, C) (S, error)) sensors.Driver {
+	return sensors.DriverFunc(parse, func(p pinSpec[C], hw sensors.Hardware) (sensors.Sensor, error) {
+		pin, err := hw.GPIO(p.name)
+		if err != nil {
+			return nil, err
+		}
+		return newSensor(pin, p.cfg)
+	})
+}
 
 var (
 	pulls = map[string]gpio.Pull{"none": gpio.Float, "up": gpio.PullUp, "down": gpio.PullDown}
@@ -58,7 +45,7 @@ var (
 
 // parseIn reads a gpio_in entry's keys, reporting every mistake with its
 // line.
-func parseIn(spec sensors.Spec) (string, InConfig, error) {
+func parseIn(spec sensors.Spec) (pinSpec[InConfig], error) {
 	o := &spec.Options
 	name := pinOption(o, spec.Line)
 	cfg := InConfig{
@@ -67,17 +54,17 @@ func parseIn(spec sensors.Spec) (string, InConfig, error) {
 		Debounce: o.Duration("debounce", DefaultDebounce),
 		Mode:     modes[o.OneOf("mode", "state", "state", "counter")],
 	}
-	return name, cfg, o.Err()
+	return pinSpec[InConfig]{name: name, cfg: cfg}, o.Err()
 }
 
 // parseOut reads a gpio_out entry's keys.
-func parseOut(spec sensors.Spec) (string, OutConfig, error) {
+func parseOut(spec sensors.Spec) (pinSpec[OutConfig], error) {
 	o := &spec.Options
 	name := pinOption(o, spec.Line)
 	var cfg OutConfig
 	cfg.Initial = levelOption(o, "initial", gpio.Low)
 	cfg.Safe = levelOption(o, "safe", cfg.Initial)
-	return name, cfg, o.Err()
+	return pinSpec[OutConfig]{name: name, cfg: cfg}, o.Err()
 }
 
 // pinOption reads the required "pin" key and checks its shape.

@@ -25,23 +25,13 @@ const DefaultBus = "1"
 
 // Driver returns the "i2c_register" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return sensors.Driver{
-		Check: func(spec sensors.Spec) error {
-			_, _, err := parseSpec(spec)
-			return err
-		},
-		Open: func(spec sensors.Spec, hw sensors.Hardware) (sensors.Sensor, error) {
-			bus, cfg, err := parseSpec(spec)
-			if err != nil {
-				return nil, err
-			}
-			b, err := hw.I2C(bus)
-			if err != nil {
-				return nil, fmt.Errorf("i2creg: %w", err)
-			}
-			return New(b, cfg)
-		},
-	}
+	return sensors.DriverFunc(parseSpec, func(e entry, hw sensors.Hardware) (sensors.Sensor, error) {
+		b, err := hw.I2C(e.bus)
+		if err != nil {
+			return nil, fmt.Errorf("i2creg: %w", err)
+		}
+		return New(b, e.cfg)
+	})
 }
 
 // ParseBus returns the canonical name (the bus number, "1") of an I²C bus
@@ -74,9 +64,16 @@ func BusOption(o *sensors.Options) string {
 
 //
 
+// entry is what an i2c_register config entry asks for: a register to read
+// on a bus.
+type entry struct {
+	bus string
+	cfg Config
+}
+
 // parseSpec reads every option of an i2c_register entry, reporting all
 // mistakes at once with their lines.
-func parseSpec(spec sensors.Spec) (string, Config, error) {
+func parseSpec(spec sensors.Spec) (entry, error) {
 	o := &spec.Options
 	bus := BusOption(o)
 	var cfg Config
@@ -99,7 +96,7 @@ func parseSpec(spec sensors.Spec) (string, Config, error) {
 	if cfg.Quantity == "" || strings.ContainsAny(cfg.Quantity, "/+#") {
 		o.Errorf("quantity", "%q cannot be a topic level (empty, or contains / + #)", cfg.Quantity)
 	}
-	return bus, cfg, o.Err()
+	return entry{bus: bus, cfg: cfg}, o.Err()
 }
 
 // intInRange reads a required integer key and checks lo ≤ v ≤ hi.

@@ -12,19 +12,9 @@ import (
 // Driver returns the "serial" driver for a sensors.Registry. Open asks the
 // Hardware for the port only when Watch runs, and again after each failure.
 func Driver() sensors.Driver {
-	return sensors.Driver{
-		Check: func(spec sensors.Spec) error {
-			_, _, err := parse(spec)
-			return err
-		},
-		Open: func(spec sensors.Spec, hw sensors.Hardware) (sensors.Sensor, error) {
-			opts, mode, err := parse(spec)
-			if err != nil {
-				return nil, err
-			}
-			return New(func() (sensors.SerialPort, error) { return hw.Serial(opts.Port, mode) }, &opts)
-		},
-	}
+	return sensors.DriverFunc(parse, func(c config, hw sensors.Hardware) (sensors.Sensor, error) {
+		return New(func() (sensors.SerialPort, error) { return hw.Serial(c.opts.Port, c.mode) }, &c.opts)
+	})
 }
 
 //
@@ -39,8 +29,15 @@ var (
 	}
 )
 
+// config is what a serial config entry asks for: the driver's options and
+// how to set up the port.
+type config struct {
+	opts Opts
+	mode *bugst.Mode
+}
+
 // parse reads the driver keys of spec; errors carry file:line.
-func parse(spec sensors.Spec) (Opts, *bugst.Mode, error) {
+func parse(spec sensors.Spec) (config, error) {
 	o := spec.Options
 	o.Required("port", spec.Line)
 	opts := Opts{
@@ -73,5 +70,5 @@ func parse(spec sensors.Spec) (Opts, *bugst.Mode, error) {
 	} else if _, err := newParser(opts.Format, opts.Pattern); err != nil {
 		o.Errorf("pattern", "%s", strings.TrimPrefix(err.Error(), "serial: "))
 	}
-	return opts, mode, o.Err()
+	return config{opts: opts, mode: mode}, o.Err()
 }
