@@ -21,10 +21,12 @@ const (
 	statusWait = 30 * time.Second
 )
 
-// Monitor topics of bridgeConfig.
+// Monitor topics of bridgeConfig, and the local $SYS topic with the depth
+// of the bridge's queue.
 const (
 	statusTopic  = "gateways/test/status"
 	metricsTopic = "gateways/test/metrics"
+	queueTopic   = "$SYS/gateway/queue/messages"
 )
 
 // bridgeConfig is baseConfig with a bridge to upstream ("host:port"):
@@ -115,6 +117,20 @@ func sysValue(c *client, topic string) (int, bool) {
 	n, err := strconv.Atoi(strings.TrimSpace(string(m.Payload)))
 	return n, err == nil
 }
+
+// waitQueue waits until the last queue depth the local client c saw on
+// queueTopic (c must subscribe to it) satisfies ok, failing the test after
+// bound with what and the last depth published.
+func waitQueue(t testing.TB, c *client, bound time.Duration, what string, ok func(depth int) bool) {
+	t.Helper()
+	waitFor(t, bound, what, func() bool {
+		v, seen := sysValue(c, queueTopic)
+		return seen && ok(v)
+	}, func() string { return lastPayload(c, queueTopic) })
+}
+
+// isEmpty is the waitQueue condition of an empty queue.
+func isEmpty(depth int) bool { return depth == 0 }
 
 // burst publishes numbered QoS 1/2 messages as fast as the window allows
 // until stopped or the connection is lost, and records which were

@@ -67,16 +67,13 @@ func TestBridge_Outage_Blackhole(t *testing.T) {
 	p := startGateway(t, bridgeConfig(px.Addr(), 1))
 	waitState(t, status, "online")
 	c := connectLocal(t, p, clientOpts{})
-	c.sub("$SYS/gateway/queue/messages", 0)
+	c.sub(queueTopic, 0)
 	c.pub("sensors/x", 1, false, "pre-0")
 	waitUpstream(t, sub, "gw/sensors/x", "pre", []int{0}, drainWait)
 
 	px.SetMode(mqtttest.Blackhole)
 	publishAll(t, c, "sensors/x", "out", 1, n, 32)
-	waitFor(t, statusWait, "$SYS/gateway/queue/messages >= 300", func() bool {
-		v, ok := sysValue(c, "$SYS/gateway/queue/messages")
-		return ok && v >= n
-	}, func() string { return lastPayload(c, "$SYS/gateway/queue/messages") })
+	waitQueue(t, c, statusWait, queueTopic+" >= 300", func(depth int) bool { return depth >= n })
 	if got := seqs(sub.Messages(), "gw/sensors/x", "out"); len(got) != 0 {
 		t.Fatalf("%d messages reached the upstream through a blackholed uplink", len(got))
 	}
@@ -87,10 +84,7 @@ func TestBridge_Outage_Blackhole(t *testing.T) {
 		t.Errorf("out of order after the outage: %s", v)
 	}
 	t.Logf("outage: %d messages upstream for %d published (%d duplicates)", len(got), n, duplicates(got))
-	waitFor(t, statusWait, "the queue to empty after the drain", func() bool {
-		v, ok := sysValue(c, "$SYS/gateway/queue/messages")
-		return ok && v == 0
-	}, func() string { return lastPayload(c, "$SYS/gateway/queue/messages") })
+	waitQueue(t, c, statusWait, "the queue to empty after the drain", isEmpty)
 	waitState(t, status, "online")
 }
 
@@ -215,11 +209,8 @@ func TestBridge_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
 	// Wait for the queue to be empty, so that a late duplicate would have
 	// arrived by now.
 	local := connectLocal(t, p, clientOpts{})
-	local.sub("$SYS/gateway/queue/messages", 0)
-	waitFor(t, statusWait, "the queue to empty", func() bool {
-		v, ok := sysValue(local, "$SYS/gateway/queue/messages")
-		return ok && v == 0
-	}, func() string { return lastPayload(local, "$SYS/gateway/queue/messages") })
+	local.sub(queueTopic, 0)
+	waitQueue(t, local, statusWait, "the queue to empty", isEmpty)
 	local.pub("sensors/q", 2, false, "end-0")
 	waitUpstream(t, sub, "gw/sensors/q", "end", []int{0}, drainWait)
 
@@ -256,11 +247,8 @@ func TestBridge_QoS2_DefaultInflight(t *testing.T) {
 	px.SetMode(mqtttest.Pass)
 
 	local := connectLocal(t, p, clientOpts{})
-	local.sub("$SYS/gateway/queue/messages", 0)
-	waitFor(t, drainWait, "the queue to empty", func() bool {
-		v, ok := sysValue(local, "$SYS/gateway/queue/messages")
-		return ok && v == 0
-	}, func() string { return lastPayload(local, "$SYS/gateway/queue/messages") })
+	local.sub(queueTopic, 0)
+	waitQueue(t, local, drainWait, "the queue to empty", isEmpty)
 	local.pub("sensors/d", 2, false, "end-0")
 	waitUpstream(t, sub, "gw/sensors/d", "end", []int{0}, drainWait)
 

@@ -82,10 +82,7 @@ func connectLocal(t testing.TB, p *proc, o clientOpts) *client {
 func (c *client) record(_ paho.Client, m paho.Message) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, mqtttest.Message{
-		Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...),
-		QoS: m.Qos(), Retained: m.Retained(), Dup: m.Duplicate(),
-	})
+	c.msgs = append(c.msgs, mqtttest.MessageOf(m))
 }
 
 // sub subscribes to filter at qos; messages go to the recorder.

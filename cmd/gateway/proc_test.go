@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,7 +56,7 @@ type proc struct {
 	WSAddr   string // WebSocket listener, when the template uses @WSADDR@
 	ExtraEnv []string
 
-	log    *syncBuffer // stderr and stdout of every run, in order
+	log    *mqtttest.SyncBuffer // stderr and stdout of every run, in order
 	notify *notifySocket
 
 	mu      sync.Mutex
@@ -86,7 +84,7 @@ func newProc(t testing.TB, yaml string, env ...string) *proc {
 	dir := t.TempDir()
 	p := &proc{
 		t: t, tmpl: yaml, Dir: dir, DataDir: filepath.Join(dir, "data"),
-		CfgPath: filepath.Join(dir, "gateway.yaml"), ExtraEnv: env, log: &syncBuffer{},
+		CfgPath: filepath.Join(dir, "gateway.yaml"), ExtraEnv: env, log: &mqtttest.SyncBuffer{},
 	}
 	p.pickPorts()
 	t.Cleanup(func() {
@@ -108,8 +106,8 @@ func newProc(t testing.TB, yaml string, env ...string) *proc {
 // pickPorts chooses free loopback ports and rewrites the config file.
 func (p *proc) pickPorts() {
 	p.t.Helper()
-	p.Addr = freeAddr(p.t)
-	p.WSAddr = freeAddr(p.t)
+	p.Addr = mqtttest.FreeAddr(p.t)
+	p.WSAddr = mqtttest.FreeAddr(p.t)
 	p.WriteConfig(p.tmpl)
 }
 
@@ -398,35 +396,4 @@ func (ns *notifySocket) close() {
 	ns.conn.Close()
 	<-ns.done
 	os.RemoveAll(ns.dir)
-}
-
-//
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a port: %v", err)
-	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's output copiers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

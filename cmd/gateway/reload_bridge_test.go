@@ -71,7 +71,7 @@ broker:
 `)
 	c := connectLocal(t, p, clientOpts{})
 	c.sub("x/#", 1)
-	added := freeAddr(t)
+	added := mqtttest.FreeAddr(t)
 	p.WriteConfig(listeners + `    - address: ` + added + "\n")
 	p.Signal(syscall.SIGHUP)
 	p.WaitLog("reload: listeners applied")

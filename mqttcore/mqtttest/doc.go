@@ -18,6 +18,10 @@
 //     receives, so a test can assert what an upstream subscriber saw.
 //   - [WaitFor] polls a condition until a deadline; tests use it instead of
 //     sleeping or asserting on timings.
+//   - Small helpers for tests that run their own processes and clients:
+//     [FreeAddr] picks a free loopback port, [SyncBuffer] collects a child
+//     process's output safely, [MessageOf] records a message a Paho handler
+//     received.
 //
 // Limitations: the brokers listen on 127.0.0.1 only; Mosquitto runs with
 // persistence disabled, so its sessions live as long as the process; the

@@ -20,6 +20,16 @@ type Message struct {
 	Dup      bool
 }
 
+// MessageOf copies a message a Paho client received into a Message, for
+// tests that record messages with their own Paho handler. The payload is
+// copied, so the result stays valid after the handler returns.
+func MessageOf(m paho.Message) Message {
+	return Message{
+		Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...),
+		QoS: m.Qos(), Retained: m.Retained(), Dup: m.Duplicate(),
+	}
+}
+
 // Subscriber is a Paho client that records every message it receives, in
 // arrival order. Use it to assert what a subscriber of a real broker saw.
 type Subscriber struct {
@@ -90,10 +100,7 @@ func SubscribeWith(t testing.TB, addr string, o ClientOptions, filters ...string
 	tok := s.client.SubscribeMultiple(subs, func(_ paho.Client, m paho.Message) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.msgs = append(s.msgs, Message{
-			Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...),
-			QoS: m.Qos(), Retained: m.Retained(), Dup: m.Duplicate(),
-		})
+		s.msgs = append(s.msgs, MessageOf(m))
 	})
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("mqtttest: paho subscribe %v: %v", filters, tok.Error())

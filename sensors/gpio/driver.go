@@ -27,7 +27,10 @@ type pinSpec[C any] struct {
 
 // pinDriver builds a driver that opens the pin parse names and hands it to
 // newSensor.
-func pinDriver[C any, S sensors.Sensor](parse func(sensors.Spec) (pinSpec[C], error), newSensor func(gpio.PinIO, C) (S, error)) sensors.Driver {
+func pinDriver[C any, S sensors.Sensor](
+	parse func(sensors.Spec) (pinSpec[C], error),
+	newSensor func(gpio.PinIO, C) (S, error),
+) sensors.Driver {
 	return sensors.DriverFunc(parse, func(p pinSpec[C], hw sensors.Hardware) (sensors.Sensor, error) {
 		pin, err := hw.GPIO(p.name)
 		if err != nil {
