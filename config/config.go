@@ -197,6 +197,10 @@ type Bridge struct {
 	// after an outage, to spare a metered or slow uplink. 0 = unlimited.
 	// Default 0.
 	DrainRate float64 `yaml:"drain_rate" json:"drain_rate"`
+	// LiveFirst sends messages that arrive while a backlog drains ahead of
+	// the backlog (each stream in order), so fresh readings are not held
+	// behind an outage's worth of old ones. Default false: strict FIFO.
+	LiveFirst bool `yaml:"live_first" json:"live_first"`
 }
 
 // BridgeTLS is bridge.tls.

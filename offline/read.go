@@ -159,3 +159,19 @@ func (d *DB) age(r *record, now time.Duration) time.Duration {
 	}
 	return max(now-since, 0)
 }
+
+// LastSeq returns the sequence number of the newest entry ever appended to
+// q (0 for none yet), whether or not it is still queued. A sender takes it
+// as the boundary between a backlog and what arrives while it drains.
+func (q *Queue) LastSeq() (uint64, error) {
+	var seq uint64
+	err := q.d.view(func(tx *bolt.Tx) error {
+		eb, err := queueEntries(tx, q)
+		if err != nil {
+			return err
+		}
+		seq = eb.Sequence()
+		return nil
+	})
+	return seq, err
+}

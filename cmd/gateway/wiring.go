@@ -192,6 +192,7 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		Version:      version,
 		DrainRate:    b.DrainRate,
 		MessageTTL:   dur(b.Queue.TTL),
+		LiveFirst:    b.LiveFirst,
 	}
 	o.Rules = bridgeRules(b)
 	return o, nil

@@ -29,10 +29,24 @@ func (c *conn) drain(ctx context.Context) error {
 			return nil
 		}
 	}
+	if b.o.LiveFirst {
+		if last, err := b.o.Queue.LastSeq(); err == nil {
+			b.win.startLanes(last)
+		}
+	}
 	for {
-		free, after, err := b.win.room(ctx)
+		free, after, live, err := b.win.room(ctx)
 		if err != nil {
 			return nil
+		}
+		if live != 0 { // lanes: what arrived during the backlog goes first
+			n, stop, err := c.drainLive(ctx, lim, live, max(1, free/2))
+			if stop || err != nil {
+				return err
+			}
+			if free -= n; free == 0 {
+				continue
+			}
 		}
 		entries, err := b.o.Queue.Read(ctx, after, free)
 		if err != nil {
@@ -42,11 +56,38 @@ func (c *conn) drain(ctx context.Context) error {
 			return fmt.Errorf("bridge: read queue: %w", err)
 		}
 		for _, e := range entries {
+			if !b.win.inBacklog(e.Seq) { // the backlog is done; the live lane has these
+				b.win.endBacklog()
+				break
+			}
 			if err := c.drainEntry(ctx, lim, e); err != nil {
 				return nil
 			}
 		}
 	}
+}
+
+// drainLive sends up to max entries of the live lane (after live) that are
+// already queued, without waiting for more, and returns how many it took.
+// stop means the connection or ctx ended.
+func (c *conn) drainLive(ctx context.Context, lim *limiter, live uint64, max int) (n int, stop bool, err error) {
+	now, cancel := context.WithCancel(ctx)
+	cancel() // Read returns what is queued, and an error instead of waiting
+	entries, err := c.b.o.Queue.Read(now, live, max)
+	switch {
+	case ctx.Err() != nil:
+		return 0, true, nil
+	case errors.Is(err, context.Canceled): // nothing queued in the live lane
+		return 0, false, nil
+	case err != nil:
+		return 0, true, fmt.Errorf("bridge: read queue: %w", err)
+	}
+	for _, e := range entries {
+		if err := c.drainEntry(ctx, lim, e); err != nil {
+			return 0, true, nil
+		}
+	}
+	return len(entries), false, nil
 }
 
 // drainEntry admits one queue entry to the window and sends it. The error

@@ -43,6 +43,7 @@ type Queue interface {
 	// Read returns up to max entries with Seq > after, oldest first,
 	// blocking until there is one or ctx ends.
 	Read(ctx context.Context, after uint64, max int) ([]offline.Entry, error)
+	LastSeq() (uint64, error)
 	// Ack durably deletes delivered entries; unknown seqs are ignored.
 	AckAsync(seqs []uint64, done func(error))
 	// MarkReceived durably records the PUBREC of a QoS 2 entry.
@@ -128,6 +129,12 @@ type Options struct {
 	// DrainRate limits the messages per second sent from the queue;
 	// 0 means unlimited.
 	DrainRate float64
+	// LiveFirst sends messages that arrive while a backlog drains ahead of
+	// the backlog, so that fresh readings are not held behind an outage's
+	// worth of old ones; each of the two streams stays in order, but the
+	// upstream then sees new messages before older ones. Default false:
+	// one FIFO per upstream.
+	LiveFirst bool
 	// MessageTTL is given to every queued message: one still queued this
 	// long after it was queued is dropped (counted as expired) instead of
 	// sent. 0, the default, keeps messages until acknowledged.

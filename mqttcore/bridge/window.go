@@ -32,19 +32,30 @@ type flight struct {
 // window is the inflight window over the queue. It outlives connections: what
 // a lost connection left unacknowledged is re-sent first on the next one.
 //
-// Two rules keep packet identifiers unique: at most size messages are in
-// flight, and the newest is less than pidSpace sequence numbers after the
-// oldest (pidOf is then injective over the window).
+// At most size messages are in flight, and no two share a packet
+// identifier: an entry whose pidOf collides with a flight waits for it.
+//
+// Lanes (Options.LiveFirst): after an outage the queue holds a backlog. So
+// that messages arriving meanwhile are not stuck behind it, the window then
+// reads in two lanes: the backlog (entries up to boundary, the last sequence number
+// queued when the drain began) and the live lane (entries after boundary),
+// which gets the first half of every read. Each lane is FIFO; once the
+// backlog reaches boundary the lanes merge into one FIFO again.
 type window struct {
 	size      int
 	threshold int // free slots worth a queue Read
 
-	mu      sync.Mutex
-	flights []*flight // in sequence order
-	byPID   map[uint16]*flight
-	after   uint64        // the last sequence number admitted
-	freed   chan struct{} // signalled (without blocking) when a flight leaves
+	mu       sync.Mutex
+	flights  []*flight // in the order they were sent
+	byPID    map[uint16]*flight
+	after    uint64        // the last sequence number read from the queue (the backlog lane's)
+	live     uint64        // the live lane's last sequence number read
+	boundary uint64        // last entry of the backlog; 0 when there are no lanes
+	freed    chan struct{} // signalled (without blocking) when a flight leaves
 }
+
+// laneMin is the backlog, in entries, from which the window reads in lanes.
+const laneMin = 256
 
 func newWindow(size int) *window {
 	return &window{
@@ -56,21 +67,69 @@ func newWindow(size int) *window {
 }
 
 // room waits until a queue Read is worthwhile: the window is empty, or at
-// least a quarter of it is free. It returns the free slots and the sequence
-// number to read after.
-func (w *window) room(ctx context.Context) (free int, after uint64, err error) {
+// least a quarter of it is free. It returns the free slots, the sequence
+// number to read the backlog (or the one FIFO) after, and, when there are
+// lanes, the one to read the live lane after (else 0).
+func (w *window) room(ctx context.Context) (free int, after, live uint64, err error) {
 	for {
 		w.mu.Lock()
 		free, after = w.size-len(w.flights), w.after
+		if w.boundary != 0 {
+			live = max(w.live, w.boundary)
+		}
 		w.mu.Unlock()
 		if free >= w.threshold {
-			return free, after, nil
+			return free, after, live, nil
 		}
 		select {
 		case <-w.freed:
 		case <-ctx.Done():
-			return 0, 0, ctx.Err()
+			return 0, 0, 0, ctx.Err()
 		}
+	}
+}
+
+// startLanes splits reading into a backlog and a live lane when the queue
+// holds at least laneMin entries beyond what was read (last is the queue's
+// newest sequence number). Lanes already split stay as they are.
+func (w *window) startLanes(last uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.boundary == 0 && last > w.after && last-w.after >= laneMin {
+		w.boundary, w.live = last, last
+	}
+}
+
+// endBacklog merges the lanes: the backlog reached the live lane.
+func (w *window) endBacklog() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.mergeLocked()
+}
+
+func (w *window) mergeLocked() {
+	if w.boundary != 0 {
+		w.after = max(w.after, w.live)
+		w.boundary, w.live = 0, 0
+	}
+}
+
+// inBacklog reports whether seq belongs to the backlog lane.
+func (w *window) inBacklog(seq uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.boundary == 0 || seq <= w.boundary
+}
+
+// takenLocked moves the cursor of seq's lane past it.
+func (w *window) takenLocked(seq uint64) {
+	if w.boundary != 0 && seq > w.boundary {
+		w.live = max(w.live, seq)
+		return
+	}
+	w.after = max(w.after, seq)
+	if w.boundary != 0 && w.after >= w.boundary {
+		w.mergeLocked()
 	}
 }
 
@@ -78,11 +137,11 @@ func (w *window) room(ctx context.Context) (free int, after uint64, err error) {
 func (w *window) admit(ctx context.Context, e offline.Entry) (*flight, error) {
 	for {
 		w.mu.Lock()
-		if len(w.flights) < w.size && (len(w.flights) == 0 || e.Seq-w.flights[0].seq < pidSpace) {
+		if len(w.flights) < w.size && w.byPID[pidOf(e.Seq)] == nil {
 			f := &flight{seq: e.Seq, pid: pidOf(e.Seq), msg: e.Message, received: e.Received, sent: e.Received}
 			w.flights = append(w.flights, f)
 			w.byPID[f.pid] = f
-			w.after = e.Seq
+			w.takenLocked(e.Seq)
 			w.mu.Unlock()
 			return f, nil
 		}
@@ -99,7 +158,7 @@ func (w *window) admit(ctx context.Context, e offline.Entry) (*flight, error) {
 func (w *window) skip(seq uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.after = max(w.after, seq)
+	w.takenLocked(seq)
 }
 
 // remove takes the flight with identifier pid out of the window if its QoS

@@ -20,6 +20,7 @@ func (nopQueue) Read(ctx context.Context, _ uint64, _ int) ([]offline.Entry, err
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
+func (nopQueue) LastSeq() (uint64, error)                               { return 0, nil }
 func (nopQueue) AckAsync([]uint64, func(error))                         {}
 func (nopQueue) MarkReceived(uint64) error                              { return nil }
 func (nopQueue) Quarantine(uint64, string) error                        { return nil }
@@ -79,16 +80,51 @@ func TestWindow_room(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()
-	if free, _, err := w.room(short); err == nil {
+	if free, _, _, err := w.room(short); err == nil {
 		t.Fatalf("room with 1 free slot returned %d; want to wait for a quarter of the window", free)
 	}
 	w.remove(pidOf(1), 1)
-	free, after, err := w.room(ctx)
-	if err != nil || free != 2 || after != 7 {
+	free, after, live, err := w.room(ctx)
+	if err != nil || free != 2 || after != 7 || live != 0 {
 		t.Fatalf("room = %d, %d, %v; want 2 free after 7", free, after, err)
 	}
 	if w.remove(pidOf(2), 2) != nil {
 		t.Fatal("a PUBCOMP must not complete a QoS 1 flight")
+	}
+}
+
+// TestWindow_lanes: with a backlog of at least laneMin entries the window
+// reads in two lanes, each with its own cursor; when the backlog reaches
+// the boundary the lanes merge past everything the live lane took.
+func TestWindow_lanes(t *testing.T) {
+	w := newWindow(8)
+	ctx := context.Background()
+	w.startLanes(laneMin - 1) // a short backlog: one FIFO
+	if _, _, live, _ := w.room(ctx); live != 0 {
+		t.Fatalf("lanes for a backlog of %d entries", laneMin-1)
+	}
+	last := uint64(1000)
+	w.startLanes(last)
+	_, after, live, _ := w.room(ctx)
+	if after != 0 || live != last {
+		t.Fatalf("room = after %d, live %d; want 0 and the boundary %d", after, live, last)
+	}
+	w.admit(ctx, entry(last+1, 1)) // a live message
+	w.admit(ctx, entry(1, 1))      // the backlog's oldest
+	_, after, live, _ = w.room(ctx)
+	if after != 1 || live != last+1 {
+		t.Fatalf("after one message per lane: after %d, live %d", after, live)
+	}
+	if !w.inBacklog(last) || w.inBacklog(last+1) {
+		t.Fatal("inBacklog does not split at the boundary")
+	}
+	w.skip(last) // the backlog reaches the boundary: one FIFO after the live lane
+	if _, after, live, _ = w.room(ctx); after != last+1 || live != 0 {
+		t.Fatalf("after the merge: after %d, live %d; want %d, 0", after, live, last+1)
+	}
+	got := w.resume(true) // re-sent in the order sent, not by sequence number
+	if len(got) != 2 || got[0].seq != last+1 || got[1].seq != 1 {
+		t.Fatalf("resume = %+v", got)
 	}
 }
 
