@@ -324,7 +324,9 @@ type Sensor struct {
 	Topic string `yaml:"topic" json:"topic"`
 	// QoS of the readings: 0, 1 or 2. Default 0.
 	QoS int `yaml:"qos" json:"qos"`
-	// Retain publishes readings retained. Default false.
+	// Retain publishes readings retained. Default true for the state drivers
+	// gpio_in and gpio_out (a client subscribing later sees the current
+	// state), false for the others.
 	Retain bool `yaml:"retain" json:"retain"`
 	// Process is the per-quantity processing, keyed by quantity name.
 	Process map[string]Process `yaml:"process" json:"process,omitempty"`

@@ -68,11 +68,17 @@ func bridgeDefaults(b *Bridge, gatewayID string, set setter) {
 	// clean_session false, drain_rate 0 (unlimited): the zero values.
 }
 
+// stateDrivers are the sensor drivers whose readings are states (a button,
+// a relay) rather than measurements: their retain defaults to true.
+var stateDrivers = map[string]bool{"gpio_in": true, "gpio_out": true}
+
 func sensorDefaults(s *Sensor, path string, set setter) {
 	set(path+".interval", func() { s.Interval = Duration(10 * time.Second) })
 	set(path+".timeout", func() { s.Timeout = min(s.Interval, Duration(5*time.Second)) })
 	set(path+".topic", func() { s.Topic = "sensors/" + s.Name })
-	// qos 0 and retain false: the zero values.
+	// Inputs and outputs report a state, which a client subscribing later
+	// must see: retained by default. Measurements are not. qos 0: the zero value.
+	set(path+".retain", func() { s.Retain = stateDrivers[s.Driver] })
 	for q, pr := range s.Process {
 		ppath := path + ".process." + q
 		set(ppath+".scale", func() { pr.Scale = 1 })
