@@ -73,21 +73,32 @@ func TestQueue_Ack_lingersForNextAppend(t *testing.T) {
 	wg.Wait()
 }
 
-// TestQueue_Ack_lingerDisabled: a negative AckLinger commits a lone small
-// Ack at once.
-func TestQueue_Ack_lingerDisabled(t *testing.T) {
-	ctx := context.Background()
-	d := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{AckLinger: -1})
-	q := openQueue(t, d, "up", QueueOptions{})
-	seq, err := q.Append(ctx, Message{Topic: "t", Payload: []byte("1"), QoS: 1})
-	if err != nil {
-		t.Fatal(err)
+// TestDB_lingerLocked: a lone small ack lingers by default, not when
+// AckLinger is negative, not beside a non-lazy op, not once the small acks
+// add up to lingerMaxSeqs entries, and not after Close.
+func TestDB_lingerLocked(t *testing.T) {
+	lazy := func(weight int) *op { return &op{lazy: true, weight: weight, since: time.Now()} }
+	tests := []struct {
+		name    string
+		linger  time.Duration // Options.AckLinger before defaults
+		pending []*op
+		closed  bool
+		wait    bool
+	}{
+		{"default, one small ack", 0, []*op{lazy(1)}, false, true},
+		{"disabled", -1, []*op{lazy(1)}, false, false},
+		{"beside an append", 0, []*op{lazy(1), {}}, false, false},
+		{"small acks adding up", 0, []*op{lazy(lingerMaxSeqs - 1), lazy(1)}, false, false},
+		{"closed", 0, []*op{lazy(1)}, true, false},
+		{"nothing pending", 0, nil, false, false},
 	}
-	if err := q.Ack(seq); err != nil {
-		t.Fatal(err)
-	}
-	if st := q.Stats(); st.Messages != 0 {
-		t.Errorf("after Ack: %d messages", st.Messages)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &DB{opts: Options{AckLinger: tt.linger}.withDefaults(), pending: tt.pending, closed: tt.closed}
+			if got := d.lingerLocked() > 0; got != tt.wait {
+				t.Errorf("lingerLocked() > 0 = %v, want %v", got, tt.wait)
+			}
+		})
 	}
 }
 

@@ -115,7 +115,7 @@ func (p *Poller) setState(ctx context.Context, err error) {
 	}
 	p.stats.failing.Store(err != nil)
 	if changed {
-		p.publish(ctx, p.topic+"/status", marshalStatus(err, p.opts.Now()), p.spec.QoS, true)
+		p.publish(ctx, p.topic+"/status", MarshalStatus(err, p.opts.Now()), p.spec.QoS, true)
 	}
 }
 

@@ -84,7 +84,9 @@ func badTopicRune(r rune) bool {
 	return r == '/' || r == '+' || r == '#' || r < 0x20 || r == 0x7f
 }
 
-func marshalStatus(err error, at time.Time) []byte {
+// MarshalStatus returns the "<topic>/status" payload for a sensor whose last
+// read (or open) at time at ended with err (nil: ok).
+func MarshalStatus(err error, at time.Time) []byte {
 	s := Status{State: StateOK, TS: FormatTime(at)}
 	if err != nil {
 		s.State, s.Error = StateError, err.Error()

@@ -55,10 +55,10 @@ func TestValidQuantity(t *testing.T) {
 
 func TestMarshalStatus(t *testing.T) {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	if got := string(marshalStatus(nil, at)); got != `{"state":"ok","ts":"2026-11-22T10:00:00.000Z"}` {
+	if got := string(MarshalStatus(nil, at)); got != `{"state":"ok","ts":"2026-11-22T10:00:00.000Z"}` {
 		t.Errorf("ok status = %s", got)
 	}
-	got := string(marshalStatus(errors.New(`ds18b20: "x" gone`), at))
+	got := string(MarshalStatus(errors.New(`ds18b20: "x" gone`), at))
 	if got != `{"state":"error","error":"ds18b20: \"x\" gone","ts":"2026-11-22T10:00:00.000Z"}` {
 		t.Errorf("error status = %s", got)
 	}

@@ -14,19 +14,20 @@ import (
 	"syscall"
 
 	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/mqttcore/broker"
 	"github.com/edgegw/edgegw/offline"
 )
 
 // cmdRun is `gateway run`: load the config, build the gateway, run it until
 // a signal; SIGHUP reloads the config.
 func cmdRun(ctx context.Context, path string, stderr io.Writer) error {
-	cfg, err := loadChecked(path, stderr)
+	l, err := loadChecked(path, stderr)
 	if err != nil {
 		return err
 	}
 	level := new(slog.LevelVar)
-	log := newLogger(cfg.Log, os.Stderr, level)
-	g, err := newGateway(cfg, log, level)
+	log := newLogger(l.cfg.Log, os.Stderr, level)
+	g, err := newGateway(l, log, level)
 	if err != nil {
 		return err
 	}
@@ -42,29 +43,39 @@ func cmdRun(ctx context.Context, path string, stderr io.Writer) error {
 // every error (config file errors with file:line, then each sensor driver's
 // own option errors).
 func cmdCheck(path string, stdout, stderr io.Writer) error {
-	cfg, err := loadChecked(path, stderr)
+	l, err := loadChecked(path, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, cfg.Summary())
+	fmt.Fprintln(stdout, l.cfg.Summary())
 	return nil
 }
 
-// loadChecked loads path and checks every sensor's driver options; on any
-// error it prints them all, one per line, and returns exit status 1.
-func loadChecked(path string, stderr io.Writer) (*config.Config, error) {
+// loaded is a configuration file that passed every check, with the broker
+// options built from it: certificates, password hashes and ACL rules are
+// loaded once, by the check, and then used.
+type loaded struct {
+	cfg    *config.Config
+	broker broker.Options
+}
+
+// loadChecked loads path, checks every sensor's driver options and builds
+// the broker options; on any error it prints them all, one per line, and
+// returns exit status 1.
+func loadChecked(path string, stderr io.Writer) (*loaded, error) {
 	cfg, err := config.LoadPartial(path)
 	if cfg != nil {
 		err = errors.Join(err, checkSensors(cfg))
 	}
+	var bo broker.Options
 	if err == nil {
-		_, err = brokerOptions(cfg) // certificates, hashes and ACL rules load
+		bo, err = brokerOptions(cfg)
 	}
 	if err != nil {
 		printErrors(stderr, err)
 		return nil, exitError{1}
 	}
-	return cfg, nil
+	return &loaded{cfg: cfg, broker: bo}, nil
 }
 
 // checkSensors runs each sensor's driver Check (unknown drivers, bad pins,
@@ -99,10 +110,11 @@ func printErrors(w io.Writer, err error) {
 // counters, read from the store (the gateway must not be running: the store
 // is locked while it is).
 func cmdQueueStats(path string, stdout, stderr io.Writer) error {
-	cfg, err := loadChecked(path, stderr)
+	l, err := loadChecked(path, stderr)
 	if err != nil {
 		return err
 	}
+	cfg := l.cfg
 	db, err := offline.Open(filepath.Join(cfg.Gateway.DataDir, storeFile), offline.Options{})
 	if err != nil {
 		return fmt.Errorf("open store (is the gateway running?): %w", err)

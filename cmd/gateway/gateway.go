@@ -36,7 +36,6 @@ const (
 // gateway is one running configuration: the store, the broker, the bridge
 // and the sensors, wired in the one direction data flows.
 type gateway struct {
-	cfg    *config.Config
 	log    *slog.Logger
 	level  *slog.LevelVar
 	notify *notifier
@@ -67,8 +66,9 @@ func (g *gateway) config() *config.Config {
 }
 
 // newGateway opens the store and builds every component. It starts nothing.
-func newGateway(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (_ *gateway, err error) {
-	g := &gateway{cfg: cfg, current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry()}
+func newGateway(l *loaded, log *slog.Logger, level *slog.LevelVar) (_ *gateway, err error) {
+	cfg := l.cfg
+	g := &gateway{current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry()}
 	if err := os.MkdirAll(cfg.Gateway.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -81,10 +81,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (_ *
 			g.db.Close()
 		}
 	}()
-	bo, err := brokerOptions(cfg)
-	if err != nil {
-		return nil, err
-	}
+	bo := l.broker
 	bo.Logger = log.With("component", "broker")
 	bo.Retained = g.db.KV("retained")
 	bo.Sessions = g.db.KV("sessions")
@@ -107,14 +104,14 @@ func newGateway(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (_ *
 // newBridge opens the upstream queue and builds the bridge, whose local side
 // is the broker (set later: the broker needs the bridge as its hook first).
 func (g *gateway) newBridge() error {
-	qo, err := queueOptions(g.cfg.Bridge.Queue)
+	qo, err := queueOptions(g.config().Bridge.Queue)
 	if err != nil {
 		return err
 	}
 	if g.queue, err = g.db.Queue("uplink", qo); err != nil {
 		return fmt.Errorf("open queue: %w", err)
 	}
-	opts, err := bridgeOptions(g.cfg)
+	opts, err := bridgeOptions(g.config())
 	if err != nil {
 		return err
 	}
@@ -152,10 +149,10 @@ func (g *gateway) run(ctx context.Context) error {
 	if g.bridge != nil {
 		bridgeStage = startStage(fail, "bridge", g.bridge.Run)
 	}
-	g.startSensors(g.cfg)
+	g.startSensors(g.config())
 	healthStage := startStage(fail, "health", g.health)
 	g.notify.notify("READY=1", "STATUS="+g.status())
-	g.log.Info("gateway running", "id", g.cfg.Gateway.ID, "version", version, "listeners", addrStrings(g.broker.Addrs()))
+	g.log.Info("gateway running", "id", g.config().Gateway.ID, "version", version, "listeners", addrStrings(g.broker.Addrs()))
 
 	err := g.wait(ctx, fail)
 	g.notify.notify("STOPPING=1", "STATUS=stopping")
@@ -191,7 +188,7 @@ func (g *gateway) wait(ctx context.Context, fail <-chan error) error {
 // awaitListeners waits until the broker has bound every listener.
 func (g *gateway) awaitListeners(ctx context.Context, fail <-chan error) error {
 	deadline := time.Now().Add(readyTimeout)
-	for len(g.broker.Addrs()) < len(g.cfg.Broker.Listeners) {
+	for len(g.broker.Addrs()) < len(g.listeners) {
 		select {
 		case err := <-fail:
 			return err

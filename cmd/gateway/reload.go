@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/mqttcore/broker"
 )
 
 // reloadConfig applies a changed config file (SIGHUP) without dropping the
@@ -17,29 +18,24 @@ import (
 // reported as such.
 func (g *gateway) reloadConfig(path string) {
 	var errs errorLines
-	cfg, err := loadChecked(path, &errs)
+	l, err := loadChecked(path, &errs)
 	if err != nil {
 		g.log.Error("reload rejected: config invalid; keeping the running one", "file", path, "errors", errs.lines)
 		return
 	}
-	o, err := brokerOptions(cfg)
-	if err != nil {
-		g.log.Error("reload rejected", "err", err)
-		return
-	}
+	cfg := l.cfg
 	g.level.Set(parseLevel(cfg.Log.Level))
-	g.broker.SetAuth(o.AllowAnonymous, o.Authenticator, o.Authorizer)
-	old := g.cfg
+	g.broker.SetAuth(l.broker.AllowAnonymous, l.broker.Authenticator, l.broker.Authorizer)
 	g.mu.Lock()
+	old := g.current
 	g.current = cfg
 	g.mu.Unlock()
-	g.cfg = cfg
 	if !reflect.DeepEqual(withoutLines(cfg.Sensors), withoutLines(old.Sensors)) || cfg.HomeAssistant != old.HomeAssistant {
 		g.stopSensors()
 		g.startSensors(cfg)
 	}
 	if !reflect.DeepEqual(cfg.Broker.Listeners, old.Broker.Listeners) {
-		g.reloadListeners(old, cfg)
+		g.reloadListeners(reuseRunning(cfg.Broker.Listeners, old.Broker.Listeners, l.broker.Listeners, g.listeners))
 	}
 	if g.bridge != nil && cfg.Bridge != nil && !reflect.DeepEqual(cfg.Bridge.Topics, old.Bridge.Topics) {
 		if err := g.bridge.SetRules(bridgeRules(cfg.Bridge)); err != nil {
@@ -76,15 +72,12 @@ func restartSections(old, cur *config.Config) []string {
 	return s
 }
 
-// reloadListeners rebinds the listeners whose section changed; unchanged
-// ones keep running with their clients. On failure the old set stays (the
-// broker rebinds what it closed) and the error is logged.
-func (g *gateway) reloadListeners(old, cfg *config.Config) {
-	ls, err := brokerListeners(cfg.Broker.Listeners, old.Broker.Listeners, g.listeners)
-	if err == nil {
-		err = g.broker.SetListeners(ls)
-	}
-	if err != nil {
+// reloadListeners hands the broker the new listeners, in which unchanged
+// ones are the running values (see reuseRunning): the broker rebinds only
+// the others. On failure the old set stays (the broker rebinds what it
+// closed) and the error is logged.
+func (g *gateway) reloadListeners(ls []broker.Listener) {
+	if err := g.broker.SetListeners(ls); err != nil {
 		g.log.Error("reload: listeners not changed", "err", err)
 		return
 	}

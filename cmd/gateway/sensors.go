@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -125,7 +124,7 @@ func (s *sensorSet) stats() (sum sensors.Stats, unavailable int) {
 // publishSensorStatus reports a sensor whose device cannot be opened, in the
 // poller's <topic>/status format.
 func (g *gateway) publishSensorStatus(ctx context.Context, spec sensors.Spec, cause error) {
-	payload, _ := json.Marshal(map[string]string{"state": "error", "error": cause.Error(), "ts": sensors.FormatTime(time.Now())})
+	payload := sensors.MarshalStatus(cause, time.Now())
 	err := g.broker.Publish(ctx, sensorOrigin, &packet.Publish{Topic: spec.Topic + "/status", Payload: payload, QoS: 1, Retain: true})
 	if err != nil && ctx.Err() == nil {
 		g.log.Warn("publish sensor status", "sensor", spec.Name, "err", err)

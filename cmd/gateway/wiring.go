@@ -35,7 +35,7 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 		SysInterval:    dur(c.Broker.SysInterval),
 		Version:        versionLine(),
 	}
-	ls, err := brokerListeners(c.Broker.Listeners, nil, nil)
+	ls, err := brokerListeners(c.Broker.Listeners)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -49,21 +49,11 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 	return o, errors.Join(errs...)
 }
 
-// brokerListeners maps broker.listeners to the broker's listeners. An entry
-// equal to one of prev (the config in force, whose listeners are running)
-// reuses that running listener's value, TLS config included, so that the
-// broker keeps it bound on a reload.
-func brokerListeners(cfg, prev []config.Listener, running []broker.Listener) ([]broker.Listener, error) {
+// brokerListeners maps broker.listeners to the broker's listeners.
+func brokerListeners(cfg []config.Listener) ([]broker.Listener, error) {
 	var errs []error
 	out := make([]broker.Listener, 0, len(cfg))
-next:
 	for i, l := range cfg {
-		for j, p := range prev {
-			if j < len(running) && reflect.DeepEqual(l, p) {
-				out = append(out, running[j])
-				continue next
-			}
-		}
 		bl := broker.Listener{Address: l.Address}
 		if l.TLS != nil {
 			tc, err := serverTLS(l.TLS)
@@ -78,6 +68,23 @@ next:
 		out = append(out, bl)
 	}
 	return out, errors.Join(errs...)
+}
+
+// reuseRunning returns built (the listeners of the config section cur) with
+// each entry whose section equals one in prev (the section in force) replaced
+// by that running listener, TLS config included, so that the broker keeps it
+// bound on a reload.
+func reuseRunning(cur, prev []config.Listener, built, running []broker.Listener) []broker.Listener {
+	out := append([]broker.Listener(nil), built...)
+	for i, l := range cur {
+		for j, p := range prev {
+			if j < len(running) && reflect.DeepEqual(l, p) {
+				out[i] = running[j]
+				break
+			}
+		}
+	}
+	return out
 }
 
 // newAuth builds users and ACL rules; nil (everyone may connect and do
