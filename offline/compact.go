@@ -90,7 +90,7 @@ func (d *DB) compact() error {
 
 // writeCompacted writes the compacted copy of src to path and fsyncs it.
 func writeCompacted(path string, src *bolt.DB, timeout time.Duration) error {
-	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	dst, err := bolt.Open(path, 0o600, boltOptions(timeout))
 	if err != nil {
 		return fmt.Errorf("offline: compact: open %s: %w", path, err)
 	}
@@ -118,7 +118,7 @@ func (d *DB) reopen() error {
 	if err := d.bolt.Close(); err != nil {
 		d.log.Warn("offline: close the file replaced by compaction", "path", d.path, "err", err)
 	}
-	b, err := bolt.Open(d.path, 0o600, &bolt.Options{Timeout: d.opts.Timeout})
+	b, err := bolt.Open(d.path, 0o600, boltOptions(d.opts.Timeout))
 	if err != nil {
 		d.bolt = nil
 		d.broken = fmt.Errorf("offline: reopen %s after compaction: %w", d.path, err)

@@ -64,7 +64,7 @@ func openChecked(path string, opts Options) (b *bolt.DB, err error) {
 			b, err = nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, r)
 		}
 	}()
-	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	b, err = bolt.Open(path, 0o600, boltOptions(opts.Timeout))
 	if err != nil {
 		if isBoltCorruption(err) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
