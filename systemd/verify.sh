@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Verify systemd/gateway.service offline in a staged root: any output from `systemd-analyze verify` fails
 # (systemd 252 exits 0 on some errors unless --recursive-errors is given, so we also treat output as failure).
-# Prints the `systemd-analyze security` exposure score.
+# Prints the `systemd-analyze security` exposure score. Runs install_test.sh first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 unit="$here/gateway.service"
+# install.sh: the binary it picks per OS, the user and groups it creates (staged root).
+"$here/install_test.sh"
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	if [[ -n "${CI:-}" ]]; then echo "systemd/verify: systemd-analyze missing (install systemd)" >&2; exit 1; fi
 	echo "SKIP systemd/verify: systemd-analyze not installed"; exit 0
