@@ -4,6 +4,12 @@
 # Proves that `make vendor` + BR2_EXTERNAL=buildroot builds offline.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+
+# Buildroot's utils/check-package (lib_defconfig.py ForceCheckHash): every defconfig forces hash checks.
+for d in "$top"/buildroot/configs/*_defconfig; do
+	grep -qx 'BR2_DOWNLOAD_FORCE_CHECK_HASHES=y' "$d" ||
+		{ echo "buildroot-offline: ${d#"$top"/}:0: missing BR2_DOWNLOAD_FORCE_CHECK_HASHES" >&2; exit 1; }
+done
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
