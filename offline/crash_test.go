@@ -27,7 +27,9 @@ const (
 // checks the durability promise: every acknowledged append is there with its
 // payload unless an Ack for it was called; every returned Ack removed its
 // entry; per producer the order is FIFO; the persisted depth matches the
-// entries. Three rounds run on the same file.
+// entries. Three rounds run on the same file. One producer defers its
+// commits (AppendDeferred): an entry acknowledged before its commit counts
+// as delivered, one not acknowledged must be on disk once its done came.
 func TestQueue_crash_keepsAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary; skipped with -short")
@@ -165,7 +167,25 @@ func crashChild() {
 		go crashProducer(q, fmt.Sprintf("p%d", p), p, base)
 	}
 	go crashSyncProducer(q, base)
+	go crashDeferredProducer(q, base)
 	crashAcker(q)
+}
+
+// crashDeferredProducer appends with AppendDeferred (20 ms): what the acker
+// acknowledges in time is never written, the rest is committed when due.
+// Its done(nil) counts as acknowledged like the others.
+func crashDeferredProducer(q *Queue, base int) {
+	sem := make(chan struct{}, 64)
+	for n := base; ; n++ {
+		sem <- struct{}{}
+		q.AppendDeferred(Message{Topic: "p7", Payload: fmt.Appendf(nil, "7-%d", n), QoS: 1}, 20*time.Millisecond,
+			func(seq uint64, err error) {
+				if err == nil {
+					fmt.Fprintf(os.Stdout, "P %d 7 %d\n", seq, n)
+				}
+				<-sem
+			})
+	}
 }
 
 // crashProducer appends asynchronously with up to 64 outstanding messages.

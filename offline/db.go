@@ -40,6 +40,12 @@ type Options struct {
 	// PUBREL, which the upstream answers with PUBCOMP). Default 1 s;
 	// negative commits every Ack at once.
 	AckLinger time.Duration
+	// MaxDeferred and MaxDeferredBytes bound the messages (and their
+	// topic+payload bytes) that AppendDeferred holds in memory waiting for
+	// their commit: beyond either, everything waiting commits at once.
+	// Defaults 4096 messages, 8 MiB.
+	MaxDeferred      int
+	MaxDeferredBytes int64
 
 	// clock replaces the real clocks in tests.
 	clock clock
@@ -47,10 +53,12 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultTimeout        = time.Second
-	DefaultMaxBatch       = 1024
-	DefaultCompactMinSize = 1 << 20
-	DefaultAckLinger      = time.Second
+	DefaultTimeout          = time.Second
+	DefaultMaxBatch         = 1024
+	DefaultCompactMinSize   = 1 << 20
+	DefaultAckLinger        = time.Second
+	DefaultMaxDeferred      = 4096
+	DefaultMaxDeferredBytes = 8 << 20
 )
 
 func (o Options) withDefaults() Options {
@@ -65,6 +73,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.MaxDeferred <= 0 {
+		o.MaxDeferred = DefaultMaxDeferred
+	}
+	if o.MaxDeferredBytes <= 0 {
+		o.MaxDeferredBytes = DefaultMaxDeferredBytes
 	}
 	if o.CompactMinSize == 0 {
 		o.CompactMinSize = DefaultCompactMinSize
@@ -93,9 +107,10 @@ type DB struct {
 	bolt     *bolt.DB
 	broken   error // set when a compaction could not reopen the file
 
-	mu      sync.Mutex // guards pending and closed
-	pending []*op
-	closed  bool
+	mu       sync.Mutex // guards pending, deferred, closed and the due times of deferred ops
+	pending  []*op
+	deferred []*op // AppendDeferred ops waiting for their due time (see take)
+	closed   bool
 
 	wake       chan struct{} // capacity 1: pending is not empty
 	quit       chan struct{} // closed by Close

@@ -43,7 +43,7 @@ func TestQueue_Append_overflow(t *testing.T) {
 		opts:     QueueOptions{MaxBytes: 100, Overflow: DropNew},
 		sizes:    []int{30, 30, 30, 70, 10},
 		wantErr:  []bool{false, false, false, true, false},
-		wantKept: []uint64{1, 2, 3, 4}, wantBytes: 100, wantNew: 1,
+		wantKept: []uint64{1, 2, 3, 5}, wantBytes: 100, wantNew: 1, // sequence numbers are assigned at append: the refused one had 4
 	}, {
 		name:     "message above MaxBytes refused under drop oldest",
 		opts:     QueueOptions{MaxBytes: 100},

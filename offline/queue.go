@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -70,9 +71,13 @@ type Queue struct {
 	bucket []byte // queuePrefix + name
 	opts   QueueOptions
 
-	mu     sync.Mutex
-	st     queueState    // as of the last commit
-	signal chan struct{} // closed and replaced when entries are committed
+	mu      sync.Mutex
+	st      queueState    // as of the last commit
+	signal  chan struct{} // closed and replaced when entries are appended
+	lastSeq uint64        // the last sequence number assigned
+	pend    []*pendEntry  // appended, commit not completed, by seq
+
+	unwritten atomic.Uint64 // deferred appends acknowledged before their commit
 }
 
 // queueState is a queue's depth (persisted) and counters (since Open).
@@ -101,22 +106,21 @@ func (d *DB) Queue(name string, o QueueOptions) (*Queue, error) {
 		return q, nil
 	}
 	q := &Queue{d: d, name: name, bucket: []byte(queuePrefix + name), opts: o, signal: make(chan struct{})}
-	m, err := d.loadQueue(q)
+	m, last, err := d.loadQueue(q)
 	if err != nil {
 		return nil, fmt.Errorf("offline: queue %q: %w", name, err)
 	}
-	q.st.queueMeta = m
+	q.st.queueMeta, q.lastSeq = m, last
 	d.queues[name] = q
 	return q, nil
 }
 
-// loadQueue returns the persisted depth of q, creating its buckets first if
-// needed. An existing queue is only read, so that a gateway whose disk is
-// full still starts and drains.
-func (d *DB) loadQueue(q *Queue) (queueMeta, error) {
-	var m queueMeta
+// loadQueue returns the persisted depth of q and its last sequence number,
+// creating its buckets first if needed. An existing queue is only read, so
+// that a gateway whose disk is full still starts and drains.
+func (d *DB) loadQueue(q *Queue) (m queueMeta, last uint64, err error) {
 	exists := false
-	err := d.view(func(tx *bolt.Tx) error {
+	err = d.view(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(q.bucket)
 		if bk == nil || bk.Bucket(entriesBucket) == nil || bk.Bucket(quarantineBucket) == nil {
 			return nil
@@ -127,17 +131,35 @@ func (d *DB) loadQueue(q *Queue) (queueMeta, error) {
 		}
 		var err error
 		m, err = decodeQueueMeta(v)
-		exists = err == nil
+		exists, last = err == nil, lastSeqOf(bk)
 		return nil
 	})
 	if err != nil || exists {
-		return m, err
+		return m, last, err
 	}
 	err = d.do(context.Background(), func(b *batch) (err error) {
 		m, err = createQueue(b.tx, q.bucket)
+		last = lastSeqOf(b.tx.Bucket(q.bucket))
 		return err
 	})
-	return m, err
+	return m, last, err
+}
+
+// lastSeqOf returns the highest sequence number a queue bucket has used: the
+// entries bucket's sequence, or its last key if that is higher (a file
+// written before sequences were set explicitly).
+func lastSeqOf(bk *bolt.Bucket) uint64 {
+	eb := bk.Bucket(entriesBucket)
+	if eb == nil {
+		return 0
+	}
+	last := eb.Sequence()
+	if k, _ := eb.Cursor().Last(); k != nil {
+		if s, ok := keySeq(k); ok && s > last {
+			last = s
+		}
+	}
+	return last
 }
 
 // Append stores m and returns its sequence number once it is on disk
@@ -152,9 +174,13 @@ func (q *Queue) Append(ctx context.Context, m Message) (seq uint64, err error) {
 		seq uint64
 		err error
 	}
+	if err := validateMessage(m); err != nil {
+		return 0, err
+	}
 	res := make(chan result, 1)
-	o := q.appendOp(m, func(seq uint64, err error) { res <- result{seq, err} })
+	o, pe := q.appendOp(m, func(seq uint64, err error) { res <- result{seq, err} })
 	if err := q.d.submit(o); err != nil {
+		q.dropPending(pe.seq)
 		return 0, err
 	}
 	r := awaitOp(ctx, o, res)
@@ -168,33 +194,46 @@ func (q *Queue) Append(ctx context.Context, m Message) (seq uint64, err error) {
 // writer it runs on; AppendAsync is fine. After Close, done(0, ErrClosed) is
 // called before AppendAsync returns.
 func (q *Queue) AppendAsync(m Message, done func(seq uint64, err error)) {
-	if err := q.d.submit(q.appendOp(m, done)); err != nil {
+	if err := validateMessage(m); err != nil {
+		// An op that fails in order with the others.
+		o := &op{apply: func(*batch) error { return reject(err) }, done: func(err error) { done(0, err) }}
+		if err := q.d.submit(o); err != nil {
+			done(0, err)
+		}
+		return
+	}
+	o, pe := q.appendOp(m, done)
+	if err := q.d.submit(o); err != nil {
+		q.dropPending(pe.seq)
 		done(0, err)
 	}
 }
 
-// appendOp encodes m now (so the caller may reuse its buffers) and returns
-// the op that appends it. An invalid message becomes an op that fails in
-// order with the others.
-func (q *Queue) appendOp(m Message, done func(uint64, error)) *op {
-	if err := validateMessage(m); err != nil {
-		return &op{apply: func(*batch) error { return reject(err) }, done: func(err error) { done(0, err) }}
-	}
+// appendOp encodes m (valid) now, so the caller may reuse its buffers,
+// assigns it the next sequence number, makes it visible to readers as a
+// pending entry, and returns the op that commits it. The op's done removes
+// the pending entry before it calls done.
+func (q *Queue) appendOp(m Message, done func(uint64, error)) (*op, *pendEntry) {
 	rec := record{msg: m, bootSeq: q.d.boot.seq, bootStamp: q.d.clock.boottime(), wall: q.d.clock.now()}
 	val, size := encodeRecord(nil, &rec), rec.size()
-	var seq uint64
-	return &op{
-		apply: func(b *batch) (err error) {
-			seq, err = b.appendEntry(q, val, size)
-			return err
-		},
-		done: func(err error) {
-			if err != nil {
-				seq = 0
-			}
-			done(seq, err)
-		},
+	rec.msg.Payload = val[len(val)-len(m.Payload):] // the entry shares val, which nothing modifies
+	pe := &pendEntry{size: size, entry: rec.entry(0)}
+	o := &op{size: int(size)}
+	pe.op = o
+	seq := q.addPending(pe)
+	o.apply = func(b *batch) error { return b.appendEntry(q, seq, val, size) }
+	o.done = func(err error) {
+		q.dropPending(seq)
+		switch {
+		case err == errDelivered:
+			done(seq, nil)
+		case err != nil:
+			done(0, err)
+		default:
+			done(seq, nil)
+		}
 	}
+	return o, pe
 }
 
 // validateMessage rejects what can never be stored.
@@ -213,7 +252,7 @@ func validateMessage(m Message) error {
 // Ack deletes the entries durably (they were delivered). Sequence numbers
 // not in the queue are ignored.
 func (q *Queue) Ack(seqs ...uint64) error {
-	if len(seqs) == 0 {
+	if seqs = q.cancelPending(seqs); len(seqs) == 0 {
 		return nil
 	}
 	return q.d.doOp(context.Background(), q.ackOp(seqs))
@@ -228,7 +267,7 @@ func (q *Queue) AckAsync(seqs []uint64, done func(error)) {
 	if done == nil {
 		done = func(error) {}
 	}
-	if len(seqs) == 0 {
+	if seqs = q.cancelPending(seqs); len(seqs) == 0 {
 		done(nil)
 		return
 	}
@@ -258,6 +297,7 @@ const lingerMaxSeqs = 64
 // sender to continue with PUBREL instead of publishing again. An entry
 // marked received never expires. It returns ErrNotFound if seq is gone.
 func (q *Queue) MarkReceived(seq uint64) error {
+	q.promote(seq)
 	return q.d.do(context.Background(), func(b *batch) error {
 		return b.markReceived(q, seq)
 	})
@@ -267,6 +307,7 @@ func (q *Queue) MarkReceived(seq uint64) error {
 // bucket, with reason, e.g. when the upstream rejects it for good. It
 // returns ErrNotFound if seq is gone. See ForEachQuarantined.
 func (q *Queue) Quarantine(seq uint64, reason string) error {
+	q.promote(seq)
 	return q.d.do(context.Background(), func(b *batch) error {
 		return b.quarantine(q, seq, reason)
 	})
@@ -288,6 +329,13 @@ type QueueStats struct {
 	// Appended and Acked count entries stored and acknowledged since Open.
 	Appended uint64
 	Acked    uint64
+	// Unwritten counts deferred appends (AppendDeferred) acknowledged before
+	// their commit, since Open: messages that never touched the disk. They
+	// are not in Appended or Acked.
+	Unwritten uint64
+	// Deferred is the part of Messages still waiting in memory for its
+	// commit.
+	Deferred uint64
 	// Dropped counts lost entries since Open by reason: DroppedExpired,
 	// DroppedOverflowOldest, DroppedOverflowNew (all three keys present).
 	Dropped map[string]uint64
@@ -296,10 +344,13 @@ type QueueStats struct {
 // Stats returns the queue's statistics.
 func (q *Queue) Stats() QueueStats {
 	st := q.snapshot()
+	pm, pb := q.pendingDepth()
 	return QueueStats{
 		Name:        q.name,
-		Messages:    st.messages,
-		Bytes:       st.bytes,
+		Messages:    st.messages + pm,
+		Bytes:       st.bytes + pb,
+		Unwritten:   q.unwritten.Load(),
+		Deferred:    pm,
 		OldestAge:   q.oldestAge(),
 		Quarantined: st.quarantined,
 		Appended:    st.appended,

@@ -83,39 +83,40 @@ func (b *batch) queueBuckets(q *Queue) (entries, quarantine *bolt.Bucket, err er
 const appendFillPercent = 0.95
 
 // appendEntry applies the queue's bounds, then stores val (an encoded
-// record of size bytes) under the next sequence number.
-func (b *batch) appendEntry(q *Queue, val []byte, size uint64) (uint64, error) {
+// record of size bytes) under sequence number seq, assigned at append time.
+func (b *batch) appendEntry(q *Queue, seq uint64, val []byte, size uint64) error {
 	eb, _, err := b.queueBuckets(q)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	eb.FillPercent = appendFillPercent
 	st := b.state(q)
 	if q.opts.MaxBytes > 0 && size > uint64(q.opts.MaxBytes) {
 		st.overflowNew++
-		return 0, reject(fmt.Errorf("%w: message of %d bytes exceeds MaxBytes %d", ErrFull, size, q.opts.MaxBytes))
+		return reject(fmt.Errorf("%w: message of %d bytes exceeds MaxBytes %d", ErrFull, size, q.opts.MaxBytes))
 	}
 	if !q.fits(st, size) {
 		if q.opts.Overflow == DropNew {
 			st.overflowNew++
-			return 0, reject(fmt.Errorf("%w: queue %q holds %d messages, %d bytes", ErrFull, q.name, st.messages, st.bytes))
+			return reject(fmt.Errorf("%w: queue %q holds %d messages, %d bytes", ErrFull, q.name, st.messages, st.bytes))
 		}
 		if err := q.dropOldest(eb, st, size); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	seq, err := eb.NextSequence()
-	if err != nil {
-		return 0, fmt.Errorf("offline: queue %q: next sequence: %w", q.name, err)
-	}
 	if err := eb.Put(seqKey(seq), val); err != nil {
-		return 0, fmt.Errorf("offline: queue %q: put %d: %w", q.name, seq, err)
+		return fmt.Errorf("offline: queue %q: put %d: %w", q.name, seq, err)
+	}
+	if seq > eb.Sequence() {
+		if err := eb.SetSequence(seq); err != nil {
+			return fmt.Errorf("offline: queue %q: set sequence: %w", q.name, err)
+		}
 	}
 	st.messages++
 	st.bytes += size
 	st.appended++
 	b.appended[q] = true
-	return seq, nil
+	return nil
 }
 
 // fits reports whether one more entry of size bytes stays within bounds.

@@ -21,13 +21,16 @@ func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error
 	}
 	for {
 		wait := q.waitChan()
+		// Pending entries first: one whose commit completes meanwhile
+		// leaves them only after it is on disk, where the scan finds it.
+		pend := q.pendingAfter(after, max)
 		res, err := q.scan(after, max)
 		if err != nil {
 			return nil, err
 		}
 		q.dropDead(res)
-		if len(res.live) > 0 {
-			return res.live, nil
+		if live := mergeEntries(res, pend, max); len(live) > 0 {
+			return live, nil
 		}
 		if res.last > after {
 			after = res.last // only dead entries so far: look further
@@ -54,6 +57,7 @@ type scanResult struct {
 	expired []uint64
 	bad     map[uint64]string // undecodable entries and why
 	last    uint64            // highest seq looked at
+	cut     bool              // the scan stopped at maxDeadPerScan
 }
 
 // scan reads up to max live entries after seq after, seeking the cursor
@@ -91,9 +95,41 @@ func (q *Queue) scan(after uint64, max int) (scanResult, error) {
 				res.live = append(res.live, r.entry(seq))
 			}
 		}
+		res.cut = dead >= maxDeadPerScan
 		return nil
 	})
 	return res, err
+}
+
+// mergeEntries merges the live entries of a scan and the pending entries
+// (both sorted, possibly overlapping while a commit completes) into the
+// first max by sequence number. When the scan stopped early at dead
+// entries, pending entries beyond them wait for the next scan: live entries
+// on disk may lie between.
+func mergeEntries(res scanResult, pend []Entry, max int) []Entry {
+	if len(pend) == 0 {
+		return res.live
+	}
+	if res.cut {
+		i := 0
+		for i < len(pend) && pend[i].Seq <= res.last {
+			i++
+		}
+		pend = pend[:i]
+	}
+	disk := res.live
+	out := make([]Entry, 0, min(max, len(disk)+len(pend)))
+	for len(out) < max && (len(disk) > 0 || len(pend) > 0) {
+		switch {
+		case len(pend) == 0 || len(disk) > 0 && disk[0].Seq < pend[0].Seq:
+			out, disk = append(out, disk[0]), disk[1:]
+		case len(disk) > 0 && disk[0].Seq == pend[0].Seq: // committed meanwhile
+			out, disk, pend = append(out, disk[0]), disk[1:], pend[1:]
+		default:
+			out, pend = append(out, pend[0]), pend[1:]
+		}
+	}
+	return out
 }
 
 // dropDead deletes expired entries and quarantines undecodable ones, without
@@ -164,14 +200,7 @@ func (d *DB) age(r *record, now time.Duration) time.Duration {
 // q (0 for none yet), whether or not it is still queued. A sender takes it
 // as the boundary between a backlog and what arrives while it drains.
 func (q *Queue) LastSeq() (uint64, error) {
-	var seq uint64
-	err := q.d.view(func(tx *bolt.Tx) error {
-		eb, err := queueEntries(tx, q)
-		if err != nil {
-			return err
-		}
-		seq = eb.Sequence()
-		return nil
-	})
-	return seq, err
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.lastSeq, nil
 }

@@ -21,6 +21,10 @@ type op struct {
 	lazy   bool
 	since  time.Time
 	weight int // entries a lazy ack removes: lazy ops stop waiting once they add up to lingerMaxSeqs
+	// deferred appends (AppendDeferred) wait in DB.deferred until due, or
+	// join another commit from early on; size is their topic+payload bytes.
+	due, early time.Time
+	size       int
 }
 
 const (
@@ -53,7 +57,11 @@ func (d *DB) submit(o *op) error {
 	if o.lazy {
 		o.since = time.Now()
 	}
-	d.pending = append(d.pending, o)
+	if o.due.IsZero() {
+		d.pending = append(d.pending, o)
+	} else {
+		d.deferred = append(d.deferred, o)
+	}
 	d.mu.Unlock()
 	select {
 	case d.wake <- struct{}{}:
@@ -62,16 +70,29 @@ func (d *DB) submit(o *op) error {
 	return nil
 }
 
-// take removes up to MaxBatch pending ops, skipping cancelled ones, and
-// reports whether Close was called. While every pending op is lazy and the
-// oldest has waited less than AckLinger, it takes nothing and returns how
-// much longer they may wait.
-func (d *DB) take() (ops []*op, closed bool, linger time.Duration) {
+// take removes up to MaxBatch pending ops, skipping cancelled ones, plus the
+// deferred appends that are due (see takeDeferredLocked), and reports
+// whether Close was called. While every pending op is lazy and the oldest
+// has waited less than AckLinger, and no deferred append is due, it takes
+// nothing and returns how long the writer may sleep.
+func (d *DB) take() (ops []*op, closed bool, wait time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if linger = d.lingerLocked(); linger > 0 {
-		return nil, d.closed, linger
+	linger := d.lingerLocked()
+	commitAnyway := len(d.pending) > 0 && linger <= 0
+	deferred, next := d.takeDeferredLocked(time.Now(), commitAnyway)
+	if !commitAnyway && len(deferred) == 0 {
+		switch {
+		case linger > 0 && next > 0:
+			wait = min(linger, next)
+		case linger > 0:
+			wait = linger
+		default:
+			wait = next
+		}
+		return nil, d.closed, wait
 	}
+	ops = deferred
 	n := min(len(d.pending), d.opts.MaxBatch)
 	for _, o := range d.pending[:n] {
 		if o.state.CompareAndSwap(opPending, opTaken) {
@@ -114,17 +135,17 @@ func (d *DB) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		ops, closed, linger := d.take()
+		ops, closed, wait := d.take()
 		if len(ops) > 0 {
 			d.commit(ops)
 			continue
 		}
-		if closed && linger <= 0 {
+		if closed && wait <= 0 {
 			return
 		}
 		var expire <-chan time.Time
-		if linger > 0 {
-			timer.Reset(linger)
+		if wait > 0 {
+			timer.Reset(wait)
 			expire = timer.C
 		}
 		select {

@@ -1,0 +1,228 @@
+package offline
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// AppendDeferred appends m like AppendAsync, but lets the commit wait up to
+// delay: if the message is acknowledged (Ack, AckAsync) before then, it is
+// never written to disk at all. done is called exactly once, from the
+// writer or from the acknowledging goroutine, when the message is durable,
+// when it was acknowledged before its commit (err nil in both cases), or
+// when it was refused (err). A reader sees the entry at once, before it is
+// committed: a sender may send it while the commit waits.
+//
+// This is how the gateway spares the flash: a message the upstream
+// acknowledges within delay costs no write, one it does not is
+// group-committed when delay runs out. What a crash loses is only what
+// waited, uncommitted and unacknowledged, for at most delay — nothing whose
+// done was called with nil.
+//
+// Ordering: done calls of appends with the same delay come in call order;
+// an append with a shorter delay may complete before an earlier one with a
+// longer delay. Sequence numbers (and so Read order) always follow call
+// order. Commits come early when more than Options.MaxDeferred messages or
+// Options.MaxDeferredBytes are waiting, when another write commits anyway
+// and the message has waited at least half its delay, and at Close. A delay
+// ≤ 0 commits at once, exactly like AppendAsync.
+func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uint64, err error)) {
+	if err := validateMessage(m); err != nil {
+		// Through the writer, so that it fails in order with the others.
+		q.AppendAsync(m, done)
+		return
+	}
+	o, pe := q.appendOp(m, done)
+	if delay > 0 {
+		now := time.Now()
+		o.due, o.early, pe.deferred = now.Add(delay), now.Add(delay/2), true
+	}
+	if err := q.d.submit(o); err != nil {
+		q.dropPending(pe.seq)
+		done(0, err)
+	}
+}
+
+// pendEntry is an appended entry whose commit has not completed: readers
+// see it, an Ack of a deferred one cancels its commit.
+type pendEntry struct {
+	seq      uint64
+	entry    Entry
+	size     uint64
+	op       *op
+	deferred bool // an Ack may cancel the commit
+}
+
+// addPending assigns the next sequence number to an entry and makes it
+// visible to readers; it returns the number and wakes the readers.
+func (q *Queue) addPending(pe *pendEntry) uint64 {
+	q.mu.Lock()
+	q.lastSeq++
+	pe.seq, pe.entry.Seq = q.lastSeq, q.lastSeq
+	q.pend = append(q.pend, pe)
+	close(q.signal)
+	q.signal = make(chan struct{})
+	q.mu.Unlock()
+	return pe.seq
+}
+
+// dropPending removes entry seq from the pending entries, if there.
+func (q *Queue) dropPending(seq uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if i, ok := q.pendIndex(seq); ok {
+		q.pend = slices.Delete(q.pend, i, i+1)
+	}
+}
+
+// pendIndex finds seq in q.pend, which is sorted by seq. Called with q.mu held.
+func (q *Queue) pendIndex(seq uint64) (int, bool) {
+	return slices.BinarySearchFunc(q.pend, seq, func(pe *pendEntry, s uint64) int {
+		switch {
+		case pe.seq < s:
+			return -1
+		case pe.seq > s:
+			return 1
+		}
+		return 0
+	})
+}
+
+// pendingAfter returns up to max pending entries with Seq > after, oldest
+// first, and how many of the pending entries are not yet being committed,
+// with their bytes.
+func (q *Queue) pendingAfter(after uint64, max int) []Entry {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i, _ := q.pendIndex(after + 1)
+	var out []Entry
+	for _, pe := range q.pend[i:] {
+		if len(out) == max {
+			break
+		}
+		out = append(out, pe.entry)
+	}
+	return out
+}
+
+// pendingDepth returns the messages and bytes waiting for their commit and
+// not yet handed to the writer (those are counted by the queue's state).
+func (q *Queue) pendingDepth() (msgs, bytes uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, pe := range q.pend {
+		if pe.op.state.Load() == opPending {
+			msgs++
+			bytes += pe.size
+		}
+	}
+	return msgs, bytes
+}
+
+// cancelPending cancels the commit of the deferred entries among seqs and
+// completes their appends as delivered. It returns the seqs that are on
+// disk or on their way there, which the caller deletes from the disk.
+func (q *Queue) cancelPending(seqs []uint64) (rest []uint64) {
+	var done []*pendEntry
+	q.mu.Lock()
+	if len(q.pend) == 0 {
+		q.mu.Unlock()
+		return seqs
+	}
+	for _, seq := range seqs {
+		i, ok := q.pendIndex(seq)
+		if ok && q.pend[i].deferred && q.pend[i].op.cancel() {
+			done = append(done, q.pend[i])
+			q.pend = slices.Delete(q.pend, i, i+1)
+			continue
+		}
+		rest = append(rest, seq)
+	}
+	q.mu.Unlock()
+	if len(done) > 0 {
+		q.unwritten.Add(uint64(len(done)))
+		q.d.wakeWriter() // let it forget the cancelled ops
+	}
+	for _, pe := range done {
+		pe.op.done(errDelivered)
+	}
+	return rest
+}
+
+// errDelivered tells an append's done that the entry was acknowledged before
+// its commit; the caller sees nil.
+var errDelivered = fmt.Errorf("offline: delivered before commit")
+
+// promote makes a deferred entry's commit due now (MarkReceived, Quarantine:
+// the entry must be on disk before they apply).
+func (q *Queue) promote(seq uint64) {
+	q.mu.Lock()
+	var o *op
+	if i, ok := q.pendIndex(seq); ok && q.pend[i].deferred {
+		o = q.pend[i].op
+	}
+	q.mu.Unlock()
+	if o != nil {
+		q.d.mu.Lock()
+		o.due = time.Time{}
+		q.d.mu.Unlock()
+	}
+}
+
+//
+
+// takeDeferredLocked moves the deferred appends that should commit now into
+// ops and returns how long until the next one is due (0: none waiting).
+// commitAnyway says that a commit happens regardless: entries that waited
+// half their delay join it. Called with d.mu held.
+func (d *DB) takeDeferredLocked(now time.Time, commitAnyway bool) (taken []*op, next time.Duration) {
+	if len(d.deferred) == 0 {
+		return nil, 0
+	}
+	live, bytes := 0, 0
+	for _, o := range d.deferred {
+		if o.state.Load() == opPending {
+			live++
+			bytes += o.size
+		}
+	}
+	force := d.closed || live > d.opts.MaxDeferred || int64(bytes) > d.opts.MaxDeferredBytes
+	anyDue := force
+	for _, o := range d.deferred {
+		if o.state.Load() == opPending && !o.due.After(now) {
+			anyDue = true
+			break
+		}
+	}
+	keep := d.deferred[:0]
+	var nextDue time.Time
+	for _, o := range d.deferred {
+		switch {
+		case o.state.Load() != opPending: // cancelled by an Ack: forget it
+		case force || !o.due.After(now) || (anyDue || commitAnyway) && !o.early.After(now):
+			if o.state.CompareAndSwap(opPending, opTaken) {
+				taken = append(taken, o)
+			}
+		default:
+			keep = append(keep, o)
+			if nextDue.IsZero() || o.due.Before(nextDue) {
+				nextDue = o.due
+			}
+		}
+	}
+	clear(d.deferred[len(keep):])
+	d.deferred = keep
+	if !nextDue.IsZero() {
+		next = max(nextDue.Sub(now), time.Nanosecond)
+	}
+	return taken, next
+}
+
+// wakeWriter makes the writer look at its work again.
+func (d *DB) wakeWriter() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
