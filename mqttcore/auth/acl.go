@@ -13,27 +13,32 @@ import (
 // ReadWrite allow. With no rules every publish is allowed; with rules, an
 // invalid name or no matching rule is refused.
 func (a *Auth) CanPublish(clientID, username, name string) bool {
-	if len(a.rules) == 0 {
-		return true
-	}
-	if topic.ValidateName(name) != nil {
-		return false
-	}
-	for i := range a.rules {
-		t, ok := a.rules[i].topicFor(clientID, username)
-		if ok && topic.Match(t, name) {
-			return a.rules[i].access.canWrite()
-		}
-	}
-	return false
+	return len(a.rules) == 0 || a.nameAccess(clientID, username, name).canWrite()
+}
+
+// CanRead reports whether the client may receive a message published to
+// the topic name (see [Auth.CanPublish] for the arguments): the first rule
+// that applies to the client and whose topic matches name decides; Read
+// and ReadWrite allow. The broker asks it for every message it delivers,
+// so a subscription never delivers what the current rules do not let the
+// client read. With no rules every name is readable; with rules, an
+// invalid name or no matching rule is refused.
+func (a *Auth) CanRead(clientID, username, name string) bool {
+	return len(a.rules) == 0 || a.nameAccess(clientID, username, name).canRead()
 }
 
 // CanSubscribe reports whether the client may subscribe to filter (see
-// [Auth.CanPublish] for the arguments). It is allowed when a Read or
-// ReadWrite rule covers the whole filter and no earlier rule that refuses
-// reading overlaps it: every name the subscription could deliver is then
-// readable under first-match. With no rules every subscription is allowed;
-// with rules, an invalid filter or no covering rule is refused.
+// [Auth.CanPublish] for the arguments). As in Mosquitto, a subscription is
+// granted when some topic name it matches could be readable, and every
+// message is then checked with [Auth.CanRead] when it is delivered: a deny
+// rule for "sensors/relay/set" does not refuse "sensors/#". It is refused
+// when no name it matches is readable: for every Read or ReadWrite rule
+// that overlaps the filter, one earlier rule that refuses reading (Write or
+// Deny) covers the names the two share. (Names shared with a read rule but
+// refused only by several earlier rules together still grant the
+// subscription, which then delivers nothing.) With no rules every
+// subscription is allowed; with rules, an invalid filter or no overlapping
+// read rule is refused.
 func (a *Auth) CanSubscribe(clientID, username, filter string) bool {
 	if len(a.rules) == 0 {
 		return true
@@ -44,12 +49,11 @@ func (a *Auth) CanSubscribe(clientID, username, filter string) bool {
 	for i := range a.rules {
 		r := &a.rules[i]
 		t, ok := r.topicFor(clientID, username)
-		switch {
-		case !ok:
-		case topic.Covers(t, filter):
-			return r.access.canRead()
-		case !r.access.canRead() && overlaps(t, filter):
-			return false
+		if !ok || !r.access.canRead() || !overlaps(t, filter) {
+			continue
+		}
+		if !a.shadowed(i, clientID, username, intersect(t, filter)) {
+			return true
 		}
 	}
 	return false
@@ -113,6 +117,62 @@ func expand(tmpl, clientID, username string) (string, bool) {
 		return "", false
 	}
 	return out, true
+}
+
+// nameAccess returns the access of the first rule that applies to the
+// client and matches the topic name, or 0 (no access) for none or an
+// invalid name.
+func (a *Auth) nameAccess(clientID, username, name string) Access {
+	if topic.ValidateName(name) != nil {
+		return 0
+	}
+	for i := range a.rules {
+		t, ok := a.rules[i].topicFor(clientID, username)
+		if ok && topic.Match(t, name) {
+			return a.rules[i].access
+		}
+	}
+	return 0
+}
+
+// shadowed reports whether one of the rules before rules[i] that refuse
+// reading covers every name of the filter shared.
+func (a *Auth) shadowed(i int, clientID, username, shared string) bool {
+	for j := range a.rules[:i] {
+		r := &a.rules[j]
+		if r.access.canRead() {
+			continue
+		}
+		if t, ok := r.topicFor(clientID, username); ok && topic.Covers(t, shared) {
+			return true
+		}
+	}
+	return false
+}
+
+// intersect returns the filter matching exactly the names both filters a
+// and b match, which must overlap (see overlaps).
+func intersect(a, b string) string {
+	var out strings.Builder
+	for {
+		x, xrest, xmore := strings.Cut(a, "/")
+		y, yrest, ymore := strings.Cut(b, "/")
+		switch {
+		case x == "#":
+			return out.String() + b
+		case y == "#":
+			return out.String() + a
+		case x == "+":
+			out.WriteString(y)
+		default:
+			out.WriteString(x)
+		}
+		if !xmore || !ymore { // the other one's rest is "#": it includes the parent level
+			return out.String()
+		}
+		out.WriteByte('/')
+		a, b = xrest, yrest
+	}
 }
 
 // overlaps reports whether some topic name matches both filters a and b,

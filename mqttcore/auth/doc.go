@@ -27,15 +27,16 @@
 // begin with '$' cannot widen access: the rule does not match that client.
 //
 // [Auth.CanPublish] checks a topic name: the first rule whose topic matches
-// it decides, and Write and ReadWrite allow. [Auth.CanSubscribe] checks a
-// topic filter, which stands for many names: it is allowed when a Read or
-// ReadWrite rule covers the whole filter (see topic.Covers) and no earlier
-// rule that refuses reading (Write or Deny) matches any name the filter
-// matches. So with the rules
+// it decides, and Write and ReadWrite allow. [Auth.CanRead] checks a name
+// the same way for reading (Read and ReadWrite allow); the broker asks it
+// for every message it delivers — live, retained, queued, re-sent, will —
+// under the rules in force at that moment. [Auth.CanSubscribe] checks a
+// topic filter, which stands for many names: as in Mosquitto, it is
+// allowed when some name it matches could be readable. So with the rules
 //
 //	{Topic: "secret/#", Access: Deny}
 //	{Topic: "#", Access: ReadWrite}
 //
-// a subscription to "sensors/#" is allowed but one to "#" is refused, since
-// it would deliver secret/ messages.
+// subscriptions to "sensors/#" and "#" are allowed — "#" then delivers
+// everything except secret/ messages — while one to "secret/#" is refused.
 package auth

@@ -24,13 +24,19 @@ func Example() {
 	fmt.Printf("%#x\n", byte(a.Authenticate("app", []byte("guess"), true, true)))
 	fmt.Printf("%#x\n", byte(a.Authenticate("", nil, false, false)))
 	fmt.Println(a.CanSubscribe("dash-1", "app", "sensors/+/temperature"))
-	fmt.Println(a.CanSubscribe("dash-1", "app", "#"))
+	fmt.Println(a.CanSubscribe("dash-1", "app", "#"))       // granted: sensors/… is readable
+	fmt.Println(a.CanSubscribe("dash-1", "app", "other/#")) // nothing readable there
+	fmt.Println(a.CanRead("dash-1", "app", "sensors/kitchen/temperature"))
+	fmt.Println(a.CanRead("dash-1", "app", "other/x")) // filtered out of "#" at delivery
 	fmt.Println(a.CanPublish("dash-1", "app", "clients/dash-1/status"))
 	fmt.Println(a.CanPublish("dash-1", "app", "clients/other/status"))
 	// Output:
 	// 0x0
 	// 0x4
 	// 0x5
+	// true
+	// true
+	// false
 	// true
 	// false
 	// true

@@ -91,13 +91,13 @@ func TestBroker_auth_subscribe(t *testing.T) {
 	c.send(&packet.Subscribe{PacketID: 9, Subscriptions: []packet.Subscription{
 		{Filter: "sensors/#", QoS: 1},       // read rule covers it
 		{Filter: "secret/#", QoS: 1},        // no rule
-		{Filter: "#", QoS: 0},               // wider than any rule
+		{Filter: "#", QoS: 0},               // granted: filtered at delivery
 		{Filter: "clients/dev1/in", QoS: 2}, // %c rule
 		{Filter: "clients/dev2/in", QoS: 2}, // someone else's
 		{Filter: "a/#/b", QoS: 1},           // invalid filter
 		{Filter: "cmd/+", QoS: 2},
 	}})
-	c.expectPacket(&packet.Suback{PacketID: 9, ReturnCodes: []byte{1, 0x80, 0x80, 2, 0x80, 0x80, 2}}) // [MQTT-3.9.3-1]
+	c.expectPacket(&packet.Suback{PacketID: 9, ReturnCodes: []byte{1, 0x80, 0, 2, 0x80, 0x80, 2}}) // [MQTT-3.9.3-1]
 }
 
 // A PUBLISH the Authorizer refuses, or one to $SYS, is dropped and

@@ -88,8 +88,10 @@ func New(opts Options) (*Broker, error) {
 }
 
 // SetAuth replaces the authentication and authorization settings, for
-// example after a configuration reload. New connections and every later
-// PUBLISH and SUBSCRIBE use them; subscriptions made earlier are kept.
+// example after a configuration reload. New connections, every later
+// PUBLISH and SUBSCRIBE, and every later delivery use them: subscriptions
+// made earlier are kept, but deliver only what the new rules let their
+// client read (cached read decisions are dropped).
 // A nil Authenticator accepts every user; a nil Authorizer allows
 // everything.
 func (b *Broker) SetAuth(allowAnonymous bool, authn Authenticator, authz Authorizer) {

@@ -64,6 +64,9 @@ func (b *Broker) admit(c *client, p *packet.Connect) packet.ConnackCode {
 		id = newClientID() // [MQTT-3.1.3-6]
 	}
 	if code := b.authenticate(p); code != packet.Accepted {
+		if code == packet.RefusedBadUsernamePassword || code == packet.RefusedNotAuthorized {
+			b.stats.authFailed.Add(1)
+		}
 		return code
 	}
 	c.id, c.username, c.clean = id, p.Username, p.CleanSession
@@ -81,20 +84,30 @@ func (b *Broker) admit(c *client, p *packet.Connect) packet.ConnackCode {
 // Mosquitto, its will is published unless a persistent session continues.
 // A clean session discards any previous session [MQTT-3.1.2-6]; a
 // persistent one resumes it, and present reports that [MQTT-3.2.2-2].
+//
+// A persistent session belongs to the username that created it (anonymous
+// clients share the owner ""): a client with the same id and another
+// username does not resume it — neither its subscriptions nor the messages
+// queued for it — but gets a new session with session present 0, as if the
+// id were new; the old session is discarded. The standard lets the server
+// decide what identifies a session's owner [MQTT-3.1.3-1]; the identifier
+// alone is not a secret, so taking it must not hand over another user's
+// messages.
 func (b *Broker) takeSession(c *client) (s *sess, present bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.sessions[c.id]
 	if old != nil {
+		same := old.username == c.username
 		if oc := old.conn.Load(); oc != nil {
-			oc.kick(old.clean || c.clean)
+			oc.kick(old.clean || c.clean || !same)
 		}
-		if !old.clean && !c.clean {
+		if !old.clean && !c.clean && same {
 			return old, true
 		}
 		b.discardLocked(old)
 	}
-	s = newSess(b, c.id, c.clean)
+	s = newSess(b, c.id, c.username, c.clean)
 	b.sessions[c.id] = s
 	return s, false
 }

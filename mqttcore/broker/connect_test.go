@@ -196,7 +196,7 @@ func TestSess_attach_kicksEarlierConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSess(b, "twin", false)
+	s := newSess(b, "twin", "", false)
 	var clients [2]*client
 	for i := range clients {
 		server, peer := net.Pipe()

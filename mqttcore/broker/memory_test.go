@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgegw/edgegw/mqttcore/auth"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -29,7 +30,16 @@ const childEnv = "EDGEGW_BROKER_CHILD"
 // a GC; it exits when stdin closes.
 func runChildBroker() {
 	maxQueued, _ := strconv.Atoi(os.Getenv("EDGEGW_CHILD_MAX_QUEUED"))
-	b, err := New(Options{AllowAnonymous: true, Listeners: []Listener{{Address: "127.0.0.1:0"}}, Logger: slog.New(slog.DiscardHandler), MaxQueued: maxQueued})
+	opts := Options{AllowAnonymous: true, Listeners: []Listener{{Address: "127.0.0.1:0"}}, Logger: slog.New(slog.DiscardHandler), MaxQueued: maxQueued}
+	if os.Getenv(childACLEnv) != "" {
+		a, err := auth.New(true, nil, benchRules)
+		if err != nil {
+			fmt.Println("error", err)
+			return
+		}
+		opts.Authenticator, opts.Authorizer = a, a
+	}
+	b, err := New(opts)
 	if err != nil {
 		fmt.Println("error", err)
 		return

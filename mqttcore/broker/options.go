@@ -113,8 +113,13 @@ type Authenticator interface {
 type Authorizer interface {
 	// CanPublish reports whether the client may publish to topic.
 	CanPublish(clientID, username, topic string) bool
-	// CanSubscribe reports whether the client may subscribe to filter.
+	// CanSubscribe reports whether the client may subscribe to filter:
+	// whether some topic the filter matches could be readable.
 	CanSubscribe(clientID, username, filter string) bool
+	// CanRead reports whether the client may receive a message published
+	// to topic; the broker asks before every delivery (answers are cached
+	// per session until [Broker.SetAuth]).
+	CanRead(clientID, username, topic string) bool
 }
 
 // PublishHook sees every accepted PUBLISH before the publisher is

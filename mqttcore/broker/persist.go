@@ -15,7 +15,8 @@ import (
 
 // Record format versions, the first byte of every stored value.
 const (
-	sessionRecordV1  = 1
+	sessionRecordV1  = 1 // no owner: such a session is resumed by nobody
+	sessionRecordV2  = 2 // the owner's username after the version byte
 	retainedRecordV1 = 1
 )
 
@@ -170,7 +171,8 @@ func (b *Broker) flushSession(id string) error {
 	return nil
 }
 
-// record encodes the session: version, subscriptions, delivery state.
+// record encodes the session: version, owner, subscriptions, delivery
+// state.
 func (s *sess) record() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,7 +181,9 @@ func (s *sess) record() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := []byte{sessionRecordV1}
+	b := []byte{sessionRecordV2}
+	b = binary.AppendUvarint(b, uint64(len(s.username)))
+	b = append(b, s.username...)
 	b = binary.AppendUvarint(b, uint64(len(s.subs)))
 	for f, q := range s.subs {
 		b = binary.AppendUvarint(b, uint64(len(f)))
@@ -248,12 +252,27 @@ func (b *Broker) restoreSession(id string, v []byte) error {
 	return nil
 }
 
-// decodeSession decodes a record written by sess.record.
+// noOwner is the owner of sessions stored before owners were recorded: no
+// client has this username (U+0000 is not allowed in one [MQTT-1.5.3-2]),
+// so such a session is not resumed by anyone.
+const noOwner = "\x00"
+
+// decodeSession decodes a record written by sess.record, or by a version
+// that did not record the owner.
 func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, error) {
-	if len(v) < 2 || v[0] != sessionRecordV1 {
+	if len(v) < 2 || v[0] != sessionRecordV1 && v[0] != sessionRecordV2 {
 		return nil, nil, fmt.Errorf("%w: unknown session record version", errBadRecord)
 	}
+	owner := noOwner
+	version := v[0]
 	v = v[1:]
+	if version == sessionRecordV2 {
+		l, k := binary.Uvarint(v)
+		if k <= 0 || l >= uint64(len(v)-k) {
+			return nil, nil, fmt.Errorf("%w: owner", errBadRecord)
+		}
+		owner, v = string(v[k:k+int(l)]), v[k+int(l):]
+	}
 	n, k := binary.Uvarint(v)
 	if k <= 0 || n > uint64(len(v)) {
 		return nil, nil, fmt.Errorf("%w: subscription count", errBadRecord)
@@ -276,7 +295,7 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 	if err != nil {
 		return nil, nil, err
 	}
-	s := newSess(b, id, false)
+	s := newSess(b, id, owner, false)
 	s.st, s.subs = st, subs
 	s.nsubs.Store(int32(len(subs)))
 	return s, subs, nil

@@ -13,9 +13,10 @@ import (
 // (mqttcore/session). A clean session lives as long as its connection; a
 // persistent one stays, offline, until a clean session replaces it.
 type sess struct {
-	b     *Broker
-	id    string
-	clean bool
+	b        *Broker
+	id       string
+	username string // the owner: who created it (see takeSession)
+	clean    bool
 
 	conn  atomic.Pointer[client] // attached connection; written under mu
 	nsubs atomic.Int32           // len(subs), read without mu by the fan-out
@@ -25,10 +26,14 @@ type sess struct {
 	st   *session.Session
 	subs map[string]byte // filter → granted QoS
 	gone bool            // discarded: deliveries and new subscriptions are ignored
+
+	rmu    sync.Mutex      // guards the read-access cache; taken after mu
+	rauth  *authConfig     // the rules rcache was filled under
+	rcache map[string]bool // topic name → readable (see readable)
 }
 
-func newSess(b *Broker, id string, clean bool) *sess {
-	return &sess{b: b, id: id, clean: clean, st: session.New(b.sessionOptions())}
+func newSess(b *Broker, id, username string, clean bool) *sess {
+	return &sess{b: b, id: id, username: username, clean: clean, st: session.New(b.sessionOptions())}
 }
 
 // attach makes c the session's connection: CONNACK first, then what the
@@ -46,7 +51,7 @@ func (s *sess) attach(c *client, present bool) {
 	c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
 	now := time.Now()
 	for _, o := range s.st.Resume(now) {
-		c.enqueueOutbound(o)
+		s.sendLocked(c, o)
 	}
 	s.conn.Store(c)
 	s.drainLocked(c, now)
@@ -81,10 +86,14 @@ func (s *sess) end() []string {
 }
 
 // deliver implements subscriber: it sends one message at the lower of the
-// subscription's and the message's QoS [MQTT-3.3.5-1]. QoS 0 goes straight
-// to the connection's queue (or is dropped); QoS 1/2 goes through the
-// session's inflight window and queue.
+// subscription's and the message's QoS [MQTT-3.3.5-1], if the client may
+// read its topic (see readable). QoS 0 goes straight to the connection's
+// queue (or is dropped); QoS 1/2 goes through the session's inflight
+// window and queue.
 func (s *sess) deliver(d *delivery, subQoS byte) {
+	if !s.readable(d.p.Topic) {
+		return
+	}
 	qos := min(subQoS, d.p.QoS)
 	if qos == 0 {
 		s.deliverQoS0(d)
@@ -199,7 +208,7 @@ func (s *sess) changedLocked() {
 // drainLocked sends queued messages while the window has room.
 func (s *sess) drainLocked(c *client, now time.Time) {
 	for o, ok := s.st.Next(now); ok; o, ok = s.st.Next(now) {
-		c.enqueueOutbound(o)
+		s.sendLocked(c, o)
 	}
 }
 

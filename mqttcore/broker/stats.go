@@ -39,6 +39,13 @@ type Stats struct {
 	// protocol violation.
 	ProtocolErrors uint64
 
+	// AuthFailures counts CONNECTs refused for their credentials (return
+	// codes 0x04 and 0x05; $SYS/broker/clients/auth_failures).
+	AuthFailures uint64
+	// ReadDenied counts deliveries withheld because the subscriber may not
+	// read the message's topic under the current ACL (see [Broker.SetAuth]).
+	ReadDenied uint64
+
 	// Dropped counts discarded messages by reason.
 	Dropped Drops
 }
@@ -88,6 +95,8 @@ func (b *Broker) Stats() Stats {
 		BytesSent:          c.bytesOut.Load(),
 		ConnectionsRefused: c.refused.Load(),
 		ProtocolErrors:     c.protoErr.Load(),
+		AuthFailures:       c.authFailed.Load(),
+		ReadDenied:         c.readDenied.Load(),
 		Dropped: Drops{
 			QueueFull:    c.dropQueueFull.Load(),
 			SlowClient:   c.dropSlow.Load(),
@@ -106,7 +115,7 @@ type counters struct {
 	conns, connected, maxConnected atomic.Int64
 
 	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut atomic.Uint64
-	refused, protoErr                               atomic.Uint64
+	refused, protoErr, authFailed, readDenied       atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
 }
