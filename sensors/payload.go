@@ -19,9 +19,9 @@ type Payload struct {
 }
 
 // Status is the JSON body of "<topic>/status", published retained whenever a
-// sensor's state changes.
+// sensor's state changes, and with StateOffline when the gateway stops.
 type Status struct {
-	State string `json:"state"`           // StateOK or StateError
+	State string `json:"state"`           // StateOK, StateError or StateOffline
 	Error string `json:"error,omitempty"` // the error that made the sensor fail
 	TS    string `json:"ts"`              // when the state changed; see FormatTime
 }
@@ -30,6 +30,9 @@ type Status struct {
 const (
 	StateOK    = "ok"
 	StateError = "error"
+	// StateOffline says the gateway stopped cleanly: no readings follow
+	// until it runs again.
+	StateOffline = "offline"
 )
 
 // ClockUnsynced is the value of Payload.Clock when the system clock was not
@@ -82,6 +85,13 @@ const maxQuantityLen = 64
 
 func badTopicRune(r rune) bool {
 	return r == '/' || r == '+' || r == '#' || r < 0x20 || r == 0x7f
+}
+
+// MarshalOffline returns the "<topic>/status" payload a clean shutdown at
+// time at leaves behind.
+func MarshalOffline(at time.Time) []byte {
+	b, _ := json.Marshal(Status{State: StateOffline, TS: FormatTime(at)}) // strings only: cannot fail
+	return b
 }
 
 // MarshalStatus returns the "<topic>/status" payload for a sensor whose last

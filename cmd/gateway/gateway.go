@@ -28,9 +28,19 @@ const storeFile = "gateway.db"
 // messages under; the bridge never sends those back upstream.
 const bridgeOrigin = bridge.DefaultOrigin
 
-// Shutdown bounds. Each stage gets its own budget after the signal.
+// Start and shutdown bounds. Each shutdown stage gets its own budget after
+// the signal; one that overruns it is logged and left behind, so that the
+// stop completes within the unit's TimeoutStopSec (30 s).
 const (
 	readyTimeout = 30 * time.Second
+
+	healthStopBudget  = time.Second
+	sensorsStopBudget = 3 * time.Second
+	uplinkStopBudget  = time.Second
+	brokerStopBudget  = 5 * time.Second
+	// bridgeStopBudget is the bridge's own shutdown timeout (offline
+	// status, DISCONNECT) and 2 s for its in-flight publishes.
+	bridgeStopBudget = bridge.DefaultShutdownTimeout + 2*time.Second
 )
 
 // gateway is one running configuration: the store, the broker, the bridge
@@ -142,11 +152,12 @@ func (g *gateway) run(ctx context.Context) error {
 
 	brokerStage := startStage(fail, "broker", g.broker.Run)
 	if err := g.awaitListeners(ctx, fail); err != nil {
-		brokerStage.stop()
+		brokerStage.stop(g.log, brokerStopBudget)
 		return err
 	}
-	var bridgeStage *stage
+	var bridgeStage, uplinkStage *stage
 	if g.bridge != nil {
+		uplinkStage = startStage(fail, "uplink state", g.uplinkState)
 		bridgeStage = startStage(fail, "bridge", g.bridge.Run)
 	}
 	g.startSensors(g.config())
@@ -156,12 +167,15 @@ func (g *gateway) run(ctx context.Context) error {
 
 	err := g.wait(ctx, fail)
 	g.notify.notify("STOPPING=1", "STATUS=stopping")
-	healthStage.stop()
-	g.stopSensors()
+	healthStage.stop(g.log, healthStopBudget)
+	g.stopSensorsWithin(sensorsStopBudget)
+	g.publishSensorsOffline()
 	if bridgeStage != nil {
-		bridgeStage.stop()
+		bridgeStage.stop(g.log, bridgeStopBudget)
+		uplinkStage.stop(g.log, uplinkStopBudget)
+		g.publishUplinkState(context.Background()) // disconnected, for local clients until the broker stops
 	}
-	brokerStage.stop()
+	brokerStage.stop(g.log, brokerStopBudget)
 	return err
 }
 
@@ -239,10 +253,25 @@ func startStage(fail chan<- error, name string, fn func(context.Context) error) 
 	return s
 }
 
-// stop cancels the stage and waits for it to return.
-func (s *stage) stop() {
+// stop cancels the stage and waits for it to return, at most budget: a
+// stage still running then is logged and left behind.
+func (s *stage) stop(log *slog.Logger, budget time.Duration) {
 	s.cancel()
-	<-s.done
+	if !waitDone(s.done, budget) {
+		log.Error("shutdown: stage did not stop in time; going on without it", "stage", s.name, "budget", budget)
+	}
+}
+
+// waitDone waits for done to close, at most budget, and reports whether it did.
+func waitDone(done <-chan struct{}, budget time.Duration) bool {
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 func addrStrings(addrs []net.Addr) []string {

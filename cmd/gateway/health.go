@@ -153,13 +153,13 @@ func (g *gateway) sysExtra() map[string]string {
 		m["uplink/state"] = "none"
 		return m
 	}
+	// uplink/state is published at every change, by uplinkState.
 	q := g.queue.Stats()
 	b := g.bridge.Stats()
-	state := "disconnected"
-	if b.Connected {
-		state = "connected"
-	}
-	m["uplink/state"] = state
+	m["uplink/outage_seconds"] = strconv.FormatInt(int64(b.Outage.Age/time.Second), 10)
+	m["uplink/last_outage_seconds"] = strconv.FormatInt(int64(b.Outage.LastLength/time.Second), 10)
+	m["uplink/last_drain_seconds"] = strconv.FormatInt(int64(b.Outage.LastDrainTime/time.Second), 10)
+	m["queue/peak_backlog"] = strconv.FormatUint(b.Outage.PeakBacklog, 10)
 	m["uplink/reconnects"] = strconv.FormatUint(b.Reconnects, 10)
 	m["uplink/forwarded"] = strconv.FormatUint(b.Forwarded, 10)
 	m["queue/messages"] = strconv.FormatUint(q.Messages, 10)

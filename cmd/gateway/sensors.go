@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 
@@ -24,17 +25,20 @@ type sensorSet struct {
 	mu      sync.Mutex
 	pollers map[string]*sensors.Poller // by sensor name, once opened
 	failing map[string]bool            // open failures, by sensor name
+	running map[string]bool            // supervisors that have not returned
 }
 
 // startSensors starts the sensors of cfg.
 func (g *gateway) startSensors(cfg *config.Config) {
 	ctx, cancel := context.WithCancel(context.Background())
-	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}}
+	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}, running: map[string]bool{}}
 	for i, s := range cfg.Sensors {
 		spec := sensorSpec(cfg.File, i, s)
 		set.wg.Add(1)
+		set.running[spec.Name] = true
 		go func() {
 			defer set.wg.Done()
+			defer set.setRunning(spec.Name, false)
 			g.superviseSensor(ctx, set, spec)
 		}()
 	}
@@ -45,15 +49,52 @@ func (g *gateway) startSensors(cfg *config.Config) {
 
 // stopSensors stops the running sensors and waits for them (their pollers
 // halt the devices).
-func (g *gateway) stopSensors() {
+func (g *gateway) stopSensors() { g.stopSensorsWithin(0) }
+
+// stopSensorsWithin is stopSensors that waits at most budget (0: no bound)
+// and then logs the sensors still running (e.g. stuck in a blocking read).
+func (g *gateway) stopSensorsWithin(budget time.Duration) {
 	g.mu.Lock()
 	set := g.sensors
 	g.sensors = nil
 	g.mu.Unlock()
-	if set != nil {
-		set.cancel()
-		set.wg.Wait()
+	if set == nil {
+		return
 	}
+	set.cancel()
+	if budget == 0 {
+		set.wg.Wait()
+		return
+	}
+	done := make(chan struct{})
+	go func() { // ends when the last supervisor does
+		set.wg.Wait()
+		close(done)
+	}()
+	if !waitDone(done, budget) {
+		g.log.Error("shutdown: sensors did not stop in time; going on without them", "sensors", set.stillRunning(), "budget", budget)
+	}
+}
+
+// setRunning records whether a sensor's supervisor runs.
+func (s *sensorSet) setRunning(name string, running bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running[name] = running
+}
+
+// stillRunning returns the names of the sensors whose supervisor runs, sorted.
+func (s *sensorSet) stillRunning() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for n, r := range s.running {
+		if r {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // superviseSensor opens spec's device, retrying with backoff while that

@@ -65,13 +65,22 @@ func (c *conn) metricsLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		data, err := json.Marshal(b.metrics())
-		if err != nil {
-			b.log.Error("bridge: encode metrics", "err", err)
-			continue
-		}
-		c.sendCtx(ctx, &packet.Publish{Topic: b.metricsTopic(), Payload: data})
+		c.publishMetrics(ctx)
 	}
+}
+
+// publishMetrics sends one <prefix>/metrics message (when metrics are on).
+func (c *conn) publishMetrics(ctx context.Context) {
+	b := c.b
+	if b.o.Monitor.TopicPrefix == "" || b.o.Monitor.MetricsInterval < 0 {
+		return
+	}
+	data, err := json.Marshal(b.metrics())
+	if err != nil {
+		b.log.Error("bridge: encode metrics", "err", err)
+		return
+	}
+	c.sendCtx(ctx, &packet.Publish{Topic: b.metricsTopic(), Payload: data})
 }
 
 // metrics builds the metrics document: Options.Metrics' keys, then the
@@ -113,7 +122,27 @@ func (b *Bridge) metrics() map[string]any {
 		"connected_seconds": seconds(st.ConnectedFor),
 		"connect_failures":  st.ConnectFailures,
 	}
+	m["outage"] = outageMetrics(st.Outage)
 	return m
+}
+
+// outageMetrics is the "outage" object of the metrics document.
+func outageMetrics(o Outage) map[string]any {
+	dropped := o.LastDropped
+	if dropped == nil {
+		dropped = map[string]uint64{}
+	}
+	return map[string]any{
+		"count":              o.Count,
+		"current_seconds":    seconds(o.Age),
+		"draining":           o.Draining,
+		"last_seconds":       seconds(o.LastLength),
+		"peak_backlog":       o.PeakBacklog,
+		"last_drain_seconds": seconds(o.LastDrainTime),
+		"last_queued":        o.LastQueued,
+		"last_drained":       o.LastDrained,
+		"last_dropped":       dropped,
+	}
 }
 
 // seconds rounds d to milliseconds, in seconds.

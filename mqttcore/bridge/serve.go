@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
@@ -18,8 +19,17 @@ func (b *Bridge) serve(ctx context.Context, c *conn) error {
 	c.publishStatus("online", "")
 	c.subscribe()
 	b.setOnline(c)
-	defer b.setOffline(c)
-	b.log.Info("bridge: connected", "address", c.addr.raw, "session_present", c.sessionPresent)
+	outage, backlog := b.noteUp()
+	defer func() {
+		b.setOffline(c)
+		b.noteDown(ctx)
+	}()
+	if outage > 0 {
+		b.log.Info("bridge: connected", "address", c.addr.raw, "session_present", c.sessionPresent,
+			"outage", outage.Round(time.Millisecond), "backlog", backlog)
+	} else {
+		b.log.Info("bridge: connected", "address", c.addr.raw, "session_present", c.sessionPresent)
+	}
 
 	work, stopWork := context.WithCancel(c.ctx)
 	defer stopWork()
@@ -32,6 +42,9 @@ func (b *Bridge) serve(ctx context.Context, c *conn) error {
 		}
 	})
 	ww.Go(func() { c.metricsLoop(work) })
+	if outage > 0 {
+		ww.Go(func() { c.watchDrain(work) })
+	}
 
 	select {
 	case <-ctx.Done():

@@ -68,6 +68,8 @@ type Stats struct {
 	// LastDisconnect is why the last connection ended (nil before any),
 	// e.g. wrapping ErrKeepAlive for a silent uplink.
 	LastDisconnect error
+	// Outage describes the current outage and the last one that ended.
+	Outage Outage
 }
 
 // Stats returns a snapshot of the bridge's state and counters.
@@ -81,15 +83,11 @@ func (b *Bridge) Stats() Stats {
 		StoreErrors:       b.stats.storeErrors.Load(),
 		SubscribeFailures: b.stats.subscribeFailures.Load(),
 		Inflight:          b.win.len(),
-		Dropped:           b.stats.droppedCopy(),
+		Dropped:           b.droppedNow(),
+		Outage:            b.outageSnapshot(),
 	}
 	if s.Connects > 0 {
 		s.Reconnects = s.Connects - 1
-	}
-	if b.o.Queue != nil {
-		for k, v := range b.o.Queue.Stats().Dropped {
-			s.Dropped[k] += v
-		}
 	}
 	b.mu.Lock()
 	s.Address, s.LastError, s.LastDisconnect = b.addr, b.lastErr, b.lastDisconnect
@@ -108,6 +106,8 @@ type counters struct {
 
 	mu      sync.Mutex
 	dropped map[string]uint64
+
+	outage outageTracker
 }
 
 func (c *counters) init() { c.dropped = make(map[string]uint64) }

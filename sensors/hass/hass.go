@@ -9,7 +9,8 @@
 // state_class measurement (total_increasing for energy and counts). A gpio_in
 // sensor's "state" is a binary_sensor entity; a gpio_out sensor is one switch commanded on "<topic>/set" with
 // payloads "1" and "0", its state read from "<topic>/state". Every entity is
-// available while "<topic>/status" says {"state":"ok"} and belongs to one
+// available while "<topic>/status" says {"state":"ok"}, unavailable when it
+// says "error" or "offline" (the gateway stopped cleanly), and belongs to one
 // device, the gateway.
 //
 // Discovery is pure: it returns the messages and publishes nothing. For
@@ -123,6 +124,11 @@ func sensorMessages(prefix string, gw Gateway, s Sensor) ([]Message, error) {
 	return out, nil
 }
 
+// availabilityTemplate maps <topic>/status to Home Assistant's availability:
+// "ok" is available; "error" (the device fails) and "offline" (the gateway
+// stopped) are not.
+const availabilityTemplate = "{{ 'online' if value_json.state == '" + sensors.StateOK + "' else 'offline' }}"
+
 // message completes cfg with what every entity shares and encodes it.
 func message(prefix, component string, gw Gateway, spec sensors.Spec, q string, cfg config) (Message, error) {
 	object := sanitize(spec.Name) + "_" + sanitize(q)
@@ -130,9 +136,9 @@ func message(prefix, component string, gw Gateway, spec sensors.Spec, q string, 
 	cfg.UniqueID = node + "_" + object
 	cfg.Availability = []availability{{
 		Topic:               spec.TopicOrDefault() + "/status",
-		ValueTemplate:       "{{ value_json.state }}",
-		PayloadAvailable:    sensors.StateOK,
-		PayloadNotAvailable: sensors.StateError,
+		ValueTemplate:       availabilityTemplate,
+		PayloadAvailable:    "online",
+		PayloadNotAvailable: "offline",
 	}}
 	cfg.QoS = spec.QoS
 	cfg.Device = gatewayDevice(gw)

@@ -90,8 +90,8 @@ func TestDiscovery_sensor(t *testing.T) {
 	if len(e.Availability) != 1 {
 		t.Fatalf("availability = %+v", e.Availability)
 	}
-	if a := e.Availability[0]; a.Topic != "sensors/kitchen/status" || a.ValueTemplate != "{{ value_json.state }}" ||
-		a.PayloadAvailable != "ok" || a.PayloadNotAvailable != "error" {
+	if a := e.Availability[0]; a.Topic != "sensors/kitchen/status" || a.ValueTemplate != "{{ 'online' if value_json.state == 'ok' else 'offline' }}" ||
+		a.PayloadAvailable != "online" || a.PayloadNotAvailable != "offline" {
 		t.Errorf("availability = %+v", a)
 	}
 	if d := e.Device; len(d.Identifiers) != 1 || d.Identifiers[0] != "edgegw_pi-kitchen" || d.Name != "pi-kitchen" ||
