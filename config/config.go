@@ -149,6 +149,14 @@ type Limits struct {
 	// beyond MaxInflight (while it is slow or, with a persistent session,
 	// offline) before dropping them. At least 1. Default 1000.
 	MaxQueuedMessages int `yaml:"max_queued_messages" json:"max_queued_messages"`
+	// MaxTopicLevels is the most levels a topic name or filter may have in a
+	// PUBLISH, SUBSCRIBE, will or retained message; a client over it is
+	// disconnected (SUBACK 0x80 for a filter). 1 to 65535. Default 200,
+	// as in Mosquitto.
+	MaxTopicLevels int `yaml:"max_topic_levels" json:"max_topic_levels"`
+	// MaxTopicLength is the longest topic name or filter in bytes, enforced
+	// like MaxTopicLevels. 1 to 65535. Default 8192.
+	MaxTopicLength int `yaml:"max_topic_length" json:"max_topic_length"`
 }
 
 // Bridge is the bridge section: one upstream connection.

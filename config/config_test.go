@@ -144,6 +144,8 @@ sensors:
 		{"broker.limits.max_packet_size", c.Broker.Limits.MaxPacketSize, Size(1 << 20)},
 		{"broker.limits.max_inflight", c.Broker.Limits.MaxInflight, 32},
 		{"broker.limits.max_queued_messages", c.Broker.Limits.MaxQueuedMessages, 1000},
+		{"broker.limits.max_topic_levels", c.Broker.Limits.MaxTopicLevels, 200},
+		{"broker.limits.max_topic_length", c.Broker.Limits.MaxTopicLength, 8192},
 		{"broker.sys_interval", c.Broker.SysInterval.String(), "10s"},
 		{"bridge.client_id", c.Bridge.ClientID, "pi-kitchen"},
 		{"bridge.keepalive", c.Bridge.KeepAlive.String(), "30s"},

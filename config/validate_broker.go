@@ -37,6 +37,8 @@ func (p *parser) validateBroker(b *Broker) {
 	}
 	p.intRange("broker.limits.max_inflight", b.Limits.MaxInflight, 1, 65535)
 	p.intRange("broker.limits.max_queued_messages", b.Limits.MaxQueuedMessages, 1, 10_000_000)
+	p.intRange("broker.limits.max_topic_levels", b.Limits.MaxTopicLevels, 1, 65535)
+	p.intRange("broker.limits.max_topic_length", b.Limits.MaxTopicLength, 1, 65535)
 	p.atLeast("broker.sys_interval", b.SysInterval, Duration(time.Second))
 }
 

@@ -32,6 +32,8 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 		MaxPacketSize:  int(c.Broker.Limits.MaxPacketSize),
 		MaxInflight:    c.Broker.Limits.MaxInflight,
 		MaxQueued:      c.Broker.Limits.MaxQueuedMessages,
+		MaxTopicLevels: c.Broker.Limits.MaxTopicLevels,
+		MaxTopicLength: c.Broker.Limits.MaxTopicLength,
 		SysInterval:    dur(c.Broker.SysInterval),
 		Version:        versionLine(),
 	}

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -22,6 +23,10 @@ var (
 	// ErrInvalidSubscribe is returned by [Broker.Subscribe] for an invalid
 	// filter, a QoS above 2 or a nil callback.
 	ErrInvalidSubscribe = errors.New("broker: invalid subscribe")
+	// ErrTopicLimit is returned by [Broker.Publish] and [Broker.Subscribe],
+	// and ends a client's connection, for a topic over
+	// Options.MaxTopicLevels or Options.MaxTopicLength.
+	ErrTopicLimit = errors.New("broker: topic over limits")
 	// ErrRunning is returned by a second call of [Broker.Run].
 	ErrRunning = errors.New("broker: already running")
 )
@@ -38,6 +43,7 @@ var (
 // held while calling into them.
 type Broker struct {
 	opts     Options
+	limits   topic.Limits // from opts
 	log      *slog.Logger
 	auth     atomic.Pointer[authConfig]
 	subs     *topic.Trie[subscriber]
@@ -73,6 +79,7 @@ func New(opts Options) (*Broker, error) {
 	}
 	b := &Broker{
 		opts:     opts,
+		limits:   topic.Limits{MaxLevels: opts.MaxTopicLevels, MaxLength: opts.MaxTopicLength},
 		log:      opts.Logger,
 		subs:     topic.NewTrie[subscriber](),
 		retained: topic.NewStore[*packet.Publish](),
@@ -115,6 +122,15 @@ func (b *Broker) Addrs() []net.Addr {
 // sessionOptions are the bounds of every session of this broker.
 func (b *Broker) sessionOptions() session.Options {
 	return session.Options{MaxInflight: b.opts.MaxInflight, MaxQueued: b.opts.MaxQueued}
+}
+
+// checkTopic applies Options.MaxTopicLevels and MaxTopicLength to a topic
+// name or filter; the error wraps ErrTopicLimit.
+func (b *Broker) checkTopic(s string) error {
+	if err := b.limits.Check(s); err != nil {
+		return fmt.Errorf("%w: %w", ErrTopicLimit, err)
+	}
+	return nil
 }
 
 // canPublish applies the Authorizer to a client's PUBLISH.

@@ -102,6 +102,9 @@ func (c *client) readLoop(fr *frameReader) error {
 func (c *client) handle(p packet.Packet) error {
 	switch p := p.(type) {
 	case *packet.Publish:
+		if err := c.b.checkTopic(p.Topic); err != nil {
+			return err
+		}
 		c.onPublish(p)
 	case *packet.Puback:
 		c.s.onPuback(p.PacketID)
@@ -195,6 +198,9 @@ func (c *client) logEnd(err error) {
 		reason = "client disconnected"
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		reason = "keepalive expired" // [MQTT-3.1.2-24]
+	case errors.Is(err, ErrTopicLimit):
+		c.b.stats.protoErr.Add(1)
+		reason = "publish topic over limits"
 	case isProtocolError(err):
 		c.b.stats.protoErr.Add(1)
 		reason = "protocol error"

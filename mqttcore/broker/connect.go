@@ -30,6 +30,13 @@ func (c *client) connect(fr *frameReader, p packet.Packet, err error) bool {
 		c.b.log.Debug("first packet is not CONNECT", "type", p.Type().String()) // [MQTT-3.1.0-1]
 		return false
 	}
+	if cp.WillFlag {
+		if err := c.b.checkTopic(cp.WillTopic); err != nil {
+			c.b.stats.protoErr.Add(1)
+			c.b.log.Debug("will topic over limits: connection closed", "client", cp.ClientID, "err", err)
+			return false
+		}
+	}
 	if code := c.b.admit(c, cp); code != packet.Accepted {
 		c.b.log.Debug("connection refused", "client", cp.ClientID, "err", code)
 		c.refuse(code)

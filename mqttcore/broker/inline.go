@@ -18,10 +18,14 @@ import (
 // bridge made the message durable — with the hook's error wrapped, or
 // ctx's error if ctx ends first. Inline publishes may use $SYS topics
 // (the Authorizer does not apply to them). p.Dup and p.PacketID are
-// ignored; the broker keeps p, which must not be modified afterwards.
+// ignored; the broker keeps p, which must not be modified afterwards. A
+// topic over the broker's topic limits returns [ErrTopicLimit].
 func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) error {
 	if err := topic.ValidateName(p.Topic); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidPublish, err)
+	}
+	if err := b.checkTopic(p.Topic); err != nil {
+		return err
 	}
 	if p.QoS > 2 {
 		return fmt.Errorf("%w: qos %d", ErrInvalidPublish, p.QoS)
@@ -69,6 +73,9 @@ func (b *Broker) Subscribe(origin, filter string, qos byte, fn func(*packet.Publ
 	}
 	if err := topic.ValidateFilter(filter); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidSubscribe, err)
+	}
+	if err := b.checkTopic(filter); err != nil {
+		return nil, err
 	}
 	s := &inlineSub{b: b, origin: origin, fn: fn}
 	b.subs.Subscribe(filter, s, qos)

@@ -45,6 +45,17 @@ type Options struct {
 	// come back; messages beyond it are dropped and counted
 	// (Stats.Dropped.QueueFull). 0 means 1000.
 	MaxQueued int
+	// MaxTopicLevels is the most levels a topic name or filter may have
+	// (separators + 1), for PUBLISH, SUBSCRIBE, wills, retained messages and
+	// inline clients: a PUBLISH or will over it closes the connection, a
+	// filter over it gets SUBACK 0x80. Each level of a subscription or a
+	// retained message costs a node in memory, so this keeps a 64 KiB
+	// SUBSCRIBE from costing megabytes. 0 means 200, as in Mosquitto.
+	MaxTopicLevels int
+	// MaxTopicLength is the longest topic name or filter in bytes, enforced
+	// like MaxTopicLevels. It also keeps retained topics within what the
+	// stores can hold as keys. 0 means 8192; the protocol allows 65,535.
+	MaxTopicLength int
 	// MaxOutbound bounds each connection's queue of packets waiting for its
 	// socket. QoS 0 messages for a full queue are dropped and counted
 	// (Stats.Dropped.SlowClient); QoS 1/2 messages are not affected (they
@@ -151,6 +162,8 @@ const (
 	DefaultMaxInflight     = 32               // Options.MaxInflight
 	DefaultMaxQueued       = 1000             // Options.MaxQueued
 	DefaultMaxOutbound     = 1000             // Options.MaxOutbound, in packets
+	DefaultMaxTopicLevels  = 200              // Options.MaxTopicLevels
+	DefaultMaxTopicLength  = 8192             // Options.MaxTopicLength, in bytes
 	DefaultConnectTimeout  = 10 * time.Second // Options.ConnectTimeout
 	DefaultWriteTimeout    = 10 * time.Second // Options.WriteTimeout
 	DefaultSysInterval     = 10 * time.Second // Options.SysInterval
@@ -169,6 +182,8 @@ func (o Options) withDefaults() Options {
 	o.MaxInflight = orDefault(o.MaxInflight, DefaultMaxInflight)
 	o.MaxQueued = orDefault(o.MaxQueued, DefaultMaxQueued)
 	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
+	o.MaxTopicLevels = orDefault(o.MaxTopicLevels, DefaultMaxTopicLevels)
+	o.MaxTopicLength = orDefault(o.MaxTopicLength, DefaultMaxTopicLength)
 	o.ConnectTimeout = orDefault(o.ConnectTimeout, DefaultConnectTimeout)
 	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
 	o.PersistInterval = orDefault(o.PersistInterval, DefaultPersistInterval)

@@ -228,7 +228,7 @@ func (b *Broker) restore() error {
 }
 
 func (b *Broker) restoreRetained(name string, v []byte) error {
-	if err := topic.ValidateName(name); err != nil || len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
+	if err := topic.ValidateName(name); err != nil || b.checkTopic(name) != nil || len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
 		b.log.Warn("skipping bad retained message record", "topic", name, "err", errBadRecord)
 		return nil
 	}
@@ -288,7 +288,11 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 		if topic.ValidateFilter(f) != nil || q > 2 {
 			return nil, nil, fmt.Errorf("%w: bad subscription %q", errBadRecord, f)
 		}
-		subs[f] = q
+		if err := b.checkTopic(f); err != nil {
+			b.log.Warn("skipping stored subscription", "client", id, "err", err)
+		} else {
+			subs[f] = q
+		}
 		v = v[k+int(l)+1:]
 	}
 	st, err := session.Unmarshal(v, b.sessionOptions(), time.Now())

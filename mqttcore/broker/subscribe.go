@@ -24,10 +24,13 @@ func (c *client) onSubscribe(p *packet.Subscribe) {
 }
 
 // onUnsubscribe handles an UNSUBSCRIBE: UNSUBACK is sent whether or not the
-// filters were subscribed [MQTT-3.10.4-5].
+// filters were subscribed [MQTT-3.10.4-5]. A filter over the topic limits
+// cannot be subscribed, so it is not looked up.
 func (c *client) onUnsubscribe(p *packet.Unsubscribe) {
 	for _, f := range p.Filters {
-		c.s.unsubscribe(f)
+		if c.b.checkTopic(f) == nil {
+			c.s.unsubscribe(f)
+		}
 	}
 	c.enqueue(ctlItem(packet.UNSUBACK, p.PacketID), false)
 }
@@ -36,6 +39,10 @@ func (c *client) onUnsubscribe(p *packet.Unsubscribe) {
 
 // subscribe adds one subscription and returns its SUBACK return code.
 func (c *client) subscribe(sub packet.Subscription) byte {
+	if err := c.b.checkTopic(sub.Filter); err != nil {
+		c.b.log.Debug("subscription filter over limits", "client", c.id, "err", err)
+		return packet.SubackFailure
+	}
 	if err := topic.ValidateFilter(sub.Filter); err != nil {
 		c.b.log.Debug("invalid subscription filter", "client", c.id, "topic", sub.Filter, "err", err)
 		return packet.SubackFailure

@@ -31,3 +31,13 @@ var (
 	// level [MQTT-4.7.1-3].
 	ErrSingleLevelWildcard = errors.New("topic: '+' must occupy a whole level")
 )
+
+// Errors returned by [Limits.Check], wrapped with detail.
+var (
+	// ErrTooManyLevels means the topic has more levels than
+	// Limits.MaxLevels allows.
+	ErrTooManyLevels = errors.New("topic: too many levels")
+
+	// ErrOverLength means the topic is longer than Limits.MaxLength allows.
+	ErrOverLength = errors.New("topic: longer than the configured limit")
+)
