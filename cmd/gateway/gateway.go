@@ -105,7 +105,7 @@ func newGateway(l *loaded, log *slog.Logger, level *slog.LevelVar) (_ *gateway, 
 	g.listeners = bo.Listeners
 	g.broker, err = broker.New(bo)
 	if err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+		return nil, err // "broker: …": the broker names itself
 	}
 	g.hw = hw.New(log.With("component", "hardware"))
 	return g, nil
@@ -131,7 +131,7 @@ func (g *gateway) newBridge() error {
 	opts.Metrics = g.metrics
 	opts.Logger = g.log.With("component", "bridge")
 	if g.bridge, err = bridge.New(opts); err != nil {
-		return fmt.Errorf("bridge: %w", err)
+		return err // "bridge: invalid options: …": the bridge names itself
 	}
 	return nil
 }
@@ -153,7 +153,7 @@ func (g *gateway) run(ctx context.Context) error {
 	brokerStage := startStage(fail, "broker", g.broker.Run)
 	if err := g.awaitListeners(ctx, fail); err != nil {
 		brokerStage.stop(g.log, brokerStopBudget)
-		return err
+		return explainListenError(err)
 	}
 	var bridgeStage, uplinkStage *stage
 	if g.bridge != nil {
@@ -236,7 +236,8 @@ type stage struct {
 }
 
 // startStage runs fn in a goroutine until stop; an error it returns before
-// stop is sent to fail.
+// stop is sent to fail as it is (components prefix their own errors, e.g.
+// "broker: listen on …").
 func startStage(fail chan<- error, name string, fn func(context.Context) error) *stage {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stage{name: name, cancel: cancel, done: make(chan struct{})}
@@ -245,9 +246,9 @@ func startStage(fail chan<- error, name string, fn func(context.Context) error) 
 		err := fn(ctx)
 		if ctx.Err() == nil {
 			if err == nil {
-				err = errors.New("returned early")
+				err = fmt.Errorf("%s returned early", name)
 			}
-			fail <- fmt.Errorf("%s: %w", name, err)
+			fail <- err
 		}
 	}()
 	return s

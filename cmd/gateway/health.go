@@ -70,7 +70,7 @@ func (g *gateway) check(ctx context.Context, probe <-chan struct{}, timeout time
 	default:
 	}
 	if err := g.broker.Publish(ctx, "$health", &packet.Publish{Topic: healthTopic, Payload: []byte("1")}); err != nil {
-		return fmt.Errorf("broker: %w", err)
+		return fmt.Errorf("probe: %w", err) // "broker: publish …"
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()

@@ -8,6 +8,7 @@
 //	gateway check -config FILE    validate FILE: exit 0, or 1 with every error listed
 //	gateway version               version, commit, Go version and platform
 //	gateway queue stats -config FILE   depth and counters of the durable queue
+//	gateway passwd                bcrypt hash of a password read from stdin or a prompt
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return cmdQueueStats(path, stdout, stderr)
+	case "passwd":
+		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		printVersion(stdout)
 		return nil
@@ -95,26 +99,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errUsage
 }
 
+// defaultConfig is the configuration file used without -config (where
+// systemd/install.sh puts it).
+const defaultConfig = "/etc/gateway/gateway.yaml"
+
 // configFlag parses the -config flag every config-reading subcommand takes.
+// Without the flag, a missing default file is an error that says how to
+// pass another.
 func configFlag(name string, args []string, stderr io.Writer) (string, error) {
 	fs := flag.NewFlagSet("gateway "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "/etc/gateway/gateway.yaml", "configuration `file`")
+	path := fs.String("config", defaultConfig, "configuration `FILE`")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: gateway %s [-config FILE]\n\n", name)
+		fmt.Fprintf(stderr, "  -config FILE   the configuration file (default %s)\n", defaultConfig)
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", exitError{0}
+		}
 		return "", errUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "gateway %s: unexpected argument %q\n", name, fs.Arg(0))
 		return "", errUsage
 	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if !explicit {
+		if _, err := os.Stat(*path); errors.Is(err, iofs.ErrNotExist) {
+			fmt.Fprintf(stderr, "gateway %s: no configuration at %s (the default path); pass another with -config FILE\n", name, *path)
+			return "", exitError{1}
+		}
+	}
 	return *path, nil
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage:
+	fmt.Fprintf(w, `usage:
   gateway run -config FILE           run the gateway
   gateway check -config FILE         validate FILE (exit 0), or list every error (exit 1)
   gateway queue stats -config FILE   depth and counters of the durable upstream queue
+  gateway passwd                     a bcrypt hash for broker.users (password from stdin or a prompt)
   gateway version                    version, commit, Go version and platform
-`)
+
+Without -config, FILE is %s.
+`, defaultConfig)
 }

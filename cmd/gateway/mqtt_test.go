@@ -36,6 +36,8 @@ type client struct {
 type clientOpts struct {
 	ID    string // "" = generated, clean session
 	Clean bool   // with an ID: clean session or persistent
+
+	Username, Password string // none when Username is ""
 }
 
 var clientSeq atomic.Int64
@@ -64,6 +66,9 @@ func connect(t testing.TB, url string, o clientOpts) *client {
 		SetWriteTimeout(10 * time.Second).
 		SetDefaultPublishHandler(c.record).
 		SetConnectionLostHandler(func(paho.Client, error) { c.lost.Add(1) })
+	if o.Username != "" {
+		opts.SetUsername(o.Username).SetPassword(o.Password)
+	}
 	c.Client = paho.NewClient(opts)
 	tok := c.Connect()
 	if !tok.WaitTimeout(tokenWait) || tok.Error() != nil {
