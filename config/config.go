@@ -290,6 +290,20 @@ type Queue struct {
 	// step (a Pi without RTC setting its time) neither expires everything
 	// nor keeps everything. 0 (the default) keeps messages until acknowledged.
 	TTL Duration `yaml:"ttl" json:"ttl,omitempty"`
+	// CommitDelay is how long a QoS 1 message from a local client waits in
+	// memory for the upstream's PUBACK before it is written to flash: one
+	// the upstream acknowledges in time is never written. Its publisher
+	// gets its PUBACK with the upstream's, or once the message is on disk,
+	// so this is the most latency it adds. The gateway writes at once
+	// instead while the uplink is down, a backlog drains, or the upstream's
+	// recent acknowledgements took longer than this. QoS 2 is always
+	// written ahead. 0 writes every message ahead. Default 30ms.
+	CommitDelay Duration `yaml:"commit_delay" json:"commit_delay"`
+	// SensorCommitDelay is the same for sensor readings at QoS 1, which no
+	// client waits for: a power cut loses at most this much of them (never
+	// anything acknowledged to a client). 0 writes each reading ahead.
+	// Default 2s.
+	SensorCommitDelay Duration `yaml:"sensor_commit_delay" json:"sensor_commit_delay"`
 }
 
 // Monitor is the monitor section.

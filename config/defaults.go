@@ -62,6 +62,8 @@ func bridgeDefaults(b *Bridge, gatewayID string, set setter) {
 	set("bridge.queue.max_messages", func() { b.Queue.MaxMessages = 1_000_000 })
 	set("bridge.queue.max_bytes", func() { b.Queue.MaxBytes = 512 << 20 })
 	set("bridge.queue.overflow", func() { b.Queue.Overflow = OverflowDropOldest })
+	set("bridge.queue.commit_delay", func() { b.Queue.CommitDelay = Duration(30 * time.Millisecond) })
+	set("bridge.queue.sensor_commit_delay", func() { b.Queue.SensorCommitDelay = Duration(2 * time.Second) })
 	for i := range b.Topics {
 		t, path := &b.Topics[i], fmt.Sprintf("bridge.topics[%d]", i)
 		set(path+".direction", func() { t.Direction = DirectionOut })

@@ -38,6 +38,12 @@ func (p *parser) validateBridge(b *Bridge) {
 		p.failAt("bridge.queue.max_bytes", "%v is too small: at least 1KiB", b.Queue.MaxBytes)
 	}
 	p.oneOf("bridge.queue.overflow", b.Queue.Overflow, OverflowDropOldest, OverflowDropNew)
+	if b.Queue.CommitDelay < 0 || b.Queue.CommitDelay > Duration(time.Minute) {
+		p.failAt("bridge.queue.commit_delay", "%v out of range (0 to 1m; 0 writes every message ahead)", b.Queue.CommitDelay)
+	}
+	if b.Queue.SensorCommitDelay < 0 || b.Queue.SensorCommitDelay > Duration(time.Hour) {
+		p.failAt("bridge.queue.sensor_commit_delay", "%v out of range (0 to 1h; 0 writes every reading ahead)", b.Queue.SensorCommitDelay)
+	}
 	if b.Queue.TTL < 0 {
 		p.failAt("bridge.queue.ttl", "%v is negative: 0 keeps messages until acknowledged", b.Queue.TTL)
 	}

@@ -178,7 +178,7 @@ func (q *Queue) Append(ctx context.Context, m Message) (seq uint64, err error) {
 		return 0, err
 	}
 	res := make(chan result, 1)
-	o, pe := q.appendOp(m, func(seq uint64, err error) { res <- result{seq, err} })
+	o, pe := q.appendOp(m, 0, func(seq uint64, err error) { res <- result{seq, err} })
 	if err := q.d.submit(o); err != nil {
 		q.dropPending(pe.seq)
 		return 0, err
@@ -202,7 +202,7 @@ func (q *Queue) AppendAsync(m Message, done func(seq uint64, err error)) {
 		}
 		return
 	}
-	o, pe := q.appendOp(m, done)
+	o, pe := q.appendOp(m, 0, done)
 	if err := q.d.submit(o); err != nil {
 		q.dropPending(pe.seq)
 		done(0, err)
@@ -211,28 +211,31 @@ func (q *Queue) AppendAsync(m Message, done func(seq uint64, err error)) {
 
 // appendOp encodes m (valid) now, so the caller may reuse its buffers,
 // assigns it the next sequence number, makes it visible to readers as a
-// pending entry, and returns the op that commits it. The op's done removes
-// the pending entry before it calls done.
-func (q *Queue) appendOp(m Message, done func(uint64, error)) (*op, *pendEntry) {
+// pending entry, and returns the op that commits it, deferred by delay when
+// positive (see AppendDeferred). The op's done removes the pending entry
+// before it calls done.
+func (q *Queue) appendOp(m Message, delay time.Duration, done func(uint64, error)) (*op, *pendEntry) {
 	rec := record{msg: m, bootSeq: q.d.boot.seq, bootStamp: q.d.clock.boottime(), wall: q.d.clock.now()}
 	val, size := encodeRecord(nil, &rec), rec.size()
 	rec.msg.Payload = val[len(val)-len(m.Payload):] // the entry shares val, which nothing modifies
-	pe := &pendEntry{size: size, entry: rec.entry(0)}
+	pe := &pendEntry{size: size, entry: rec.entry(0), deferred: delay > 0}
 	o := &op{size: int(size)}
-	pe.op = o
-	seq := q.addPending(pe)
-	o.apply = func(b *batch) error { return b.appendEntry(q, seq, val, size) }
-	o.done = func(err error) {
-		q.dropPending(seq)
-		switch {
-		case err == errDelivered:
-			done(seq, nil)
-		case err != nil:
-			done(0, err)
-		default:
-			done(seq, nil)
-		}
+	if delay > 0 {
+		now := time.Now()
+		o.due, o.early = now.Add(delay), now.Add(delay/2)
 	}
+	pe.op = o
+	// pe.seq is set by addPending, which publishes pe (and o) to others.
+	o.apply = func(b *batch) error { return b.appendEntry(q, pe.seq, val, size) }
+	o.done = func(err error) {
+		q.dropPending(pe.seq)
+		if err != nil && err != errDelivered {
+			done(0, err)
+			return
+		}
+		done(pe.seq, nil)
+	}
+	q.addPending(pe)
 	return o, pe
 }
 

@@ -202,9 +202,22 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		DrainRate:    b.DrainRate,
 		MessageTTL:   dur(b.Queue.TTL),
 		LiveFirst:    b.LiveFirst,
+
+		CommitDelay:           commitDelay(b.Queue.CommitDelay),
+		UnattendedOrigins:     []string{sensorOrigin},
+		UnattendedCommitDelay: commitDelay(b.Queue.SensorCommitDelay),
 	}
 	o.Rules = bridgeRules(b)
 	return o, nil
+}
+
+// commitDelay maps a config commit delay to the bridge's: 0 in the file
+// (write every message ahead) is negative there, where 0 means the default.
+func commitDelay(d config.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return dur(d)
 }
 
 // bridgeRules maps bridge.topics to the bridge's rules.

@@ -31,6 +31,9 @@ type Bridge struct {
 	rules   atomic.Pointer[[]Rule] // the topic rules in force; SetRules swaps them
 	stats   counters
 
+	unattended map[string]bool // Options.UnattendedOrigins
+	ackLatency atomic.Int64    // smoothed upstream acknowledgement time, ns (see noteAck)
+
 	mu             sync.Mutex
 	up             chan struct{} // closed while connected
 	lastErr        error
@@ -51,6 +54,10 @@ func New(opts Options) (*Bridge, error) {
 		epoch: time.Now(),
 		win:   newWindow(o.Inflight),
 		up:    make(chan struct{}),
+	}
+	b.unattended = make(map[string]bool, len(o.UnattendedOrigins))
+	for _, origin := range o.UnattendedOrigins {
+		b.unattended[origin] = true
 	}
 	for _, s := range o.Addresses {
 		a, _ := parseAddress(s) // validated

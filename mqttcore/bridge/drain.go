@@ -120,7 +120,7 @@ func (c *conn) drainEntry(ctx context.Context, lim *limiter, e offline.Entry) er
 			f.received = false // the upstream lost the PUBREC: publish again
 		}
 		snap = *f
-		f.sent = true
+		f.sent, f.sentAt = true, time.Now()
 	})
 	if !c.sendFlight(ctx, snap) {
 		return errDisconnected
@@ -171,6 +171,7 @@ func (c *conn) onPuback(pid uint16) {
 		return
 	}
 	if f := c.b.win.remove(pid, 1); f != nil {
+		c.b.noteAck(f)
 		c.delivered(f.seq)
 	}
 }

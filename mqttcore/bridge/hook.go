@@ -14,9 +14,12 @@ import (
 // after done(nil).
 //
 // A message matching an out/both rule goes upstream at QoS min(its QoS, the
-// rule's). At QoS 1 and 2 it is appended to the durable queue first
-// (write-ahead) and done(nil) is called once it is on disk; done(err) if the
-// append failed, so the publisher is not acknowledged and sends it again. A
+// rule's). At QoS 1 and 2 it is appended to the queue and sent upstream, and
+// done(nil) is called once the upstream acknowledged it or it is on disk,
+// whichever comes first (see planCommit: QoS 2, and QoS 1 when waiting
+// cannot help, are written ahead; messages of Options.UnattendedOrigins are
+// acknowledged at once); done(err) if the append failed, so the publisher is
+// not acknowledged and sends it again. A
 // message the queue refuses under the drop_new policy is acknowledged and
 // counted as dropped. At QoS 0 it is sent directly when the uplink is up and
 // dropped (and counted) otherwise. Other messages, and those whose origin is
@@ -50,17 +53,26 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 	}
 	t := b.order.begin(origin, done)
 	m := offline.Message{Topic: remote, Payload: p.Payload, QoS: qos, Retain: p.Retain, TTL: b.o.MessageTTL}
-	b.o.Queue.AppendAsync(m, func(_ uint64, err error) {
+	plan := b.planCommit(origin, qos)
+	b.o.Queue.AppendDeferred(m, plan.delay, func(_ uint64, err error) {
 		switch {
 		case errors.Is(err, offline.ErrFull):
 			// Dropped by the drop_new policy; the queue counts it.
 			err = nil
+		case err != nil && plan.early:
+			b.stats.storeErrors.Add(1)
+			b.log.Error("bridge: queue append failed, message lost", "topic", p.Topic, "err", err, "client", origin)
 		case err != nil:
 			b.stats.storeErrors.Add(1)
 			b.log.Error("bridge: queue append failed, not acknowledged", "topic", p.Topic, "err", err, "client", origin)
 		}
-		b.order.finish(t, err)
+		if !plan.early {
+			b.order.finish(t, err)
+		}
 	})
+	if plan.early {
+		b.order.finish(t, nil)
+	}
 }
 
 // forwardQoS0 sends a QoS 0 message straight to the upstream, or counts it

@@ -28,6 +28,12 @@ const (
 	DefaultOrigin          = "$bridge"
 	DefaultMetricsInterval = 30 * time.Second
 	DefaultShutdownTimeout = 5 * time.Second
+	// DefaultCommitDelay: loopback and LAN upstreams acknowledge well within
+	// it (a PUBACK from Mosquitto on loopback takes ~0.3 ms), and a
+	// publisher waiting for each PUBACK loses at most this much per message
+	// when the upstream is slower (see the README's wear table).
+	DefaultCommitDelay           = 30 * time.Millisecond
+	DefaultUnattendedCommitDelay = 2 * time.Second
 )
 
 // MaxInflight is the largest Options.Inflight: packet identifiers
@@ -37,9 +43,10 @@ const MaxInflight = pidSpace
 // Queue is the durable FIFO the bridge writes ahead to and drains from.
 // *offline.Queue implements it.
 type Queue interface {
-	// AppendAsync stores m and calls done once it is durable (or refused),
-	// in append order.
-	AppendAsync(m offline.Message, done func(seq uint64, err error))
+	// AppendDeferred stores m and calls done once it is durable, or
+	// acknowledged (AckAsync) before its commit came due after delay, or
+	// refused; a delay ≤ 0 commits at once.
+	AppendDeferred(m offline.Message, delay time.Duration, done func(seq uint64, err error))
 	// Read returns up to max entries with Seq > after, oldest first,
 	// blocking until there is one or ctx ends.
 	Read(ctx context.Context, after uint64, max int) ([]offline.Entry, error)
@@ -139,6 +146,26 @@ type Options struct {
 	// long after it was queued is dropped (counted as expired) instead of
 	// sent. 0, the default, keeps messages until acknowledged.
 	MessageTTL time.Duration
+	// CommitDelay is how long a QoS 1 message from a local client may wait
+	// in memory for the upstream's acknowledgement before it is written to
+	// the queue's disk; its publisher is acknowledged when either happens,
+	// so a message the upstream acknowledges in time never touches the
+	// flash. The bridge writes ahead instead (no wait) while the uplink is
+	// down, while a backlog is queued, and while the upstream's recent
+	// acknowledgements took longer than CommitDelay. QoS 2 messages are
+	// always written ahead. Default DefaultCommitDelay; negative writes
+	// every message ahead.
+	CommitDelay time.Duration
+	// UnattendedOrigins are local publishers nobody waits on (the
+	// gateway's own sensors): their QoS 1 messages are acknowledged as
+	// soon as they are queued in memory and written within
+	// UnattendedCommitDelay unless the upstream acknowledged them first.
+	// A crash loses at most that much of them.
+	UnattendedOrigins []string
+	// UnattendedCommitDelay: see UnattendedOrigins. Default
+	// DefaultUnattendedCommitDelay; negative writes their messages ahead
+	// and acknowledges them once written.
+	UnattendedCommitDelay time.Duration
 	// ShutdownTimeout bounds the clean shutdown: the offline status is
 	// published and its PUBACK awaited, then DISCONNECT is sent. Default 5 s.
 	ShutdownTimeout time.Duration
@@ -180,6 +207,8 @@ func (o Options) withDefaults() Options {
 	o.Inflight = orDefault(o.Inflight, DefaultInflight)
 	o.MaxPacketSize = orDefault(o.MaxPacketSize, DefaultMaxPacketSize)
 	o.Origin = orDefault(o.Origin, DefaultOrigin)
+	o.CommitDelay = orDefault(o.CommitDelay, DefaultCommitDelay)
+	o.UnattendedCommitDelay = orDefault(o.UnattendedCommitDelay, DefaultUnattendedCommitDelay)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/edgegw/edgegw/offline"
 )
@@ -24,9 +25,10 @@ type flight struct {
 	seq      uint64
 	pid      uint16
 	msg      offline.Message
-	sent     bool // sent on some connection: a re-send has DUP set
-	received bool // PUBREC seen and persisted: send PUBREL, not PUBLISH
-	marking  bool // MarkReceived in progress
+	sent     bool      // sent on some connection: a re-send has DUP set
+	received bool      // PUBREC seen and persisted: send PUBREL, not PUBLISH
+	marking  bool      // MarkReceived in progress
+	sentAt   time.Time // last (re)sent, for the acknowledgement time
 }
 
 // window is the inflight window over the queue. It outlives connections: what
@@ -212,9 +214,17 @@ func (w *window) resume(sessionPresent bool) []flight {
 		}
 		f.marking = false
 		out = append(out, *f)
-		f.sent = true
+		f.sent, f.sentAt = true, time.Now()
 	}
 	return out
+}
+
+// readPos returns the last sequence number read from the queue, in either
+// lane.
+func (w *window) readPos() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return max(w.after, w.live)
 }
 
 // len returns the number of flights.

@@ -15,7 +15,9 @@ import (
 // nopQueue and nopLocal satisfy the interfaces for tests that never use them.
 type nopQueue struct{}
 
-func (nopQueue) AppendAsync(_ offline.Message, done func(uint64, error)) { done(0, errors.New("nop")) }
+func (nopQueue) AppendDeferred(_ offline.Message, _ time.Duration, done func(uint64, error)) {
+	done(0, errors.New("nop"))
+}
 func (nopQueue) Read(ctx context.Context, _ uint64, _ int) ([]offline.Entry, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
