@@ -22,6 +22,11 @@ type Option struct {
 type Options struct {
 	File   string
 	Path   string // key path of the sensor entry in File, e.g. "sensors[2]"; prefixes keys in errors
+	Driver string // the driver's name, for errors about unknown options
+	// Common are the entry's common keys (name, interval, …), which a
+	// misspelt key may have meant: Err suggests the closest of these and
+	// of the options the driver asked for.
+	Common []string
 	Values map[string]Option
 	used   map[string]bool
 	errs   []error
@@ -227,8 +232,54 @@ func (o *Options) Err() error {
 	}
 	sort.Strings(unknown)
 	errs := append([]error(nil), o.errs...)
+	driver := "this driver"
+	if o.Driver != "" {
+		driver = "driver " + o.Driver
+	}
 	for _, k := range unknown {
-		errs = append(errs, &OptionError{File: o.File, Line: o.Values[k].Line, Key: o.KeyPath(k), Msg: "unknown option for this driver"})
+		msg := "unknown option for " + driver + o.suggest(k)
+		errs = append(errs, &OptionError{File: o.File, Line: o.Values[k].Line, Key: o.KeyPath(k), Msg: msg})
 	}
 	return errors.Join(errs...)
+}
+
+// suggest returns ` (did you mean "x"?)` for the known key closest to key
+// (the options the driver asked for and the common keys), or "".
+func (o *Options) suggest(key string) string {
+	known := append([]string(nil), o.Common...)
+	for k := range o.used {
+		known = append(known, k)
+	}
+	sort.Strings(known) // deterministic among equally close keys
+	best, bestDist := "", len(key)/3+1
+	for _, k := range known {
+		if d := editDistance(key, k); d <= bestDist && (best == "" || d < editDistance(key, best)) {
+			best = k
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -97,8 +97,9 @@ func TestCLI_Check_Errors(t *testing.T) {
 			file: "testdata/check-sensors.yaml",
 			want: []wantError{
 				{[]int{6, 7}, []string{"nosuch"}},
-				{[]int{12}, []string{"quantites"}},
+				{[]int{12}, []string{`sensors[1].quantites: unknown option for driver sim (did you mean "quantities"?)`}},
 				{[]int{13}, []string{"waveform", "triangle"}},
+				{[]int{16}, []string{`sensors[2].intervall: unknown option for driver sim (did you mean "interval"?)`}},
 			},
 		},
 	}

@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/edgegw/edgegw/config"
@@ -79,16 +81,36 @@ func loadChecked(path string, stderr io.Writer) (*loaded, error) {
 }
 
 // checkSensors runs each sensor's driver Check (unknown drivers, bad pins,
-// addresses, missing options) and joins the errors.
+// addresses, missing options) and joins the errors. An unknown option is
+// reported with the driver's name and the closest known key, common keys
+// included ("intervall" → "interval").
 func checkSensors(cfg *config.Config) error {
 	reg := newRegistry()
 	var errs []error
 	for i, s := range cfg.Sensors {
-		if err := reg.Check(sensorSpec(cfg.File, i, s)); err != nil {
+		spec := sensorSpec(cfg.File, i, s)
+		spec.Options.Driver, spec.Options.Common = s.Driver, sensorCommonKeys
+		if err := reg.Check(spec); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sensorCommonKeys are the keys of a sensor entry that are not driver
+// options, from config.Sensor's yaml tags.
+var sensorCommonKeys = yamlKeys(reflect.TypeFor[config.Sensor]())
+
+// yamlKeys returns the keys of struct type t's yaml tags.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // printErrors writes a joined error one line per error.
