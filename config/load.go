@@ -95,7 +95,7 @@ type parser struct {
 func (p *parser) parse(data []byte) (*Config, error) {
 	root, err := parseYAML(data)
 	if err != nil {
-		p.errs.errs = append(p.errs.errs, syntaxError(p.errs.file, err))
+		p.errs.errs = append(p.errs.errs, blameIndentation(syntaxError(p.errs.file, err), data))
 		return nil, p.errs.err()
 	}
 	c := &Config{File: p.errs.file}
