@@ -33,11 +33,7 @@ func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uin
 		q.AppendAsync(m, done)
 		return
 	}
-	o, pe := q.appendOp(m, done)
-	if delay > 0 {
-		now := time.Now()
-		o.due, o.early, pe.deferred = now.Add(delay), now.Add(delay/2), true
-	}
+	o, pe := q.appendOp(m, delay, done)
 	if err := q.d.submit(o); err != nil {
 		q.dropPending(pe.seq)
 		done(0, err)

@@ -109,6 +109,8 @@ func (b *Bridge) metrics() map[string]any {
 		"bytes":              q.Bytes,
 		"oldest_age_seconds": seconds(q.OldestAge),
 		"quarantined":        q.Quarantined,
+		"deferred":           q.Deferred,
+		"unwritten":          q.Unwritten,
 	}
 	m["forwarded"] = st.Forwarded
 	m["received"] = st.Received
