@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"go.bug.st/serial"
@@ -38,6 +39,10 @@ var (
 	// I²C is disabled (Raspberry Pi: dtparam=i2c_arm=on in config.txt) or
 	// the i2c-dev module is not loaded.
 	ErrNoBus = errors.New("hw: no such I²C bus")
+	// ErrNoGPIO is returned by GPIO when the host has no GPIO controller at
+	// all (no /dev/gpiochip*): not a board with GPIO, or a container or VM
+	// the devices were not passed into.
+	ErrNoGPIO = errors.New("hw: no GPIO controller (no /dev/gpiochip*)")
 )
 
 // Hardware opens buses, pins and ports on the host. The zero value is not
@@ -118,7 +123,10 @@ func (h *Hardware) GPIO(name string) (gpio.PinIO, error) {
 	}
 	p := gpioreg.ByName(name)
 	if p == nil {
-		return nil, fmt.Errorf("gpio: no pin %q on this board", name)
+		if chips, _ := filepath.Glob(filepath.Join(h.dev, "gpiochip*")); len(chips) == 0 {
+			return nil, fmt.Errorf("pin %q: %w", name, ErrNoGPIO)
+		}
+		return nil, fmt.Errorf("hw: no pin %q on this board", name)
 	}
 	return p, nil
 }

@@ -173,8 +173,15 @@ func TestHardware_Init_once(t *testing.T) {
 }
 
 func TestHardware_GPIO(t *testing.T) {
-	h := New(nil)
-	if p, err := h.GPIO("GPIO9999"); p != nil || err == nil || err.Error() != `gpio: no pin "GPIO9999" on this board` {
+	h, dev := newHW(t) // no gpiochip in dev: the host has no GPIO at all
+	if p, err := h.GPIO("GPIO27"); p != nil || !errors.Is(err, ErrNoGPIO) ||
+		err.Error() != `pin "GPIO27": hw: no GPIO controller (no /dev/gpiochip*)` {
+		t.Fatalf("GPIO(GPIO27) without a gpiochip = %v, %v; want ErrNoGPIO", p, err)
+	}
+	if err := os.WriteFile(filepath.Join(dev, "gpiochip0"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := h.GPIO("GPIO9999"); p != nil || err == nil || err.Error() != `hw: no pin "GPIO9999" on this board` {
 		t.Fatalf("GPIO(GPIO9999) = %v, %v", p, err)
 	}
 	pin := &gpiotest.Pin{N: "EDGEGW_TEST_PIN", Num: -1}
