@@ -113,8 +113,11 @@ func (g *gateway) superviseSensor(ctx context.Context, set *sensorSet, spec sens
 		if err == nil {
 			if set.setFailing(spec.Name, false) {
 				log.Info("sensor device opened")
+			} else {
+				log.Info(sensors.MsgAvailable)
 			}
-			p := sensors.NewPoller(spec, dev, pub, sensors.PollerOptions{Logger: log, Subscriber: sensorSubscriber{g}})
+			// The poller adds the "sensor" attribute itself.
+			p := sensors.NewPoller(spec, dev, pub, sensors.PollerOptions{Logger: g.log, Subscriber: sensorSubscriber{g}})
 			set.mu.Lock()
 			set.pollers[spec.Name] = p
 			set.mu.Unlock()
@@ -124,7 +127,7 @@ func (g *gateway) superviseSensor(ctx context.Context, set *sensorSet, spec sens
 			return
 		}
 		if !set.setFailing(spec.Name, true) {
-			log.Warn("sensor device unavailable, retrying", "err", err)
+			log.Warn(sensors.MsgUnavailable, "err", err)
 			g.publishSensorStatus(ctx, spec, err)
 		}
 		if !sensors.Sleep(ctx, backoff.Next()) {

@@ -260,7 +260,7 @@ func (d *Dev) setUp() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.portErr != nil {
-		d.log.Info("serial port back", "port", d.port)
+		d.log.Info(sensors.MsgAvailable, "port", d.port)
 	}
 	d.portErr = nil
 	clear(d.latest)
@@ -272,7 +272,7 @@ func (d *Dev) setDown(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.portErr == nil {
-		d.log.Warn("serial port down", "port", d.port, "err", err)
+		d.log.Warn(sensors.MsgUnavailable, "port", d.port, "err", err)
 	}
 	d.portErr = err
 	clear(d.latest)
