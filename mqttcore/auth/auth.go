@@ -20,6 +20,8 @@ type User struct {
 	// PasswordHash is a bcrypt hash ("$2a$10$…", "$2b$…" or "$2y$…"), for
 	// example the output of `htpasswd -nbBC 10 "" PASSWORD | tr -d ':\n'`.
 	// (mosquitto_passwd files hold PBKDF2 hashes, which are not accepted.)
+	// Passwords longer than 72 bytes ([MaxPasswordLen]) are refused: bcrypt
+	// would check only their first 72 bytes.
 	PasswordHash string
 }
 
@@ -46,6 +48,8 @@ type Auth struct {
 	compare func(hash, password []byte) error // bcrypt.CompareHashAndPassword; tests count calls
 	macKey  [32]byte                          // keys the cache, random per Auth
 	flight  singleflight.Group                // one bcrypt check per credentials at a time
+	gate    *gate                             // bounds concurrent bcrypt checks
+	strikes strikes                           // recent failures by address
 
 	mu       sync.Mutex
 	verified map[[32]byte]struct{} // credentials that passed bcrypt
@@ -69,6 +73,7 @@ func New(allowAnonymous bool, users []User, rules []Rule) (*Auth, error) {
 		compare:        bcrypt.CompareHashAndPassword,
 		verified:       make(map[[32]byte]struct{}),
 		maxCache:       defaultMaxCache,
+		gate:           newGate(),
 	}
 	costs, errs := a.addUsers(users)
 	errs = append(errs, a.addRules(rules)...)

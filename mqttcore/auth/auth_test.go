@@ -1,12 +1,15 @@
 package auth
 
 import (
+	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -290,5 +293,138 @@ func TestNew_DummyHashHasUsualCost(t *testing.T) {
 				t.Fatalf("dummy cost = %d, %v; want %d", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// Smaller item of issue 9: bcrypt reads 72 bytes; a longer password whose
+// first 72 bytes are right must not pass.
+func TestAuth_Authenticate_LongPassword(t *testing.T) {
+	pw := strings.Repeat("p", MaxPasswordLen)
+	a := mustNew(t, false, []User{{"app", hash(t, pw, bcrypt.MinCost)}}, nil)
+	if got := a.Authenticate("app", []byte(pw), true, true); got != packet.Accepted {
+		t.Fatalf("72-byte password: %#x, want accepted", byte(got))
+	}
+	if got := a.Authenticate("app", []byte(pw+"anything"), true, true); got != packet.RefusedBadUsernamePassword {
+		t.Fatalf("80-byte password with the right first 72 bytes: %#x, want 0x04", byte(got))
+	}
+}
+
+// The gate hands a freed slot to a waiter without strikes first, and
+// refuses low-priority callers beyond maxLowWaiters.
+func TestGate_priority(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gate{free: 1}
+		ctx := context.Background()
+		if !g.acquire(ctx, true) {
+			t.Fatal("first acquire failed")
+		}
+		var order []string
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, w := range []struct {
+			name string
+			high bool
+		}{{"low1", false}, {"low2", false}, {"high", true}} {
+			wg.Go(func() {
+				if g.acquire(ctx, w.high) {
+					mu.Lock()
+					order = append(order, w.name)
+					mu.Unlock()
+					g.release()
+				}
+			})
+			synctest.Wait() // queued in this order
+		}
+		for range maxLowWaiters - 2 {
+			wg.Go(func() {
+				if g.acquire(ctx, false) {
+					g.release()
+				}
+			})
+		}
+		synctest.Wait()
+		if g.acquire(ctx, false) {
+			t.Fatal("a low-priority caller beyond maxLowWaiters got a slot")
+		}
+		g.release()
+		wg.Wait()
+		if got := strings.Join(order, ","); got != "high,low1,low2" {
+			t.Fatalf("slots went to %s, want high,low1,low2", got)
+		}
+	})
+}
+
+// A waiter whose context ends leaves the queue; a slot it was handed at
+// that moment goes to the next waiter.
+func TestGate_cancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gate{free: 1}
+		g.acquire(context.Background(), true)
+		ctx, cancel := context.WithCancel(context.Background())
+		got := make(chan bool, 1)
+		go func() { got <- g.acquire(ctx, true) }()
+		synctest.Wait()
+		cancel()
+		if <-got {
+			t.Fatal("acquire after cancel reported a slot")
+		}
+		g.release()
+		if !g.acquire(context.Background(), false) {
+			t.Fatal("the slot was lost")
+		}
+	})
+}
+
+// A failure from an address is answered after a penalty that grows with
+// its failures (on the fake clock: no CPU); a success forgives it; other
+// addresses are not slowed.
+func TestAuth_AuthenticateFrom_penalty(t *testing.T) {
+	h := hash(t, "pw", bcrypt.MinCost)
+	synctest.Test(t, func(t *testing.T) {
+		a := mustNew(t, false, []User{{"app", h}}, nil)
+		bad, good := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+		ctx := context.Background()
+		timed := func(addr netip.Addr, pw string, want packet.ConnackCode) time.Duration {
+			t.Helper()
+			start := time.Now()
+			if got := a.AuthenticateFrom(ctx, addr, "app", []byte(pw), true, true); got != want {
+				t.Fatalf("AuthenticateFrom(%v, %q) = %#x, want %#x", addr, pw, byte(got), byte(want))
+			}
+			return time.Since(start)
+		}
+		for i, want := range []time.Duration{strikeBase, 2 * strikeBase, 4 * strikeBase} {
+			if d := timed(bad, "wrong", packet.RefusedBadUsernamePassword); d != want {
+				t.Fatalf("failure %d took %v, want %v", i+1, d, want)
+			}
+		}
+		if !a.strikes.has(bad, time.Now()) {
+			t.Fatal("no strike recorded")
+		}
+		if d := timed(good, "pw", packet.Accepted); d != 0 {
+			t.Fatalf("a login from a clean address took %v", d)
+		}
+		if d := timed(bad, "pw", packet.Accepted); d != 0 {
+			t.Fatalf("a right password took %v", d)
+		}
+		if a.strikes.has(bad, time.Now()) {
+			t.Fatal("a success did not forgive the address")
+		}
+		time.Sleep(strikeForget)
+		if d := timed(good, "nope", packet.RefusedBadUsernamePassword); d != strikeBase {
+			t.Fatalf("first failure of another address took %v", d)
+		}
+	})
+}
+
+func TestStrikeKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":               "192.0.2.7",
+		"::ffff:192.0.2.7":        "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6":    "2001:db8:1:2::",
+		"2001:db8:1:2:ffff::1234": "2001:db8:1:2::",
+	} {
+		if got := strikeKey(netip.MustParseAddr(in)); got.String() != want {
+			t.Errorf("strikeKey(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

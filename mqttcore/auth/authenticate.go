@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"net/netip"
+	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
@@ -17,14 +20,28 @@ import (
 //     allowed and no users are configured (the name then only feeds %u in
 //     ACL rules);
 //   - [packet.RefusedBadUsernamePassword] (0x04): unknown user, wrong or
-//     missing password, or a password without a username [MQTT-3.1.2-22];
+//     missing password, a password longer than [MaxPasswordLen], or a
+//     password without a username [MQTT-3.1.2-22];
 //   - [packet.RefusedNotAuthorized] (0x05): no username while anonymous
 //     clients are not allowed.
 //
 // The has* arguments are the CONNECT's User Name and Password flags.
-// A first successful check costs one bcrypt comparison; see the package
-// doc for the cache and for how unknown users are hidden.
+// A first successful check costs one bcrypt comparison, run when one of
+// the bounded bcrypt slots is free; see the package doc for the cache and
+// for how unknown users are hidden. The broker calls
+// [Auth.AuthenticateFrom], which also throttles addresses that failed.
 func (a *Auth) Authenticate(username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode {
+	return a.authenticate(context.Background(), netip.Addr{}, username, password, hasUsername, hasPassword)
+}
+
+// MaxPasswordLen is the longest password accepted: bcrypt reads only the
+// first 72 bytes, so a longer one is refused rather than checked in part.
+const MaxPasswordLen = 72
+
+//
+
+// authenticate implements Authenticate and AuthenticateFrom.
+func (a *Auth) authenticate(ctx context.Context, addr netip.Addr, username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode {
 	switch {
 	case !hasUsername && hasPassword:
 		return packet.RefusedBadUsernamePassword
@@ -37,32 +54,47 @@ func (a *Auth) Authenticate(username string, password []byte, hasUsername, hasPa
 	case !hasPassword: // decided without looking the user up, so it reveals nothing
 		return packet.RefusedBadUsernamePassword
 	}
-	if a.verify(username, password) {
-		return packet.Accepted
+	code := a.verify(ctx, addr, username, password)
+	switch code {
+	case packet.Accepted:
+		a.strikes.forgive(addr)
+	case packet.RefusedBadUsernamePassword, packet.RefusedServerUnavailable:
+		// An overflow of the queue counts too: only addresses with
+		// strikes are refused that way.
+		sleep(ctx, a.strikes.fail(addr, time.Now()))
 	}
-	return packet.RefusedBadUsernamePassword
+	return code
 }
 
-//
-
-// verify reports whether password is username's password, from the cache
-// or with one bcrypt check shared by concurrent callers.
-func (a *Auth) verify(username string, password []byte) bool {
+// verify checks password for username: from the cache, or with one bcrypt
+// check shared by concurrent callers with the same credentials, run when
+// the gate gives it a slot. It returns Accepted, RefusedBadUsernamePassword,
+// or RefusedServerUnavailable when no slot was had.
+func (a *Auth) verify(ctx context.Context, addr netip.Addr, username string, password []byte) packet.ConnackCode {
+	if len(password) > MaxPasswordLen {
+		return packet.RefusedBadUsernamePassword
+	}
 	key := a.cacheKey(username, password)
 	if a.cached(key) {
-		return true
+		return packet.Accepted
 	}
-	ok, _, _ := a.flight.Do(string(key[:]), func() (any, error) {
+	high := a.strikes.begin(addr, time.Now())
+	defer a.strikes.end(addr)
+	code, _, _ := a.flight.Do(string(key[:]), func() (any, error) {
 		if a.cached(key) { // a flight that just ended may have added it
-			return true, nil
+			return packet.Accepted, nil
 		}
-		ok := a.check(username, password)
-		if ok {
-			a.remember(key)
+		if !a.gate.acquire(ctx, high) {
+			return packet.RefusedServerUnavailable, nil
 		}
-		return ok, nil
+		defer a.gate.release()
+		if !a.check(username, password) {
+			return packet.RefusedBadUsernamePassword, nil
+		}
+		a.remember(key)
+		return packet.Accepted, nil
 	})
-	return ok.(bool)
+	return code.(packet.ConnackCode)
 }
 
 // check runs bcrypt against the user's hash, or against the dummy hash for

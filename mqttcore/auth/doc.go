@@ -10,7 +10,12 @@
 // reconnect storm of many clients sharing credentials costs one bcrypt
 // check, and concurrent checks of the same credentials share one
 // computation. Failures are never cached, so every wrong password costs the
-// full bcrypt time. An unknown username is checked against a dummy hash of
+// full bcrypt time — which is why checks are throttled: at most one per
+// core at once, addresses with recent failures queue behind the others
+// (bounded) and wait a growing penalty on a timer before their refusal (see
+// [Auth.AuthenticateFrom]). The throttle state lives in the Auth, so a
+// reload starts it afresh. Passwords longer than bcrypt's 72 bytes are
+// refused, not checked in part. An unknown username is checked against a dummy hash of
 // the users' usual cost, so response time does not reveal which usernames
 // exist (give every user the same cost to make this hold for all of them).
 //

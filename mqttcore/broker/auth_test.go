@@ -1,7 +1,15 @@
 package broker
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"golang.org/x/crypto/bcrypt"
@@ -143,4 +151,84 @@ func TestBroker_auth_will(t *testing.T) {
 	c.expectPacket(&packet.Connack{})
 	_ = c.conn.Close()
 	waitFor(t, "the will to be refused", func() bool { return b.Stats().Dropped.Unauthorized == 1 })
+}
+
+// withLocalAddr makes Paho dial from a loopback address of our choice, as a
+// client on another host would.
+func withLocalAddr(ip string) func(*mqtt.ClientOptions) {
+	return func(o *mqtt.ClientOptions) {
+		o.SetDialer(&net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}})
+	}
+}
+
+// Finding 6: 200 parallel attackers send wrong passwords, each different
+// (bcrypt cost 10),
+// and wait for their CONNACKs; a legitimate client still logs in quickly:
+// from another address at once (its first login needs a bcrypt check), and
+// from the attackers' own address with credentials that passed before. The
+// bound is generous: this is a liveness check, not a benchmark (before the
+// fix a login took 14.5 s).
+func TestBroker_auth_underAttack(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("app-secret"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(false, []auth.User{{Username: "app", PasswordHash: string(hash)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t)
+	opts.Logger = slog.New(slog.DiscardHandler) // thousands of refusals
+	opts.AllowAnonymous, opts.Authenticator, opts.Authorizer = false, a, a
+	b, addr := startBroker(t, opts)
+
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	var guesses atomic.Int64
+	for range 200 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				attackOnce(ctx, addr, fmt.Sprint("guess-", guesses.Add(1)))
+			}
+		})
+	}
+	waitFor(t, "the attack to be under way", func() bool { return b.Stats().AuthFailures >= 1 && b.Stats().ConnectionsRefused >= 10 })
+
+	bound := 2 * time.Second
+	if raceEnabled {
+		bound *= 5 // bcrypt runs several times slower under -race
+	}
+	start := time.Now()
+	paho(t, addr, uniqueID(t, "elsewhere"), true, withUser("app", "app-secret"), withLocalAddr("127.0.0.2"))
+	fresh := time.Since(start)
+	start = time.Now()
+	paho(t, addr, uniqueID(t, "same-address"), true, withUser("app", "app-secret"))
+	cached := time.Since(start)
+	failures := b.Stats().AuthFailures
+	t.Logf("under attack (%d failed logins so far): first login from another address %v, cached login from the attackers' address %v", failures, fresh, cached)
+	if fresh > bound || cached > bound {
+		t.Fatalf("logins took %v and %v under attack, want < %v", fresh, cached, bound)
+	}
+}
+
+// attackOnce connects as app with a wrong password and waits for the
+// CONNACK, or for ctx to end.
+func attackOnce(ctx context.Context, addr, password string) {
+	connect, _ := packet.Append(nil, &packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "attacker", CleanSession: true,
+		UsernameFlag: true, Username: "app", PasswordFlag: true, Password: []byte(password)})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	_ = conn.SetDeadline(time.Now().Add(wait))
+	if _, err := conn.Write(connect); err != nil {
+		return
+	}
+	var ack [4]byte
+	_, _ = io.ReadFull(conn, ack[:])
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,7 @@ type Broker struct {
 type authConfig struct {
 	allowAnonymous bool
 	authn          Authenticator
+	authnFrom      AddrAuthenticator // authn, if it implements it
 	authz          Authorizer
 }
 
@@ -102,7 +104,8 @@ func New(opts Options) (*Broker, error) {
 // A nil Authenticator accepts every user; a nil Authorizer allows
 // everything.
 func (b *Broker) SetAuth(allowAnonymous bool, authn Authenticator, authz Authorizer) {
-	b.auth.Store(&authConfig{allowAnonymous: allowAnonymous, authn: authn, authz: authz})
+	from, _ := authn.(AddrAuthenticator)
+	b.auth.Store(&authConfig{allowAnonymous: allowAnonymous, authn: authn, authnFrom: from, authz: authz})
 }
 
 // Addrs returns the addresses of the listeners bound by [Broker.Run], in
@@ -145,8 +148,9 @@ func (b *Broker) canSubscribe(clientID, username, filter string) bool {
 	return a.authz == nil || a.authz.CanSubscribe(clientID, username, filter)
 }
 
-// authenticate returns the CONNACK code for a CONNECT's credentials.
-func (b *Broker) authenticate(p *packet.Connect) packet.ConnackCode {
+// authenticate returns the CONNACK code for a CONNECT's credentials, from
+// the client at addr (zero if unknown).
+func (b *Broker) authenticate(ctx context.Context, addr netip.Addr, p *packet.Connect) packet.ConnackCode {
 	a := b.auth.Load()
 	if !p.UsernameFlag && !a.allowAnonymous {
 		return packet.RefusedNotAuthorized
@@ -154,5 +158,25 @@ func (b *Broker) authenticate(p *packet.Connect) packet.ConnackCode {
 	if a.authn == nil {
 		return packet.Accepted
 	}
+	if a.authnFrom != nil {
+		return a.authnFrom.AuthenticateFrom(ctx, addr, p.Username, p.Password, p.UsernameFlag, p.PasswordFlag)
+	}
 	return a.authn.Authenticate(p.Username, p.Password, p.UsernameFlag, p.PasswordFlag)
+}
+
+// remoteIP returns the IP address of a connection's peer, or the zero
+// Addr when it has none (net.Pipe).
+func remoteIP(a net.Addr) netip.Addr {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(t.IP)
+		return ip.Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }

@@ -64,18 +64,18 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	defer stop()
 	defer c.finish(ctx)
 	defer c.recoverPanic("reader")
-	c.serve()
+	c.serve(ctx)
 }
 
 //
 
 // serve reads the CONNECT, then every packet until the connection ends.
-func (c *client) serve() {
+func (c *client) serve(ctx context.Context) {
 	fr := newFrameReader(c.conn, c.b.opts.MaxPacketSize, &c.b.stats)
 	defer fr.release()
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.b.opts.ConnectTimeout))
 	p, err := fr.next()
-	if !c.connect(fr, p, err) {
+	if !c.connect(ctx, fr, p, err) {
 		return
 	}
 	err = c.readLoop(fr)

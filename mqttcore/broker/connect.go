@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,7 +13,7 @@ import (
 // connect handles the first packet of a connection, whose read returned p
 // and err. It reports whether the client is now connected; if not, the
 // connection is to be closed (after a refusing CONNACK, when one is due).
-func (c *client) connect(fr *frameReader, p packet.Packet, err error) bool {
+func (c *client) connect(ctx context.Context, fr *frameReader, p packet.Packet, err error) bool {
 	cp, _ := p.(*packet.Connect)
 	switch {
 	case errors.Is(err, packet.RefusedProtocolVersion) && cp != nil:
@@ -37,7 +38,7 @@ func (c *client) connect(fr *frameReader, p packet.Packet, err error) bool {
 			return false
 		}
 	}
-	if code := c.b.admit(c, cp); code != packet.Accepted {
+	if code := c.b.admit(ctx, c, cp); code != packet.Accepted {
 		c.b.log.Debug("connection refused", "client", cp.ClientID, "err", code)
 		c.refuse(code)
 		return false
@@ -59,7 +60,7 @@ func (c *client) refuse(code packet.ConnackCode) {
 
 // admit decides on a CONNECT. On acceptance the client has a session, a
 // CONNACK and any re-sent messages are queued, and it returns Accepted.
-func (b *Broker) admit(c *client, p *packet.Connect) packet.ConnackCode {
+func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) packet.ConnackCode {
 	if limit := b.opts.MaxConnections; limit > 0 && b.stats.conns.Load() > int64(limit) {
 		return packet.RefusedServerUnavailable
 	}
@@ -70,7 +71,7 @@ func (b *Broker) admit(c *client, p *packet.Connect) packet.ConnackCode {
 		}
 		id = newClientID() // [MQTT-3.1.3-6]
 	}
-	if code := b.authenticate(p); code != packet.Accepted {
+	if code := b.authenticate(ctx, remoteIP(c.conn.RemoteAddr()), p); code != packet.Accepted {
 		if code == packet.RefusedBadUsernamePassword || code == packet.RefusedNotAuthorized {
 			b.stats.authFailed.Add(1)
 		}

@@ -1,8 +1,10 @@
 package broker
 
 import (
+	"context"
 	"crypto/tls"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -117,6 +119,16 @@ type Listener struct {
 type Authenticator interface {
 	// Authenticate returns packet.Accepted or the CONNACK refusal code.
 	Authenticate(username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode
+}
+
+// AddrAuthenticator is an Authenticator that also weighs where a CONNECT
+// comes from, to throttle addresses that keep failing; *auth.Auth
+// implements it. The broker uses it instead of Authenticate when the
+// Authenticator has it.
+type AddrAuthenticator interface {
+	// AuthenticateFrom is Authenticate for a client at addr (the zero
+	// Addr when unknown); it may wait, until ctx ends.
+	AuthenticateFrom(ctx context.Context, addr netip.Addr, username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode
 }
 
 // Authorizer decides what a connected client may do. *auth.Auth implements

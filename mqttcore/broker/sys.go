@@ -62,6 +62,7 @@ func (sp *sysPublisher) publish() {
 		"$SYS/broker/clients/total":             itoa(st.Sessions),
 		"$SYS/broker/clients/disconnected":      itoa(max(st.Sessions-st.ClientsConnected, 0)),
 		"$SYS/broker/clients/maximum":           itoa(st.ClientsMaximum),
+		"$SYS/broker/clients/auth_failures":     utoa(st.AuthFailures),
 		"$SYS/broker/messages/received":         utoa(st.PacketsReceived),
 		"$SYS/broker/messages/sent":             utoa(st.PacketsSent),
 		"$SYS/broker/publish/messages/received": utoa(st.PublishReceived),

@@ -52,6 +52,7 @@ func TestBroker_sys(t *testing.T) {
 		"$SYS/broker/publish/messages/sent":   `^\d+$`,
 		"$SYS/broker/bytes/received":          `^\d+$`,
 		"$SYS/broker/subscriptions/count":     `^1$`,
+		"$SYS/broker/clients/auth_failures":   `^0$`,
 		"$SYS/broker/heap/current":            `^[1-9]\d*$`,
 		"$SYS/gateway/uplink/state":           `^online$`,
 		"$SYS/broker/load/messages/sent/1min": `^\d+\.\d\d$`,
