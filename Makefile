@@ -23,14 +23,17 @@ build:
 run: build
 	./bin/gateway run -config $(CONFIG)
 
-## test: vet, the race-enabled test suite, and a bounded fuzz pass of the codec
+## test: vet, the race-enabled test suite, and a bounded fuzz pass of the codec; ends with one line
+## "N passed, N failed, N skipped" (the Go tests of the race run)
 test: test-go fuzz test-systemd check-cross test-arm smoke-arm test-buildroot
+	@./cross/testsummary.sh summary bin/test-go.log
 
 # After the race run, the broker's memory test in a normal build (-race inflates memory): RSS per idle
 # connection with 2000 connections is asserted ≤ 12 KiB.
 test-go:
 	$(GO) vet ./...
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+	./cross/testsummary_test.sh
+	CGO_ENABLED=1 ./cross/testsummary.sh run bin/test-go.log $(GO) test -race -count=1 -timeout 20m -v ./...
 	$(GO) test -count=1 -run '^TestBroker_idleMemory$$' ./mqttcore/broker
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time): the MQTT codec, the
