@@ -38,9 +38,11 @@ func TestBridge_drainBacklog(t *testing.T) {
 
 // BenchmarkBridge_drain measures how fast a backlog of QoS 1 messages drains
 // into Mosquitto (b.N messages, each acknowledged by PUBACK and deleted from
-// the queue).
+// the queue). It fails, within mqtttest.DefaultWait, when the queue does not
+// drain or a message is missing upstream.
 func BenchmarkBridge_drain(b *testing.B) {
 	addr := mqtttest.StartMosquitto(b, "")
+	sub := mqtttest.Subscribe(b, addr, "gw/#")
 	_, q := openQueue(b, b.TempDir(), offline.QueueOptions{})
 	o := options(b, q, "tcp://"+addr)
 	br := newBridge(b, o)
@@ -49,8 +51,9 @@ func BenchmarkBridge_drain(b *testing.B) {
 	r := startBridge(b, br)
 	waitDrained(b, q)
 	b.StopTimer()
-	r.stop(b)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+	waitSequence(b, sub, "gw/sensors/bench", b.N) // every message arrived, in order
+	r.stop(b)
 }
 
 // TestBridge_drainRate: with DrainRate set, a backlog still drains
