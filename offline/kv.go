@@ -2,7 +2,6 @@ package offline
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,13 +25,26 @@ func (d *DB) KV(bucket string) *KV {
 
 // Put stores value under key, durably on return.
 func (kv *KV) Put(key string, value []byte) error {
+	res := make(chan error, 1)
+	kv.PutAsync(key, value, func(err error) { res <- err })
+	return <-res
+}
+
+// PutAsync is Put without waiting: done is called once value is durable
+// under key, or with the error, from the DB's writer goroutine (so it must
+// be quick). Puts and deletes issued together share one commit: writing
+// many records costs one fsync, not one each. value must not be modified
+// until done is called.
+func (kv *KV) PutAsync(key string, value []byte, done func(error)) {
 	if err := kv.checkKey(key); err != nil {
-		return err
+		done(err)
+		return
 	}
 	if len(value) > bolt.MaxValueSize {
-		return fmt.Errorf("%w: kv %q: value of %d bytes", ErrInvalid, kv.name, len(value))
+		done(fmt.Errorf("%w: kv %q: value of %d bytes", ErrInvalid, kv.name, len(value)))
+		return
 	}
-	return kv.d.do(context.Background(), func(b *batch) error {
+	kv.submit(func(b *batch) error {
 		bk, err := b.tx.CreateBucketIfNotExists(kv.bucket)
 		if err != nil {
 			return fmt.Errorf("offline: kv %q: %w", kv.name, err)
@@ -41,15 +53,23 @@ func (kv *KV) Put(key string, value []byte) error {
 			return fmt.Errorf("offline: kv %q: put: %w", kv.name, err)
 		}
 		return nil
-	})
+	}, done)
 }
 
 // Delete removes key, durably on return. A missing key is not an error.
 func (kv *KV) Delete(key string) error {
+	res := make(chan error, 1)
+	kv.DeleteAsync(key, func(err error) { res <- err })
+	return <-res
+}
+
+// DeleteAsync is Delete without waiting, as PutAsync is for Put.
+func (kv *KV) DeleteAsync(key string, done func(error)) {
 	if err := kv.checkKey(key); err != nil {
-		return err
+		done(err)
+		return
 	}
-	return kv.d.do(context.Background(), func(b *batch) error {
+	kv.submit(func(b *batch) error {
 		bk := b.tx.Bucket(kv.bucket)
 		if bk == nil {
 			return nil
@@ -58,7 +78,14 @@ func (kv *KV) Delete(key string) error {
 			return fmt.Errorf("offline: kv %q: delete: %w", kv.name, err)
 		}
 		return nil
-	})
+	}, done)
+}
+
+// submit hands a write to the writer goroutine.
+func (kv *KV) submit(apply func(*batch) error, done func(error)) {
+	if err := kv.d.submit(&op{apply: apply, done: done}); err != nil {
+		done(err)
+	}
 }
 
 // Get returns a copy of the value of key and whether it exists.
