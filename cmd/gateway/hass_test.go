@@ -2,21 +2,36 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
+	"syscall"
 	"testing"
 )
 
 // TestGateway_HomeAssistantDiscovery: with homeassistant.discovery on, the
 // gateway publishes a retained discovery config per quantity before its
-// readings, pointing Home Assistant at the reading topic with its unit, and
-// a client subscribing afterwards still gets it (retained).
+// readings (a subscriber present before the sensor starts, added by a
+// reload, sees the config first), pointing Home Assistant at the reading
+// topic with its unit, and a client subscribing afterwards still gets it
+// (retained).
 func TestGateway_HomeAssistantDiscovery(t *testing.T) {
-	p := startGateway(t, baseConfig+`homeassistant: {discovery: true, prefix: ha}
-sensors:
+	const ha = "homeassistant: {discovery: true, prefix: ha}\n"
+	p := startGateway(t, baseConfig+ha)
+	first := connectLocal(t, p, clientOpts{})
+	first.sub("ha/#", 0)
+	first.sub("sensors/#", 0)
+	p.WriteConfig(baseConfig + ha + `sensors:
   - {name: room, driver: sim, interval: 200ms, quantities: [temperature]}
 `)
-	first := connectLocal(t, p, clientOpts{})
-	first.sub("sensors/#", 0)
+	p.Signal(syscall.SIGHUP)
 	first.waitTopic("sensors/room/temperature")
+	order := []string{}
+	for _, m := range first.messages() {
+		order = append(order, m.Topic)
+	}
+	cfgAt, readingAt := slices.Index(order, "ha/sensor/e2e/room_temperature/config"), slices.Index(order, "sensors/room/temperature")
+	if cfgAt < 0 || cfgAt > readingAt {
+		t.Errorf("discovery config not before the first reading: %v", order)
+	}
 
 	late := connectLocal(t, p, clientOpts{}) // after the first reading: sees the retained config
 	late.sub("ha/#", 0)
