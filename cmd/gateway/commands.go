@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/edgegw/edgegw/config"
 	"github.com/edgegw/edgegw/mqttcore/broker"
@@ -128,36 +127,34 @@ func printErrors(w io.Writer, err error) {
 	walk(err)
 }
 
-// cmdQueueStats is `gateway queue stats`: the upstream queue's depth and
-// counters, read from the store (the gateway must not be running: the store
-// is locked while it is).
+// queueStatsWait is how long `gateway queue stats` waits for the store's
+// lock, which a running gateway holds.
+const queueStatsWait = time.Second
+
+// cmdQueueStats is `gateway queue stats`: the upstream queue's depth, read
+// from the store opened read-only (the gateway must not be running: the
+// store is locked while it is). It never writes to the store, so any user
+// who can read it may run it.
 func cmdQueueStats(path string, stdout, stderr io.Writer) error {
 	l, err := loadChecked(path, stderr)
 	if err != nil {
 		return err
 	}
-	cfg := l.cfg
-	db, err := offline.Open(filepath.Join(cfg.Gateway.DataDir, storeFile), offline.Options{})
-	if err != nil {
-		return fmt.Errorf("open store (is the gateway running?): %w", err)
+	file := filepath.Join(l.cfg.Gateway.DataDir, storeFile)
+	st, err := offline.ReadQueueStats(file, "uplink", queueStatsWait)
+	switch {
+	case errors.Is(err, offline.ErrNoQueue):
+		fmt.Fprintf(stdout, "queue uplink: none in %s (no bridge has run)\n", file)
+		return nil
+	case errors.Is(err, offline.ErrLocked):
+		return fmt.Errorf("queue stats: is the gateway running? stop it, or read $SYS/gateway/queue/… instead: %w", err)
+	case err != nil:
+		return fmt.Errorf("queue stats: %w", err)
 	}
-	defer db.Close()
-	qo := offline.QueueOptions{}
-	if cfg.Bridge != nil {
-		if qo, err = queueOptions(cfg.Bridge.Queue); err != nil {
-			return err
-		}
-	}
-	q, err := db.Queue("uplink", qo)
-	if err != nil {
-		return err
-	}
-	st, ds := q.Stats(), db.Stats()
 	fmt.Fprintf(stdout, "queue %s: %d messages, %d bytes, oldest %s, %d quarantined\n",
-		st.Name, st.Messages, st.Bytes, st.OldestAge.Round(1e9), st.Quarantined)
-	for _, reason := range slices.Sorted(maps.Keys(st.Dropped)) {
-		fmt.Fprintf(stdout, "dropped %s: %d\n", reason, st.Dropped[reason])
+		st.Name, st.Messages, st.Bytes, st.OldestAge.Round(time.Second), st.Quarantined)
+	if fi, err := os.Stat(file); err == nil {
+		fmt.Fprintf(stdout, "store %s: %d bytes on disk\n", file, fi.Size())
 	}
-	fmt.Fprintf(stdout, "store %s: %d bytes on disk\n", ds.Path, ds.FileSize)
 	return nil
 }
