@@ -50,6 +50,7 @@ type Broker struct {
 	subs     *topic.Trie[subscriber]
 	retained *topic.Store[*packet.Publish]
 	stats    counters
+	pend     *pending // connections without an accepted CONNECT
 	started  time.Time
 	persist  persister
 
@@ -86,6 +87,7 @@ func New(opts Options) (*Broker, error) {
 		subs:     topic.NewTrie[subscriber](),
 		retained: topic.NewStore[*packet.Publish](),
 		started:  time.Now(),
+		pend:     newPending(opts.MaxPending),
 		sessions: make(map[string]*sess),
 	}
 	b.persist.init()

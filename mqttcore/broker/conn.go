@@ -59,6 +59,11 @@ type client struct {
 func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	b.stats.conns.Add(1)
 	defer b.stats.conns.Add(-1)
+	raw := rawConn(conn)
+	if n := b.pend.add(raw); n > 0 {
+		b.stats.pendingEvicted.Add(uint64(n))
+	}
+	defer b.pend.remove(raw)
 	c := &client{b: b, conn: conn}
 	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
 	defer stop()

@@ -43,6 +43,7 @@ func (c *client) connect(ctx context.Context, fr *frameReader, p packet.Packet, 
 		c.refuse(code)
 		return false
 	}
+	c.b.pend.remove(rawConn(c.conn))
 	_ = fr.setKeepAlive(time.Duration(cp.KeepAlive) * 1500 * time.Millisecond)
 	c.b.log.Debug("client connected", "client", c.id, "clean", c.clean, "keepalive", cp.KeepAlive)
 	return true
@@ -61,7 +62,7 @@ func (c *client) refuse(code packet.ConnackCode) {
 // admit decides on a CONNECT. On acceptance the client has a session, a
 // CONNACK and any re-sent messages are queued, and it returns Accepted.
 func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) packet.ConnackCode {
-	if limit := b.opts.MaxConnections; limit > 0 && b.stats.conns.Load() > int64(limit) {
+	if limit := b.opts.MaxConnections; limit > 0 && b.stats.connected.Load() >= int64(limit) {
 		return packet.RefusedServerUnavailable
 	}
 	id := p.ClientID

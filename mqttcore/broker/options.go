@@ -30,10 +30,18 @@ type Options struct {
 	// filter. nil allows everything. Replace it with [Broker.SetAuth].
 	Authorizer Authorizer
 
-	// MaxConnections is the number of simultaneous network connections;
-	// a client over the limit gets CONNACK 0x03 (server unavailable) and is
-	// disconnected. 0 (the default) means no limit.
+	// MaxConnections is the number of simultaneous connected clients; a
+	// client over the limit gets CONNACK 0x03 (server unavailable) and is
+	// disconnected. Connections that have not sent CONNECT yet count toward
+	// MaxPending instead. 0 (the default) means no limit.
 	MaxConnections int
+	// MaxPending is how many network connections may be open without an
+	// accepted CONNECT (in their TLS or WebSocket handshake, idle HTTP
+	// connections of a WebSocket listener, or before CONNECT), a quarter of
+	// them from one address. A new one over either allowance closes the
+	// oldest (of its address first), so sockets that never log in cannot
+	// lock clients out. 0 means 128.
+	MaxPending int
 	// MaxPacketSize is the largest control packet a client may send, in
 	// bytes including the fixed header; a client sending a larger one is
 	// disconnected. 0 means 1 MiB; the protocol's own limit is
@@ -68,7 +76,8 @@ type Options struct {
 
 	// ConnectTimeout is how long a new connection may take to send its
 	// CONNECT (including the TLS or WebSocket handshake) before it is
-	// closed. 0 means 10 seconds.
+	// closed; it is also the idle timeout of HTTP connections on a
+	// WebSocket listener. 0 means 5 seconds.
 	ConnectTimeout time.Duration
 	// WriteTimeout is how long one write to a client may block before the
 	// client is considered stuck and disconnected. 0 means 10 seconds.
@@ -176,7 +185,8 @@ const (
 	DefaultMaxOutbound     = 1000             // Options.MaxOutbound, in packets
 	DefaultMaxTopicLevels  = 200              // Options.MaxTopicLevels
 	DefaultMaxTopicLength  = 8192             // Options.MaxTopicLength, in bytes
-	DefaultConnectTimeout  = 10 * time.Second // Options.ConnectTimeout
+	DefaultConnectTimeout  = 5 * time.Second  // Options.ConnectTimeout
+	DefaultMaxPending      = 128              // Options.MaxPending
 	DefaultWriteTimeout    = 10 * time.Second // Options.WriteTimeout
 	DefaultSysInterval     = 10 * time.Second // Options.SysInterval
 	DefaultPersistInterval = 10 * time.Second // Options.PersistInterval
@@ -197,6 +207,7 @@ func (o Options) withDefaults() Options {
 	o.MaxTopicLevels = orDefault(o.MaxTopicLevels, DefaultMaxTopicLevels)
 	o.MaxTopicLength = orDefault(o.MaxTopicLength, DefaultMaxTopicLength)
 	o.ConnectTimeout = orDefault(o.ConnectTimeout, DefaultConnectTimeout)
+	o.MaxPending = orDefault(o.MaxPending, DefaultMaxPending)
 	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
 	o.PersistInterval = orDefault(o.PersistInterval, DefaultPersistInterval)
 	if o.SysInterval == 0 { // negative: disabled

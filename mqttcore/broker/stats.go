@@ -13,6 +13,12 @@ type Stats struct {
 	// Connections is the number of open network connections, including
 	// those that have not sent CONNECT yet.
 	Connections int
+	// Pending is the number of network connections without an accepted
+	// CONNECT (see Options.MaxPending), WebSocket HTTP connections included.
+	Pending int
+	// PendingEvicted counts pending connections closed to make room for
+	// newer ones.
+	PendingEvicted uint64
 	// ClientsConnected is the number of connected MQTT clients.
 	ClientsConnected int
 	// ClientsMaximum is the largest ClientsConnected seen.
@@ -82,6 +88,8 @@ func (b *Broker) Stats() Stats {
 	return Stats{
 		Uptime:             time.Since(b.started),
 		Connections:        int(c.conns.Load()),
+		Pending:            b.pend.len(),
+		PendingEvicted:     c.pendingEvicted.Load(),
 		ClientsConnected:   int(c.connected.Load()),
 		ClientsMaximum:     int(c.maxConnected.Load()),
 		Sessions:           nsess,
@@ -116,6 +124,7 @@ type counters struct {
 
 	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut atomic.Uint64
 	refused, protoErr, authFailed, readDenied       atomic.Uint64
+	pendingEvicted                                  atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
 }

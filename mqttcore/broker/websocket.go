@@ -40,6 +40,9 @@ func (b *Broker) serveWebSocket(ctx context.Context, l net.Listener, path string
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: b.opts.ConnectTimeout,
+		ReadTimeout:       b.opts.ConnectTimeout, // the upgrade request; ServeConn sets its own deadlines
+		IdleTimeout:       b.opts.ConnectTimeout, // keep-alive connections that never upgrade
+		ConnState:         b.wsConnState,
 		ErrorLog:          log.New(io.Discard, "", 0),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -52,6 +55,20 @@ func (b *Broker) serveWebSocket(ctx context.Context, l net.Listener, path string
 		return nil
 	}
 	return fmt.Errorf("broker: websocket listener %s: %w", l.Addr(), err)
+}
+
+// wsConnState counts HTTP connections as pending from their first byte
+// until CONNECT (see pending), so that connections that never upgrade are
+// bounded and pushed out like raw sockets that never send CONNECT.
+func (b *Broker) wsConnState(conn net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		if n := b.pend.add(conn); n > 0 {
+			b.stats.pendingEvicted.Add(uint64(n))
+		}
+	case http.StateClosed:
+		b.pend.remove(conn)
+	}
 }
 
 // wsHandler upgrades a request and serves the MQTT connection on it.

@@ -1,0 +1,128 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Finding 8: 300 sockets that never send CONNECT, reopened as soon as the
+// broker drops them, no longer lock clients out: they count toward the
+// pending allowance (not max_connections), one address gets a quarter of
+// it, and a new connection pushes the oldest pending one out. Before, 300
+// such sockets took all 256 connections until the connect timeout.
+func TestBroker_pending_silentSockets(t *testing.T) {
+	opts := testOptions(t)
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.MaxConnections, opts.ConnectTimeout = 256, 10*time.Second // the config default, the old timeout
+	b, addr := startBroker(t, opts)
+
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	for range 300 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				holdSilent(ctx, addr)
+			}
+		})
+	}
+	waitFor(t, "the silent sockets", func() bool { st := b.Stats(); return st.PendingEvicted >= 300 || st.Connections >= 300 })
+	if n := b.Stats().Pending; n > DefaultMaxPending/4+1 {
+		t.Errorf("%d pending connections from one address, allowance %d", n, DefaultMaxPending/4)
+	}
+	for _, from := range []string{"127.0.0.2", "127.0.0.1"} {
+		start := time.Now()
+		paho(t, addr, uniqueID(t, from), true, withLocalAddr(from))
+		t.Logf("a client from %s connected in %v during the attack (%d pending, %d pushed out so far)",
+			from, time.Since(start), b.Stats().Pending, b.Stats().PendingEvicted)
+	}
+}
+
+// holdSilent opens a connection, sends nothing and waits until the broker
+// closes it or ctx ends.
+func holdSilent(ctx context.Context, addr string) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	_, _ = io.Copy(io.Discard, conn)
+}
+
+// Finding 7: HTTP connections to a WebSocket listener that never upgrade
+// count as pending (bounded, pushed out by newer ones) and are closed when
+// idle for the connect timeout; a WebSocket client still connects.
+func TestBroker_pending_webSocketHTTP(t *testing.T) {
+	opts := testOptions(t)
+	opts.ConnectTimeout, opts.MaxPending = 500*time.Millisecond, 8
+	opts.Listeners = []Listener{{Address: "127.0.0.1:0", WebSocketPath: "/mqtt"}}
+	b, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := runBroker(t, b)[0].String()
+	var conns []net.Conn
+	for range 20 {
+		conns = append(conns, keepAliveRequest(t, addr))
+	}
+	if n := b.Stats().Pending; n > 8 {
+		t.Fatalf("%d idle HTTP connections pending, allowance 8", n)
+	}
+	alive := 0
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); isTimeout(err) {
+			alive++
+		}
+	}
+	if alive > 2 { // a quarter of 8 from one address
+		t.Fatalf("%d of 20 idle HTTP connections still open, want ≤ 2", alive)
+	}
+	last := keepAliveRequest(t, addr)
+	_ = last.SetReadDeadline(time.Now().Add(wait))
+	start := time.Now()
+	if _, err := last.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("an idle keep-alive connection was not closed (%v)", err)
+	}
+	if d := time.Since(start); d > 5*opts.ConnectTimeout {
+		t.Fatalf("idle connection closed after %v, timeout %v", d, opts.ConnectTimeout)
+	}
+	paho(t, "ws://"+addr+"/mqtt", uniqueID(t, "ws"), true)
+	waitFor(t, "no pending connection left", func() bool { return b.Stats().Pending == 0 })
+}
+
+// keepAliveRequest sends an HTTP/1.1 request that does not upgrade, reads
+// the response and returns the connection, kept alive.
+func keepAliveRequest(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	fmt.Fprintf(c, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return c
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
