@@ -214,10 +214,16 @@ func TestBroker_auth_underAttack(t *testing.T) {
 }
 
 // attackOnce connects as app with a wrong password and waits for the
-// CONNACK, or for ctx to end.
+// broker to close the connection (after its CONNACK), or for ctx to end.
 func attackOnce(ctx context.Context, addr, password string) {
 	connect, _ := packet.Append(nil, &packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "attacker", CleanSession: true,
 		UsernameFlag: true, Username: "app", PasswordFlag: true, Password: []byte(password)})
+	hostileConn(ctx, addr, connect)
+}
+
+// hostileConn dials addr, sends b and reads until the broker closes the
+// connection, ctx ends or wait passes.
+func hostileConn(ctx context.Context, addr string, b []byte) {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return
@@ -226,9 +232,8 @@ func attackOnce(ctx context.Context, addr, password string) {
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	_ = conn.SetDeadline(time.Now().Add(wait))
-	if _, err := conn.Write(connect); err != nil {
+	if _, err := conn.Write(b); err != nil {
 		return
 	}
-	var ack [4]byte
-	_, _ = io.ReadFull(conn, ack[:])
+	_, _ = io.Copy(io.Discard, conn)
 }

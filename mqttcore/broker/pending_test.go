@@ -31,7 +31,7 @@ func TestBroker_pending_silentSockets(t *testing.T) {
 	for range 300 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				holdSilent(ctx, addr)
+				hostileConn(ctx, addr, nil) // sends nothing
 			}
 		})
 	}
@@ -45,19 +45,6 @@ func TestBroker_pending_silentSockets(t *testing.T) {
 		t.Logf("a client from %s connected in %v during the attack (%d pending, %d pushed out so far)",
 			from, time.Since(start), b.Stats().Pending, b.Stats().PendingEvicted)
 	}
-}
-
-// holdSilent opens a connection, sends nothing and waits until the broker
-// closes it or ctx ends.
-func holdSilent(ctx context.Context, addr string) {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	_, _ = io.Copy(io.Discard, conn)
 }
 
 // Finding 7: HTTP connections to a WebSocket listener that never upgrade
