@@ -55,6 +55,18 @@ func (r *Registry) Check(spec Spec) error {
 	return d.Check(spec)
 }
 
+// Quantities returns what the sensor spec describes publishes, when its
+// driver knows that without the device (Driver.Quantities); ok is false
+// otherwise, or when spec does not check.
+func (r *Registry) Quantities(spec Spec) (qs []Quantity, ok bool) {
+	d, err := r.lookup(spec)
+	if err != nil || d.Quantities == nil {
+		return nil, false
+	}
+	qs, err = d.Quantities(spec)
+	return qs, err == nil
+}
+
 // Open builds the sensor spec describes, using hw for buses, pins and ports.
 func (r *Registry) Open(spec Spec, hw Hardware) (Sensor, error) {
 	d, err := r.lookup(spec)

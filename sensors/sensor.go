@@ -97,7 +97,18 @@ type Process struct {
 
 // Driver makes sensors of one kind. Check validates spec.Options without
 // touching hardware (gateway check uses it); Open builds the sensor.
+// Quantities, when set, lists what a sensor of spec publishes, without
+// touching hardware, so that it can be announced (Home Assistant discovery)
+// before its device is even present; nil for drivers that learn their
+// quantities from the device (ds18b20 probes, serial JSON fields).
 type Driver struct {
-	Check func(spec Spec) error
-	Open  func(spec Spec, hw Hardware) (Sensor, error)
+	Check      func(spec Spec) error
+	Open       func(spec Spec, hw Hardware) (Sensor, error)
+	Quantities func(spec Spec) ([]Quantity, error)
+}
+
+// Quantity is a quantity a sensor publishes and its unit ("" for none).
+type Quantity struct {
+	Name string
+	Unit string
 }

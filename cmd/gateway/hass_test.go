@@ -54,3 +54,30 @@ func TestGateway_HomeAssistantDiscovery(t *testing.T) {
 		t.Errorf("discovery config = %+v (payload %s)", cfg, m.Payload)
 	}
 }
+
+// TestGateway_HomeAssistantDiscovery_atStart: a configured sensor whose
+// device is missing (a BME280 on an I²C bus that does not exist) is still
+// announced at start, every quantity with its unit, and its status says
+// error, so Home Assistant shows the entities unavailable rather than not
+// at all.
+func TestGateway_HomeAssistantDiscovery_atStart(t *testing.T) {
+	p := startGateway(t, baseConfig+`homeassistant: {discovery: true, prefix: ha}
+sensors:
+  - {name: kitchen, driver: bme280, bus: "99", interval: 1s}
+`)
+	c := connectLocal(t, p, clientOpts{})
+	c.sub("ha/#", 0)
+	c.sub("sensors/kitchen/status", 0)
+	for q, unit := range map[string]string{"temperature": "°C", "pressure": "hPa", "humidity": "%"} {
+		m := c.waitTopic("ha/sensor/e2e/kitchen_" + q + "/config")
+		var cfg struct {
+			Unit string `json:"unit_of_measurement"`
+		}
+		if err := json.Unmarshal(m.Payload, &cfg); err != nil || cfg.Unit != unit || !m.Retained {
+			t.Errorf("%s config = %s (retained %v), want unit %q", q, m.Payload, m.Retained, unit)
+		}
+	}
+	if m := c.waitTopic("sensors/kitchen/status"); stateOf(m.Payload) != "error" {
+		t.Errorf("status = %s, want state error", m.Payload)
+	}
+}

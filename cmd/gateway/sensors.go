@@ -106,7 +106,15 @@ func (g *gateway) superviseSensor(ctx context.Context, set *sensorSet, spec sens
 	var pub sensors.Publisher = sensorPublisher{g}
 	if ha := g.config().HomeAssistant; ha.Discovery {
 		gw := hass.Gateway{ID: g.config().Gateway.ID, Version: version}
-		pub = hass.NewAnnouncer(pub, ha.Prefix, gw, spec)
+		ann := hass.NewAnnouncer(pub, ha.Prefix, gw, spec)
+		pub = ann
+		// Announced at start, device present or not: Home Assistant shows
+		// the entity (unavailable until <topic>/status says ok).
+		if qs, ok := g.reg.Quantities(spec); ok {
+			if err := ann.AnnounceQuantities(ctx, qs); err != nil && ctx.Err() == nil {
+				log.Warn("home assistant discovery", "err", err)
+			}
+		}
 	}
 	for {
 		dev, err := g.reg.Open(spec, g.hw)

@@ -10,13 +10,21 @@ import (
 // Driver returns the driver for chip, to register as chip.String() ("bme280"
 // or "bmp280") in a sensors.Registry.
 func Driver(chip Chip) sensors.Driver {
-	return sensors.DriverFunc(parseSpec, func(t target, hw sensors.Hardware) (sensors.Sensor, error) {
+	d := sensors.DriverFunc(parseSpec, func(t target, hw sensors.Hardware) (sensors.Sensor, error) {
 		b, err := hw.I2C(t.bus)
 		if err != nil {
 			return nil, fmt.Errorf("bmxx80: %s: %w", chip, err)
 		}
 		return New(b, t.addr, chip)
 	})
+	d.Quantities = func(sensors.Spec) ([]sensors.Quantity, error) {
+		qs := []sensors.Quantity{{Name: "temperature", Unit: "°C"}, {Name: "pressure", Unit: "hPa"}}
+		if chip == BME280 {
+			qs = append(qs, sensors.Quantity{Name: "humidity", Unit: "%"})
+		}
+		return qs, nil
+	}
+	return d
 }
 
 //

@@ -63,6 +63,30 @@ func (a *Announcer) pending(topic string) (string, bool) {
 	return q, !a.done[q]
 }
 
+// AnnounceQuantities publishes the discovery configs of qs at once (a
+// sensor's known quantities, before any reading) and marks them announced.
+func (a *Announcer) AnnounceQuantities(ctx context.Context, qs []sensors.Quantity) error {
+	s := Sensor{Spec: a.spec}
+	for _, q := range qs {
+		s.Quantities = append(s.Quantities, Quantity{Name: q.Name, Unit: q.Unit})
+	}
+	msgs, err := Discovery(a.prefix, a.gw, []Sensor{s})
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if err := a.pub.Publish(ctx, m.Topic, m.Payload, a.spec.QoS, m.Retain); err != nil {
+			return fmt.Errorf("hass: announce %s: %w", m.Topic, err)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, q := range qs {
+		a.done[q.Name] = true
+	}
+	return nil
+}
+
 func (a *Announcer) announce(ctx context.Context, q string, payload []byte) error {
 	var p sensors.Payload
 	_ = json.Unmarshal(payload, &p) // no unit if it is not a reading
