@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,75 +56,84 @@ func (d *DB) reclaimable() (size, reclaim int64, err error) {
 }
 
 // compact copies the live data into "<path>.tmp" (bbolt.Compact), fsyncs
-// it, renames it over path, fsyncs the directory and reopens. A crash at any
-// point leaves either the old or the new complete file at path; a leftover
-// .tmp is removed by the next compaction. Only the writer goroutine (or Open
-// before starting it) calls compact, so no write runs meanwhile; reads go on
-// on the old file until the swap.
+// it, renames it over path, fsyncs the directory (and its ancestors) and
+// goes on with the new file. The handle that wrote the copy stays open
+// across the rename and becomes the DB's handle, so the file at path is
+// never without bbolt's lock: another process (`gateway queue stats`)
+// cannot open it in between. A power cut at any point leaves either the old
+// or the new complete file at path (the rename is the only change to the
+// directory; nothing is written to either file meanwhile); a leftover .tmp
+// is removed by the next compaction. Only the writer goroutine (or Open
+// before starting it) calls compact, so no write runs meanwhile; reads go
+// on on the old file until the swap.
 func (d *DB) compact() error {
 	tmp := d.path + ".tmp"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return fmt.Errorf("offline: compact: %w", err)
 	}
-	if err := writeCompacted(tmp, d.bolt, d.opts.Timeout); err != nil {
+	dst, err := writeCompacted(tmp, d.bolt, d.opts.Timeout)
+	if err != nil {
 		_ = os.Remove(tmp)
 		return err
 	}
 	fi, err := os.Stat(tmp)
+	if err == nil {
+		err = os.Rename(tmp, d.path)
+	}
 	if err != nil {
+		closeQuietly(dst)
 		_ = os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, d.path); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if err := syncDir(filepath.Dir(d.path)); err != nil {
-		d.log.Warn("offline: fsync directory after compaction", "path", d.path, "err", err)
-	}
-	d.stats.compactions.Add(1)
-	d.stats.bytesWritten.Add(uint64(fi.Size()))
-	return d.reopen()
-}
-
-// writeCompacted writes the compacted copy of src to path and fsyncs it.
-func writeCompacted(path string, src *bolt.DB, timeout time.Duration) error {
-	dst, err := bolt.Open(path, 0o600, boltOptions(timeout))
-	if err != nil {
-		return fmt.Errorf("offline: compact: open %s: %w", path, err)
-	}
-	if err := bolt.Compact(dst, src, compactTxBytes); err != nil {
-		_ = dst.Close()
 		return fmt.Errorf("offline: compact: %w", err)
 	}
-	if err := dst.Close(); err != nil {
-		return fmt.Errorf("offline: compact: close %s: %w", path, err)
+	compactRenamed(d.path)
+	syncErr := syncParents(d.path)
+	d.swap(dst)
+	d.stats.compactions.Add(1)
+	d.stats.bytesWritten.Add(uint64(fi.Size()))
+	if syncErr != nil {
+		// The rename may not survive a power cut; the new file is the
+		// only one written from now on, so retry at once.
+		d.log.Error("offline: fsync directory after compaction", "path", d.path, "err", syncErr)
+		if err := syncParents(d.path); err != nil {
+			return fmt.Errorf("offline: compact: %w", err)
+		}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
+	return nil
 }
 
-// reopen swaps the bbolt handle for one on the (renamed) file at path,
-// waiting for running reads. If the new file cannot be opened the DB is
-// broken: every operation fails with that error until Close.
-func (d *DB) reopen() error {
-	d.handleMu.Lock()
-	defer d.handleMu.Unlock()
-	if err := d.bolt.Close(); err != nil {
-		d.log.Warn("offline: close the file replaced by compaction", "path", d.path, "err", err)
-	}
-	b, err := bolt.Open(d.path, 0o600, boltOptions(d.opts.Timeout))
+// compactRenamed is called by compact right after the rename, while the
+// old handle is still open: a test hook.
+var compactRenamed = func(path string) {}
+
+// writeCompacted writes the compacted copy of src to path, fsyncs it and
+// returns it still open (and so locked).
+func writeCompacted(path string, src *bolt.DB, timeout time.Duration) (*bolt.DB, error) {
+	dst, err := bolt.Open(path, 0o600, boltOptions(timeout))
 	if err != nil {
-		d.bolt = nil
-		d.broken = fmt.Errorf("offline: reopen %s after compaction: %w", d.path, err)
-		d.log.Error("offline: cannot reopen after compaction", "path", d.path, "err", err)
-		return d.broken
+		return nil, fmt.Errorf("offline: compact: open %s: %w", path, err)
 	}
+	if err := bolt.Compact(dst, src, compactTxBytes); err != nil {
+		closeQuietly(dst)
+		return nil, fmt.Errorf("offline: compact: %w", err)
+	}
+	if !crashControlNoSync {
+		if err := dst.Sync(); err != nil {
+			closeQuietly(dst)
+			return nil, fmt.Errorf("offline: compact: fsync %s: %w", path, err)
+		}
+	}
+	return dst, nil
+}
+
+// swap makes b, the compacted file now at path, the DB's handle, waiting
+// for running reads, and closes the replaced one.
+func (d *DB) swap(b *bolt.DB) {
+	d.handleMu.Lock()
+	old := d.bolt
 	d.bolt = b
 	d.resetStatsBaseline()
-	return nil
+	d.handleMu.Unlock()
+	if err := old.Close(); err != nil {
+		d.log.Warn("offline: close the file replaced by compaction", "path", d.path, "err", err)
+	}
 }

@@ -91,8 +91,9 @@ func (o Options) withDefaults() Options {
 // writes go through one writer goroutine that commits them in groups (see
 // the package doc). A DB is safe for concurrent use.
 //
-// Lock order: handleMu before mu; queueMu before handleMu; Queue.mu is a
-// leaf and is never held while taking another lock.
+// Lock order: queueMu before handleMu before Queue.mu before mu (a Queue
+// hands an append to the writer under its own lock, see Queue.enqueue); mu
+// is a leaf.
 type DB struct {
 	path  string
 	opts  Options
@@ -129,7 +130,7 @@ type DB struct {
 // dbCounters are the DB's statistics since Open.
 type dbCounters struct {
 	commits, ops, commitErrors, fsyncs, bytesWritten atomic.Uint64
-	compactions, corruptErrors                       atomic.Uint64
+	compactions, corruptErrors, relocations          atomic.Uint64
 	lastPageAlloc                                    int64 // writer goroutine only
 }
 
@@ -221,6 +222,9 @@ type DBStats struct {
 	// CorruptErrors counts operations that failed because bbolt reported a
 	// damaged page at run time (ErrCorrupt).
 	CorruptErrors uint64
+	// Relocations counts the times the file was found gone from its path
+	// (its directory deleted) and written there again.
+	Relocations uint64
 }
 
 // Stats returns the DB's statistics.
@@ -234,6 +238,7 @@ func (d *DB) Stats() DBStats {
 		BytesWritten:  d.stats.bytesWritten.Load(),
 		Compactions:   d.stats.compactions.Load(),
 		CorruptErrors: d.stats.corruptErrors.Load(),
+		Relocations:   d.stats.relocations.Load(),
 	}
 	if fi, err := os.Stat(d.path); err == nil {
 		s.FileSize = fi.Size()

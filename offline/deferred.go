@@ -33,9 +33,7 @@ func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uin
 		q.AppendAsync(m, done)
 		return
 	}
-	o, pe := q.appendOp(m, delay, done)
-	if err := q.d.submit(o); err != nil {
-		q.dropPending(pe.seq)
+	if err := q.enqueue(q.appendOp(m, delay, done)); err != nil {
 		done(0, err)
 	}
 }
@@ -50,17 +48,22 @@ type pendEntry struct {
 	deferred bool // an Ack may cancel the commit
 }
 
-// addPending assigns the next sequence number to an entry and makes it
-// visible to readers; it returns the number and wakes the readers.
-func (q *Queue) addPending(pe *pendEntry) uint64 {
+// enqueue assigns the entry the next sequence number, hands its op to the
+// writer and makes it visible to readers, all under q.mu: a reader never
+// sees an entry whose op is not submitted (its Ack could overtake the
+// append), nor a later entry before an earlier one.
+func (q *Queue) enqueue(o *op, pe *pendEntry) error {
 	q.mu.Lock()
+	defer q.mu.Unlock()
+	pe.seq, pe.entry.Seq = q.lastSeq+1, q.lastSeq+1
+	if err := q.d.submit(o); err != nil {
+		return err
+	}
 	q.lastSeq++
-	pe.seq, pe.entry.Seq = q.lastSeq, q.lastSeq
 	q.pend = append(q.pend, pe)
 	close(q.signal)
 	q.signal = make(chan struct{})
-	q.mu.Unlock()
-	return pe.seq
+	return nil
 }
 
 // dropPending removes entry seq from the pending entries, if there.

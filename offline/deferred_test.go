@@ -268,5 +268,11 @@ func TestQueue_AppendDeferred_concurrent(t *testing.T) {
 			t.Fatalf("seq %d completed %d times", seq, n)
 		}
 	}
-	waitFor(t, "an empty queue", func() bool { return q.Stats().Messages == 0 })
+	waitFor(t, "an empty queue", func() bool {
+		if st := q.Stats(); st.Messages != 0 {
+			t.Logf("%+v", st)
+			return false
+		}
+		return true
+	})
 }

@@ -79,7 +79,33 @@ func openChecked(path string, opts Options) (b *bolt.DB, err error) {
 	if marker {
 		_ = os.Remove(checkMarker(path))
 	}
+	if err := syncParents(path); err != nil {
+		closeQuietly(b)
+		return nil, fmt.Errorf("offline: open %s: %w", path, err)
+	}
 	return b, nil
+}
+
+// syncParents makes the file at path reachable after a power cut: bbolt
+// syncs the data of a file it creates but not the directory entry, and the
+// caller may have just created the directory too (os.MkdirAll syncs
+// nothing). It fsyncs the file's directory, then each ancestor up to the
+// root; the ancestors' errors are ignored (a read-only or foreign parent
+// file system; their entries are usually old and durable anyway). A
+// removed check marker is made durable by the same fsync.
+func syncParents(path string) error {
+	dir := filepath.Dir(path)
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("fsync directory: %w", err)
+	}
+	for {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil
+		}
+		_ = syncDir(parent)
+		dir = parent
+	}
 }
 
 // isBoltCorruption reports whether a bbolt.Open error is about the content of

@@ -179,8 +179,7 @@ func (q *Queue) Append(ctx context.Context, m Message) (seq uint64, err error) {
 	}
 	res := make(chan result, 1)
 	o, pe := q.appendOp(m, 0, func(seq uint64, err error) { res <- result{seq, err} })
-	if err := q.d.submit(o); err != nil {
-		q.dropPending(pe.seq)
+	if err := q.enqueue(o, pe); err != nil {
 		return 0, err
 	}
 	r := awaitOp(ctx, o, res)
@@ -202,18 +201,15 @@ func (q *Queue) AppendAsync(m Message, done func(seq uint64, err error)) {
 		}
 		return
 	}
-	o, pe := q.appendOp(m, 0, done)
-	if err := q.d.submit(o); err != nil {
-		q.dropPending(pe.seq)
+	if err := q.enqueue(q.appendOp(m, 0, done)); err != nil {
 		done(0, err)
 	}
 }
 
-// appendOp encodes m (valid) now, so the caller may reuse its buffers,
-// assigns it the next sequence number, makes it visible to readers as a
-// pending entry, and returns the op that commits it, deferred by delay when
-// positive (see AppendDeferred). The op's done removes the pending entry
-// before it calls done.
+// appendOp encodes m (valid) now, so the caller may reuse its buffers, and
+// returns the op that commits it, deferred by delay when positive (see
+// AppendDeferred), and its pending entry, for enqueue. The op's done
+// removes the pending entry before it calls done.
 func (q *Queue) appendOp(m Message, delay time.Duration, done func(uint64, error)) (*op, *pendEntry) {
 	rec := record{msg: m, bootSeq: q.d.boot.seq, bootStamp: q.d.clock.boottime(), wall: q.d.clock.now()}
 	val, size := encodeRecord(nil, &rec), rec.size()
@@ -225,7 +221,7 @@ func (q *Queue) appendOp(m Message, delay time.Duration, done func(uint64, error
 		o.due, o.early = now.Add(delay), now.Add(delay/2)
 	}
 	pe.op = o
-	// pe.seq is set by addPending, which publishes pe (and o) to others.
+	// pe.seq is set by enqueue, which publishes pe (and o) to others.
 	o.apply = func(b *batch) error { return b.appendEntry(q, pe.seq, val, size) }
 	o.done = func(err error) {
 		q.dropPending(pe.seq)
@@ -235,7 +231,6 @@ func (q *Queue) appendOp(m Message, delay time.Duration, done func(uint64, error
 		}
 		done(pe.seq, nil)
 	}
-	q.addPending(pe)
 	return o, pe
 }
 

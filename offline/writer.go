@@ -143,15 +143,15 @@ func (d *DB) run() {
 		if closed && wait <= 0 {
 			return
 		}
-		var expire <-chan time.Time
-		if wait > 0 {
-			timer.Reset(wait)
-			expire = timer.C
+		if wait <= 0 || wait > pathCheckInterval {
+			wait = pathCheckInterval // an idle writer still notices a vanished file
 		}
+		timer.Reset(wait)
 		select {
 		case <-d.wake:
 		case <-d.quit:
-		case <-expire:
+		case <-timer.C:
+			d.checkPath()
 		}
 		timer.Stop()
 	}
@@ -177,6 +177,7 @@ func (d *DB) commit(ops []*op) {
 	if drained {
 		d.maybeCompact()
 	}
+	d.checkPath()
 }
 
 // commitBatch runs one transaction for ops and returns each op's error and
