@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -244,5 +248,38 @@ func TestBroker_qos_hookFailure(t *testing.T) {
 	pub.expectPacket(&packet.Pubrec{PacketID: 5})
 	if n := len(hook.calls()); n != 2 {
 		t.Errorf("hook called %d times, want 2 (the re-sent message is stored again)", n)
+	}
+}
+
+// Finding 10: with max_inflight at its maximum, a burst fills the window
+// at once; a subscriber that reads and acknowledges everything must not be
+// disconnected as one that does not read (the stuck bound used to be
+// 4 × MaxOutbound = 4000 packets, below the window).
+func TestBroker_qos_maxInflightBurst(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxInflight = 65535
+	b, addr := startBroker(t, opts)
+	sub := paho(t, addr, uniqueID(t, "sub"), true)
+	in, release := newInbox(), make(chan struct{})
+	var pause sync.Once // the subscriber stops reading for the burst, as a busy one would
+	done(t, sub.Subscribe("burst/#", 1, func(c mqtt.Client, m mqtt.Message) {
+		pause.Do(func() { <-release })
+		in.handle(c, m)
+	}), "subscribe")
+	const n = 10000
+	for i := range n {
+		payload := fmt.Appendf(make([]byte, 0, 1024), "%-1024d", i) // 10 MiB in all: more than socket buffers hold
+		if err := b.Publish(context.Background(), "test", &packet.Publish{Topic: "burst/x", QoS: 1, Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	for i := range n {
+		if m := in.next(t); strings.TrimSpace(string(m.Payload())) != strconv.Itoa(i) {
+			t.Fatalf("message %d: got %.20q", i, m.Payload())
+		}
+	}
+	if !sub.IsConnectionOpen() {
+		t.Fatal("the subscriber was disconnected")
 	}
 }

@@ -39,7 +39,9 @@ var errStuck = errors.New("broker: client does not read its packets")
 // enqueue appends it to the outbound queue and starts the writer if it is
 // not running. A droppable item (a QoS 0 PUBLISH) is refused when the queue
 // holds MaxOutbound packets; anything else is refused only when the client
-// is closed, but a queue four times over the bound disconnects the client.
+// is closed, but a queue four times over the bound, plus the inflight
+// window (whose PUBLISHes may all be queued at once after a burst),
+// disconnects the client.
 func (c *client) enqueue(it outItem, droppable bool) bool {
 	c.outMu.Lock()
 	if c.outClosed {
@@ -51,7 +53,7 @@ func (c *client) enqueue(it outItem, droppable bool) bool {
 			c.outMu.Unlock()
 			return false
 		}
-		if len(c.out) >= 4*limit {
+		if len(c.out) >= 4*limit+c.b.opts.MaxInflight {
 			c.outMu.Unlock()
 			c.abort(errStuck)
 			return false
