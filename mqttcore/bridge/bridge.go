@@ -33,6 +33,7 @@ type Bridge struct {
 
 	unattended map[string]bool // Options.UnattendedOrigins
 	ackLatency atomic.Int64    // smoothed upstream acknowledgement time, ns (see noteAck)
+	logLim     logLimiter      // per-message problems are logged at most every logEvery
 
 	mu             sync.Mutex
 	up             chan struct{} // closed while connected

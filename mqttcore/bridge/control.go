@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -96,7 +97,7 @@ func (b *Bridge) onSuback(p *packet.Suback) {
 		}
 		if code == packet.SubackFailure {
 			b.stats.subscribeFailures.Add(1)
-			b.log.Error("bridge: upstream refused subscription", "topic", filter)
+			b.logLimited(slog.LevelError, logSubRefused, "bridge: upstream refused subscription", "topic", filter)
 			continue
 		}
 		b.log.Debug("bridge: subscribed upstream", "topic", filter, "qos", code)

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -41,7 +42,7 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 	}
 	if err := topic.ValidateName(remote); err != nil {
 		b.stats.drop(DroppedInvalidTopic)
-		b.log.Error("bridge: mapped topic invalid, message dropped", "topic", p.Topic, "err", err, "client", origin)
+		b.logLimited(slog.LevelError, logMappedInvalid, "bridge: mapped topic invalid, message dropped", "topic", p.Topic, "err", err, "client", origin)
 		b.order.now(origin, done, nil)
 		return
 	}
@@ -61,10 +62,10 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 			err = nil
 		case err != nil && plan.early:
 			b.stats.storeErrors.Add(1)
-			b.log.Error("bridge: queue append failed, message lost", "topic", p.Topic, "err", err, "client", origin)
+			b.logLimited(slog.LevelError, logAppend, "bridge: queue append failed, message lost", "topic", p.Topic, "err", err, "client", origin)
 		case err != nil:
 			b.stats.storeErrors.Add(1)
-			b.log.Error("bridge: queue append failed, not acknowledged", "topic", p.Topic, "err", err, "client", origin)
+			b.logLimited(slog.LevelError, logAppend, "bridge: queue append failed, not acknowledged", "topic", p.Topic, "err", err, "client", origin)
 		}
 		if !plan.early {
 			b.order.finish(t, err)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -56,7 +57,7 @@ func (c *conn) deliver(p *packet.Publish) bool {
 	_, local, ok := matchIn(*b.rules.Load(), p.Topic)
 	if !ok || topic.ValidateName(local) != nil {
 		b.stats.drop(DroppedNoRule)
-		b.log.Warn("bridge: message from upstream matches no in rule, dropped", "topic", p.Topic)
+		b.logLimited(slog.LevelWarn, logNoRule, "bridge: message from upstream matches no in rule, dropped", "topic", p.Topic)
 		return true
 	}
 	lp := &packet.Publish{QoS: p.QoS, Retain: p.Retain, Topic: local, Payload: p.Payload}
@@ -65,7 +66,7 @@ func (c *conn) deliver(p *packet.Publish) bool {
 			return false
 		}
 		b.stats.drop(DroppedLocalError)
-		b.log.Error("bridge: local publish failed, dropped", "topic", local, "err", err)
+		b.logLimited(slog.LevelError, logLocalPublish, "bridge: local publish failed, dropped", "topic", local, "err", err)
 		return true
 	}
 	b.stats.received.Add(1)

@@ -1,0 +1,62 @@
+package bridge_test
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/edgegw/edgegw/mqttcore/bridge"
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/offline"
+)
+
+// TestBridge_hostileUpstream_logsBounded: an upstream that refuses a
+// subscription with 100,000 SUBACK codes and sends 5,000 messages on topics
+// no in rule matches costs a few log lines, not one per code or message
+// (each is still counted), and the bridge keeps delivering what matches.
+func TestBridge_hostileUpstream_logsBounded(t *testing.T) {
+	s := newScripted(t)
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, s.addr())
+	var logs mqtttest.SyncBuffer
+	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	local := &fakeLocal{}
+	o.Local = local
+	r := start(t, o)
+
+	c, _ := s.accept()
+	c.connack(false)
+	var sub *packet.Subscribe
+	for sub == nil {
+		p, err := c.r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, _ = p.(*packet.Subscribe)
+	}
+	codes := make([]byte, 100_000)
+	for i := range codes {
+		codes[i] = packet.SubackFailure
+	}
+	c.write(&packet.Suback{PacketID: sub.PacketID, ReturnCodes: codes})
+	const n = 5000
+	for i := range n {
+		c.write(&packet.Publish{Topic: fmt.Sprintf("other/%d", i), Payload: []byte("x")})
+	}
+	c.write(&packet.Publish{Topic: "gw/cmd/marker", Payload: []byte("m")})
+	mqtttest.WaitFor(t, func() bool { return len(local.got()) == 1 }, "the matching message delivered locally")
+
+	st := r.b.Stats()
+	if st.Dropped[bridge.DroppedNoRule] != n || st.SubscribeFailures != uint64(len(codes)) {
+		t.Errorf("dropped %d (want %d), subscribe failures %d (want %d)",
+			st.Dropped[bridge.DroppedNoRule], n, st.SubscribeFailures, len(codes))
+	}
+	out := logs.String()
+	for _, msg := range []string{"matches no in rule", "refused subscription"} {
+		if got := strings.Count(out, msg); got < 1 || got > 2 {
+			t.Errorf("%q logged %d times, want once or twice (rate-limited)", msg, got)
+		}
+	}
+}
