@@ -49,6 +49,8 @@ type client struct {
 	wg        sync.WaitGroup
 
 	acks ackQueue
+
+	room chan struct{} // signalled by the writer when it takes a batch (see waitRoom)
 }
 
 // ServeConn serves one MQTT connection until it ends or ctx is done, then
@@ -64,7 +66,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 		b.stats.pendingEvicted.Add(uint64(n))
 	}
 	defer b.pend.remove(raw)
-	c := &client{b: b, conn: conn}
+	c := &client{b: b, conn: conn, room: make(chan struct{}, 1)}
 	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
 	defer stop()
 	defer c.finish(ctx)

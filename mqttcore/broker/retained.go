@@ -23,12 +23,29 @@ func (b *Broker) retain(p *packet.Publish) {
 
 // sendRetained delivers the retained messages matching filter to a new
 // subscription, with RETAIN 1 [MQTT-3.3.1-8] and at most the granted QoS.
+// QoS 0 messages to a client are paced by its outbound queue instead of
+// being dropped when they outnumber it: the client's reader, which runs
+// this, waits for the writer (see client.waitRoom), as long as the client
+// reads.
 func (b *Broker) sendRetained(s subscriber, filter string, qos byte) {
 	var msgs []*packet.Publish
 	b.retained.MatchFilter(filter, func(_ string, p *packet.Publish) { msgs = append(msgs, p) })
+	pace := retainedPacer(s)
 	for _, p := range msgs {
+		if pace != nil && min(qos, p.QoS) == 0 && !pace.waitRoom() {
+			pace = nil // it does not read: the rest may be dropped
+		}
 		d := newDelivery(p, true)
 		s.deliver(d, qos)
 		d.free()
 	}
+}
+
+// retainedPacer returns the connection whose queue paces retained
+// messages for s, or nil.
+func retainedPacer(s subscriber) *client {
+	if ss, ok := s.(*sess); ok {
+		return ss.conn.Load()
+	}
+	return nil
 }

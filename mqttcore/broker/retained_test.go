@@ -1,9 +1,14 @@
 package broker
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
 // retainedOf subscribes a new Paho client to filter, then makes a round
@@ -119,4 +124,29 @@ func payloads(ms map[string]mqtt.Message) map[string]string {
 		out[k] = string(m.Payload())
 	}
 	return out
+}
+
+// Finding 11: a new QoS 0 subscriber gets every retained message, even
+// five times more than its outbound queue holds: they are paced, not
+// dropped (Mosquitto delivers them all too).
+func TestBroker_retained_pacedForQoS0(t *testing.T) {
+	b, addr := startBroker(t, testOptions(t))
+	const n = 5000
+	payload := make([]byte, 1024) // 5 MiB in all: more than socket buffers hold
+	for i := range n {
+		if err := b.Publish(context.Background(), "test", &packet.Publish{Topic: fmt.Sprint("many/", i), Retain: true, Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub := paho(t, addr, uniqueID(t, "sub"), true)
+	in := subscribe(t, sub, "many/#", 0)
+	got := make(map[string]bool)
+	for len(got) < n {
+		select {
+		case m := <-in.ch:
+			got[m.Topic()] = true
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%d of %d retained messages arrived (dropped for a slow client: %d)", len(got), n, b.Stats().Dropped.SlowClient)
+		}
+	}
 }

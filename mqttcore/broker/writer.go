@@ -72,6 +72,33 @@ func (c *client) enqueue(it outItem, droppable bool) bool {
 	return true
 }
 
+// waitRoom waits until the outbound queue has room for a droppable packet
+// (fewer than MaxOutbound queued). It reports false when the connection is
+// closed or WriteTimeout passed without room: a client that does not read.
+func (c *client) waitRoom() bool {
+	var timeout <-chan time.Time
+	for {
+		c.outMu.Lock()
+		n, closed := len(c.out), c.outClosed
+		c.outMu.Unlock()
+		switch {
+		case closed:
+			return false
+		case n < c.b.opts.MaxOutbound:
+			return true
+		case timeout == nil:
+			t := time.NewTimer(c.b.opts.WriteTimeout)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-c.room:
+		case <-timeout:
+			return false
+		}
+	}
+}
+
 // enqueueOutbound encodes and queues what a session asked to send: a
 // PUBLISH (re-sent with DUP, or promoted from the queue) or a PUBREL.
 func (c *client) enqueueOutbound(o session.Outbound) {
@@ -140,6 +167,10 @@ func (c *client) writeLoop() {
 		batch, ok := c.takeBatch(spare)
 		if !ok {
 			return
+		}
+		select { // the queue has room now
+		case c.room <- struct{}{}:
+		default:
 		}
 		var pubs uint64
 		*bp, pubs = appendBatch((*bp)[:0], batch)
