@@ -61,19 +61,23 @@ func (g *gateway) publishSensorsOffline() {
 		forwarded = g.bridge.Stats().Forwarded
 	}
 	payload := sensors.MarshalOffline(time.Now())
+	upstream := uint64(0) // statuses a bridge rule sends upstream
 	for i, s := range cfg.Sensors {
 		spec := sensorSpec(cfg.File, i, s)
 		p := &packet.Publish{Topic: spec.TopicOrDefault() + "/status", Payload: payload, QoS: spec.QoS, Retain: true}
+		if g.bridge != nil && g.bridge.Forwards(p.Topic) {
+			upstream++
+		}
 		if err := g.broker.Publish(ctx, sensorOrigin, p); err != nil {
 			g.log.Warn("publish offline status", "sensor", spec.Name, "err", err)
 		}
 	}
-	if g.bridge == nil || len(cfg.Sensors) == 0 {
+	if upstream == 0 {
 		return
 	}
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
-	for g.bridge.Stats().Connected && g.bridge.Stats().Forwarded-forwarded < uint64(len(cfg.Sensors)) {
+	for g.bridge.Stats().Connected && g.bridge.Stats().Forwarded-forwarded < upstream {
 		select {
 		case <-ctx.Done():
 			return

@@ -96,6 +96,9 @@ func (b *Bridge) outageSnapshot() Outage {
 		t.rec.PeakBacklog = max(t.rec.PeakBacklog, depth)
 		o.PeakBacklog = t.rec.PeakBacklog
 	}
+	if !t.connected && b.stats.connectFailures.Load() > 0 { // offline since Run
+		o.Age = b.since()
+	}
 	o.Draining = t.draining
 	return o
 }
