@@ -79,9 +79,17 @@ func TestRecord_decodeMalformed(t *testing.T) {
 }
 
 func TestRecords_small(t *testing.T) {
-	m := queueMeta{messages: 1 << 40, bytes: 7, quarantined: 3}
+	m := queueMeta{messages: 1 << 40, bytes: 7, quarantined: 3, expired: 4, overflowOldest: 5, overflowNew: 6}
 	if got, err := decodeQueueMeta(m.encode()); err != nil || got != m {
 		t.Errorf("queueMeta round trip = %+v, %v", got, err)
+	}
+	// A record written before the drop counters: they read as zero.
+	old := []byte{recordVersion, 2, 20, 1}
+	if got, err := decodeQueueMeta(old); err != nil || got != (queueMeta{messages: 2, bytes: 20, quarantined: 1}) {
+		t.Errorf("old queueMeta = %+v, %v", got, err)
+	}
+	if _, err := decodeQueueMeta(append(old, 1)); err == nil {
+		t.Errorf("queueMeta with a truncated counter accepted")
 	}
 	br := bootRecord{seq: 9, id: "5d1c0a5e-5f7b-4a2b-9c1d-7c3e2b1a0f9e", firstSeen: 3 * time.Second}
 	if got, err := decodeBootRecord(br.encode()); err != nil || got != br {

@@ -84,6 +84,11 @@ func TestQueue_Append_overflow(t *testing.T) {
 				t.Errorf("depth after reopen = %d messages, %d bytes; want %d, %d",
 					st.Messages, st.Bytes, len(tt.wantKept), tt.wantBytes)
 			}
+			// The drop counters are stored with the queue.
+			if st := q.Stats(); st.Dropped[DroppedOverflowOldest] != tt.wantOldest || st.Dropped[DroppedOverflowNew] != tt.wantNew {
+				t.Errorf("drop counters after reopen = %v, want overflow_oldest %d, overflow_new %d",
+					st.Dropped, tt.wantOldest, tt.wantNew)
+			}
 		})
 	}
 }

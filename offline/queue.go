@@ -80,11 +80,11 @@ type Queue struct {
 	unwritten atomic.Uint64 // deferred appends acknowledged before their commit
 }
 
-// queueState is a queue's depth (persisted) and counters (since Open).
+// queueState is a queue's depth and drop counters (persisted) and its
+// other counters (since Open).
 type queueState struct {
 	queueMeta
-	appended, acked                      uint64
-	expired, overflowOldest, overflowNew uint64
+	appended, acked uint64
 }
 
 // Queue returns the queue with the given name, creating it on first use.
@@ -334,8 +334,10 @@ type QueueStats struct {
 	// Deferred is the part of Messages still waiting in memory for its
 	// commit.
 	Deferred uint64
-	// Dropped counts lost entries since Open by reason: DroppedExpired,
+	// Dropped counts lost entries by reason: DroppedExpired,
 	// DroppedOverflowOldest, DroppedOverflowNew (all three keys present).
+	// They are stored with the queue and count over its whole life, across
+	// restarts.
 	Dropped map[string]uint64
 }
 

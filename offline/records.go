@@ -12,26 +12,38 @@ const recordVersion = 1
 
 // queueMeta is the persisted depth of a queue, kept in the queue's bucket
 // under metaKey and updated in the same transaction as the entries, so that
-// Open knows the depth without counting.
+// Open knows the depth without counting; and the queue's drop counters, so
+// that they count over the store's life, not since the last Open.
 type queueMeta struct {
 	messages    uint64 // entries in the queue
 	bytes       uint64 // sum of topic+payload lengths of those entries
 	quarantined uint64 // entries in the quarantine bucket
+
+	expired, overflowOldest, overflowNew uint64 // dropped, by reason
 }
 
 func (m queueMeta) encode() []byte {
 	b := []byte{recordVersion}
 	b = binary.AppendUvarint(b, m.messages)
 	b = binary.AppendUvarint(b, m.bytes)
-	return binary.AppendUvarint(b, m.quarantined)
+	b = binary.AppendUvarint(b, m.quarantined)
+	b = binary.AppendUvarint(b, m.expired)
+	b = binary.AppendUvarint(b, m.overflowOldest)
+	return binary.AppendUvarint(b, m.overflowNew)
 }
 
+// decodeQueueMeta decodes a queue meta record. The drop counters were added
+// after the first release: a record without them has them at zero (and an
+// older gateway reading a newer record ignores them).
 func decodeQueueMeta(b []byte) (queueMeta, error) {
 	d := decoder{b: b}
 	if v := d.byte(); v != recordVersion {
 		return queueMeta{}, fmt.Errorf("%w: queue meta version %d", errMalformed, v)
 	}
 	m := queueMeta{messages: d.uvarint(), bytes: d.uvarint(), quarantined: d.uvarint()}
+	if d.err == nil && d.off < len(d.b) {
+		m.expired, m.overflowOldest, m.overflowNew = d.uvarint(), d.uvarint(), d.uvarint()
+	}
 	return m, d.err
 }
 
