@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -66,6 +67,9 @@ func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) packet
 		return packet.RefusedServerUnavailable
 	}
 	id := p.ClientID
+	if code := checkClientID(id); code != packet.Accepted {
+		return code
+	}
 	if id == "" {
 		if !p.CleanSession {
 			return packet.RefusedIdentifierRejected // [MQTT-3.1.3-8]
@@ -151,6 +155,25 @@ func (b *Broker) discardLocked(s *sess) {
 	if !s.clean {
 		s.markDirty() // the store forgets it
 	}
+}
+
+// MaxClientIDLength is the longest client identifier the broker accepts,
+// in bytes: persistent sessions are stored under it, and stores bound their
+// keys (bbolt: 32 KiB). The protocol lets a server refuse any identifier
+// longer than 23 bytes [MQTT-3.1.3-5].
+const MaxClientIDLength = 1024
+
+// checkClientID refuses, with CONNACK 0x02 [MQTT-3.1.3-9], identifiers
+// longer than MaxClientIDLength and identifiers beginning with '$': that
+// prefix is reserved for in-process clients (the origin names given to
+// [Broker.Publish], such as the bridge's "$bridge"), so that a network
+// client cannot pass for one and have its messages treated as the
+// bridge's or a sensor's.
+func checkClientID(id string) packet.ConnackCode {
+	if len(id) > MaxClientIDLength || strings.HasPrefix(id, "$") {
+		return packet.RefusedIdentifierRejected
+	}
+	return packet.Accepted
 }
 
 // newClientID returns an identifier for a client that sent none.

@@ -225,3 +225,19 @@ func TestBroker_connect_mqtt31(t *testing.T) {
 	publish(t, c, "v31/x", 1, false, "old protocol")
 	in.expect(t, "v31/x", "old protocol")
 }
+
+// Smaller items of issue 9: a network client cannot take an in-process
+// origin's name ("$bridge", whose messages the bridge does not forward;
+// "$sensors", acknowledged before they are durable), nor an identifier
+// too long to be stored as a key.
+func TestBroker_connect_reservedClientIDs(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	for _, id := range []string{"$bridge", "$sensors", "$", strings.Repeat("x", MaxClientIDLength+1)} {
+		c := dialRaw(t, addr)
+		c.send(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: id, CleanSession: true})
+		c.expectPacket(&packet.Connack{ReturnCode: packet.RefusedIdentifierRejected}) // [MQTT-3.1.3-9]
+		c.expectClosed()
+	}
+	connectRaw(t, addr, "a$b", true)
+	connectRaw(t, addr, strings.Repeat("x", MaxClientIDLength), true)
+}

@@ -12,7 +12,9 @@ import (
 )
 
 // Publish publishes a message in-process, as a client named origin would,
-// without a network connection: it is retained if p.Retain says so,
+// without a network connection (give origin a name beginning with '$':
+// network clients cannot take those, see [MaxClientIDLength]). It is
+// retained if p.Retain says so,
 // delivered to every matching subscription and handed to the PublishHook.
 // For QoS 1 and 2 Publish returns only after the hook's done — after the
 // bridge made the message durable — with the hook's error wrapped, or
