@@ -47,10 +47,11 @@ fuzz:
 		done; \
 	done
 
-## bench: our broker and Mosquitto side by side, one table of ratios
+## bench: our broker and Mosquitto side by side, one table of ratios; then flash wear (bytes, fsyncs per message)
 bench: build
 	$(GO) build $(GOFLAGS_B) -o bin/mqttbench ./cmd/mqttbench
 	./bin/mqttbench compare -durable -drain
+	./bin/mqttbench wear
 
 ## cross: static ARM binaries (armv6 for Pi Zero/1, armv7, arm64)
 cross:

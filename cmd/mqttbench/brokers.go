@@ -44,6 +44,8 @@ type broker struct {
 	Version string
 
 	cmd    *exec.Cmd
+	pid    int    // the broker's pid when cmd is strace running it; 0: cmd's own
+	trace  string // strace's output file, or "" when not traced
 	dir    string // temporary directory: configuration, data; removed by Stop
 	conf   string // the generated configuration file
 	log    *tail
@@ -52,8 +54,13 @@ type broker struct {
 	rmOnce sync.Once     // for Stop's removal of dir
 }
 
-// PID is the broker's process id.
-func (b *broker) PID() int { return b.cmd.Process.Pid }
+// PID is the broker's process id (not strace's, when traced).
+func (b *broker) PID() int {
+	if b.pid != 0 {
+		return b.pid
+	}
+	return b.cmd.Process.Pid
+}
 
 // Log returns the end of the broker's output.
 func (b *broker) Log() string { return b.log.String() }
@@ -68,10 +75,12 @@ func (b *broker) Stop() {
 // terminate stops the process but keeps its directory.
 func (b *broker) terminate() {
 	b.once.Do(func() {
-		_ = b.cmd.Process.Signal(syscall.SIGTERM)
+		// A traced broker gets the signal itself; strace exits with it.
+		_ = syscall.Kill(b.PID(), syscall.SIGTERM)
 		select {
 		case <-b.exited:
 		case <-time.After(stopTimeout):
+			_ = syscall.Kill(b.PID(), syscall.SIGKILL)
 			_ = b.cmd.Process.Kill()
 			<-b.exited
 		}
@@ -95,9 +104,15 @@ func (b *broker) terminate() {
 // The tool bounds the backlog itself (-backlog), so inflight and queue stay
 // small anyway; without the limits Mosquitto is also at its fastest.
 func startMosquitto(ctx context.Context, bin string) (*broker, error) {
-	return startBroker(ctx, nameMosquitto, bin, []string{"-h"}, func(dir string, port int) ([]string, error) {
-		conf := filepath.Join(dir, "mosquitto.conf")
-		return []string{"-c", conf}, os.WriteFile(conf, []byte(mosquittoConf(port)), 0o600)
+	return startMosquittoWith(ctx, bin, "", func(_ string, port int) string { return mosquittoConf(port) })
+}
+
+// startMosquittoWith runs Mosquitto with the configuration conf returns for
+// its directory and port, under strace when strace is a path.
+func startMosquittoWith(ctx context.Context, bin, strace string, conf func(dir string, port int) string) (*broker, error) {
+	return startBroker(ctx, nameMosquitto, bin, strace, []string{"-h"}, func(dir string, port int) ([]string, error) {
+		path := filepath.Join(dir, "mosquitto.conf")
+		return []string{"-c", path}, os.WriteFile(path, []byte(conf(dir, port)), 0o600)
 	})
 }
 
@@ -105,15 +120,20 @@ func startMosquitto(ctx context.Context, bin string) (*broker, error) {
 type gatewayOptions struct {
 	// Bridge is a YAML "bridge:" section, or "" for none.
 	Bridge string
+	// Sensors is a YAML "sensors:" section, or "" for none.
+	Sensors string
+	// Strace, when set, is the strace binary to run the gateway under,
+	// logging its sync calls (see straceArgs).
+	Strace string
 }
 
 // startGateway runs `bin run -config <generated>` on a free loopback port:
 // one plain listener, data_dir in a temporary directory, no sensors, limits
 // raised as for Mosquitto.
 func startGateway(ctx context.Context, bin string, o gatewayOptions) (*broker, error) {
-	return startBroker(ctx, nameEdgegw, bin, []string{"version"}, func(dir string, port int) ([]string, error) {
+	return startBroker(ctx, nameEdgegw, bin, o.Strace, []string{"version"}, func(dir string, port int) ([]string, error) {
 		conf := filepath.Join(dir, "gateway.yaml")
-		y := gatewayConf(port, filepath.Join(dir, "data"), o.Bridge)
+		y := gatewayConf(port, filepath.Join(dir, "data"), o.Bridge+o.Sensors)
 		return []string{"run", "-config", conf}, os.WriteFile(conf, []byte(y), 0o600)
 	})
 }
@@ -161,9 +181,9 @@ broker:
 
 // startBroker starts bin with the arguments args returns (it also writes the
 // configuration into dir for port; the last argument is its path) and waits until an MQTT handshake
-// succeeds. A broker that exits early (e.g. its port was taken) is retried on
-// another port.
-func startBroker(ctx context.Context, name, bin string, versionArgs []string,
+// succeeds; under strace when strace is a path. A broker that exits early
+// (e.g. its port was taken) is retried on another port.
+func startBroker(ctx context.Context, name, bin, strace string, versionArgs []string,
 	args func(dir string, port int) ([]string, error)) (*broker, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrNoBinary, name, bin)
@@ -176,7 +196,7 @@ func startBroker(ctx context.Context, name, bin string, versionArgs []string,
 	}
 	var errs []error
 	for range startTries {
-		b, err := startOnce(ctx, name, bin, args)
+		b, err := startOnce(ctx, name, bin, strace, args)
 		if err == nil {
 			b.Version = version(bin, versionArgs)
 			return b, nil
@@ -190,7 +210,7 @@ func startBroker(ctx context.Context, name, bin string, versionArgs []string,
 }
 
 // startOnce is one attempt of startBroker.
-func startOnce(ctx context.Context, name, bin string, args func(dir string, port int) ([]string, error)) (*broker, error) {
+func startOnce(ctx context.Context, name, bin, strace string, args func(dir string, port int) ([]string, error)) (*broker, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -207,8 +227,15 @@ func startOnce(ctx context.Context, name, bin string, args func(dir string, port
 	b := &broker{Name: name, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir,
 		conf: argv[len(argv)-1], log: &tail{max: logTail}, exited: make(chan struct{})}
 	b.cmd = exec.Command(bin, argv...)
+	if strace != "" {
+		b.trace = filepath.Join(dir, "strace.out")
+		b.cmd = exec.Command(strace, straceArgs(b.trace, bin, argv)...)
+	}
 	b.cmd.Dir = dir
 	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	// A traced broker orphaned by a dead strace still holds the output
+	// pipe: Wait must not wait for it forever.
+	b.cmd.WaitDelay = stopTimeout
 	// The broker dies with the tool, even if the tool is killed.
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := b.cmd.Start(); err != nil {
@@ -219,7 +246,13 @@ func startOnce(ctx context.Context, name, bin string, args func(dir string, port
 		_ = b.cmd.Wait()
 		close(b.exited)
 	}()
-	if err := b.awaitReady(ctx); err != nil {
+	if strace != "" {
+		b.pid, err = childExec(b.cmd.Process.Pid, bin, startTimeout)
+	}
+	if err == nil {
+		err = b.awaitReady(ctx)
+	}
+	if err != nil {
 		b.Stop()
 		return nil, err
 	}

@@ -92,13 +92,7 @@ func TestRunIdle_refused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runGate(t, g)
 	_, err = runIdle(t.Context(), IdleConfig{Addr: g.Addr(), Conns: 20, Parallel: 4, Settle: time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "idle: after") {
 		t.Errorf("runIdle against a dead endpoint: err = %v, want a connection failure", err)
@@ -111,13 +105,7 @@ func TestGate_Mosquitto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runGate(t, g)
 	if nc, err := handshake(t.Context(), g.Addr(), "closed-gate", 0); err == nil {
 		nc.Close()
 		t.Fatal("MQTT handshake through a closed gate succeeded")
@@ -263,7 +251,7 @@ func TestRun_compare_noGateway(t *testing.T) {
 // flight: it must drop, and the tool must see it.
 func TestRunFlow_detectsLoss(t *testing.T) {
 	bin := mosquittoBin(t)
-	b, err := startBroker(t.Context(), nameMosquitto, bin, []string{"-h"}, func(dir string, port int) ([]string, error) {
+	b, err := startBroker(t.Context(), nameMosquitto, bin, "", []string{"-h"}, func(dir string, port int) ([]string, error) {
 		conf := filepath.Join(dir, "tiny.conf")
 		text := strings.Replace(mosquittoConf(port), "max_queued_messages 0", "max_queued_messages 10", 1)
 		text = strings.Replace(text, "max_inflight_messages 0", "max_inflight_messages 1", 1)
@@ -283,6 +271,18 @@ func TestRunFlow_detectsLoss(t *testing.T) {
 	if r.Lost == 0 || r.Lost != r.Expected-r.Received {
 		t.Errorf("%s: want loss, counted as expected − received", r.Summary())
 	}
+}
+
+// runGate runs g until the test ends.
+func runGate(t *testing.T, g *gate) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 func mustGetwd(t *testing.T) string {

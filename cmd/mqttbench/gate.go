@@ -6,14 +6,18 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // gate is a loopback TCP endpoint that stands in for an upstream broker:
 // while closed it accepts connections and drops them at once (an upstream
-// that is down); once opened it forwards new connections to upstream.
+// that is down); once opened it forwards new connections to upstream,
+// holding every chunk of bytes for delay in each direction (a slow link;
+// chunks are pipelined, so the delay adds latency, not a rate limit).
 type gate struct {
 	l        net.Listener
 	upstream string
+	delay    time.Duration
 	open     atomic.Bool
 
 	mu    sync.Mutex
@@ -29,6 +33,17 @@ func newGate(upstream string) (*gate, error) {
 		return nil, err
 	}
 	return &gate{l: l, upstream: upstream, conns: map[net.Conn]struct{}{}}, nil
+}
+
+// newDelayGate is an open gate to upstream that delays each direction by d.
+func newDelayGate(upstream string, d time.Duration) (*gate, error) {
+	g, err := newGate(upstream)
+	if err != nil {
+		return nil, err
+	}
+	g.delay = d
+	g.Open()
+	return g, nil
 }
 
 // Addr is the gate's "127.0.0.1:port".
@@ -85,11 +100,11 @@ func (g *gate) forward(ctx context.Context, c net.Conn) {
 	}
 	done := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(up, c)
+		delayCopy(up, c, g.delay)
 		up.Close()
 		close(done)
 	}()
-	_, _ = io.Copy(c, up)
+	delayCopy(c, up, g.delay)
 	c.Close()
 	<-done
 	g.untrack(c, up)
@@ -118,5 +133,41 @@ func (g *gate) untrack(conns ...net.Conn) {
 	defer g.mu.Unlock()
 	for _, c := range conns {
 		delete(g.conns, c)
+	}
+}
+
+// delayCopy copies src to dst until either fails, writing each chunk d
+// after it was read. A reader goroutine timestamps the chunks, so chunks
+// in flight overlap and the throughput is not limited.
+func delayCopy(dst io.Writer, src io.Reader, d time.Duration) {
+	if d <= 0 {
+		_, _ = io.Copy(dst, src)
+		return
+	}
+	type chunk struct {
+		due time.Time
+		b   []byte
+	}
+	chunks := make(chan chunk, 1024)
+	go func() {
+		defer close(chunks)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				chunks <- chunk{time.Now().Add(d), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range chunks {
+		time.Sleep(time.Until(c.due))
+		if _, err := dst.Write(c.b); err != nil {
+			break
+		}
+	}
+	for range chunks { // until the reader sees its connection closed
 	}
 }

@@ -14,6 +14,7 @@
 //	mqttbench idlerss -pid N               the broker's RSS with no clients
 //	mqttbench durable                      fan-in QoS 1 into a gateway whose upstream is down
 //	mqttbench drain                        a gateway drains a 100,000 message backlog into Mosquitto
+//	mqttbench wear                         bytes written and fsyncs of the real gateway under steady workloads
 //
 // Instead of -addr (and -pid), the single scenarios accept -start mosquitto
 // or -start edgegw to start that broker themselves on a free loopback port.
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDurable(ctx, rest, stdout, stderr)
 	case "drain":
 		return cmdDrain(ctx, rest, stdout, stderr)
+	case "wear":
+		return cmdWear(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -107,6 +110,8 @@ func usage(w io.Writer) {
   mqttbench idlerss -pid N            the broker's RSS with no clients
   mqttbench durable [-gateway bin/gateway]   fan-in QoS 1 into a gateway with its upstream down
   mqttbench drain   [-gateway bin/gateway]   a 100,000 message backlog drains into Mosquitto
+  mqttbench wear    [-workloads W1,...,W4] [-window 60s]
+                                      flash wear: bytes written and fsyncs per message, MB/day
 Single scenarios take -start mosquitto|edgegw instead of -addr/-pid to start the broker themselves.
 Run "mqttbench COMMAND -h" for a command's flags.
 `)
