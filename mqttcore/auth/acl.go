@@ -40,23 +40,33 @@ func (a *Auth) CanRead(clientID, username, name string) bool {
 // subscription is allowed; with rules, an invalid filter or no overlapping
 // read rule is refused.
 func (a *Auth) CanSubscribe(clientID, username, filter string) bool {
-	if len(a.rules) == 0 {
-		return true
-	}
-	if topic.ValidateFilter(filter) != nil {
-		return false
-	}
-	for i := range a.rules {
-		r := &a.rules[i]
-		t, ok := r.topicFor(clientID, username)
-		if !ok || !r.access.canRead() || !overlaps(t, filter) {
-			continue
+	return a.decideFilter(clientID, username, filter, func(i int, t string, access Access) (ok, done bool) {
+		if !access.canRead() || !overlaps(t, filter) {
+			return false, false
 		}
-		if !a.shadowed(i, clientID, username, intersect(t, filter)) {
-			return true
+		if a.shadowed(i, clientID, username, intersect(t, filter)) {
+			return false, false
 		}
-	}
-	return false
+		return true, true
+	})
+}
+
+// CanReadAll reports whether the client may read every topic name filter
+// matches (see [Auth.CanPublish] for the arguments): a Read or ReadWrite
+// rule covers the whole filter and no earlier rule that refuses reading
+// (Write or Deny) overlaps it. The broker uses it to skip the check of
+// each delivery for subscriptions that can only deliver readable names.
+// With no rules it is true; with rules, an invalid filter is false.
+func (a *Auth) CanReadAll(clientID, username, filter string) bool {
+	return a.decideFilter(clientID, username, filter, func(_ int, t string, access Access) (ok, done bool) {
+		switch {
+		case topic.Covers(t, filter):
+			return access.canRead(), true
+		case !access.canRead() && overlaps(t, filter):
+			return false, true
+		}
+		return false, false
+	})
 }
 
 //
@@ -117,6 +127,29 @@ func expand(tmpl, clientID, username string) (string, bool) {
 		return "", false
 	}
 	return out, true
+}
+
+// decideFilter walks the rules that apply to the client, in order, with
+// their topics expanded, until decide says it is done, and returns its
+// answer: true with no rules; false for an invalid filter or when no rule
+// decides.
+func (a *Auth) decideFilter(clientID, username, filter string, decide func(i int, t string, access Access) (ok, done bool)) bool {
+	if len(a.rules) == 0 {
+		return true
+	}
+	if topic.ValidateFilter(filter) != nil {
+		return false
+	}
+	for i := range a.rules {
+		t, applies := a.rules[i].topicFor(clientID, username)
+		if !applies {
+			continue
+		}
+		if ok, done := decide(i, t, a.rules[i].access); done {
+			return ok
+		}
+	}
+	return false
 }
 
 // nameAccess returns the access of the first rule that applies to the

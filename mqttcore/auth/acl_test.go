@@ -290,6 +290,39 @@ func TestAuth_CanSubscribe_Exact(t *testing.T) {
 	}
 }
 
+// TestAuth_CanReadAll_Sound checks on random rule sets that a filter
+// CanReadAll accepts never matches a name the client cannot read, and that
+// it accepts often enough to matter.
+func TestAuth_CanReadAll_Sound(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	alphabet := []string{"a", "b", "", "$s"}
+	names := allNames(append(alphabet, "z", "$z"), 4)
+	accesses := []Access{Read, Write, ReadWrite, Deny}
+	all := 0
+	for range 500 {
+		rules := make([]Rule, 1+r.IntN(4))
+		for i := range rules {
+			rules[i] = Rule{Topic: randomFilter(r, alphabet, 3), Access: accesses[r.IntN(4)]}
+		}
+		a := mustNew(t, true, nil, rules)
+		for range 20 {
+			f := randomFilter(r, alphabet, 3)
+			if !a.CanReadAll("c", "", f) {
+				continue
+			}
+			all++
+			for _, n := range names {
+				if topic.Match(f, n) && !readable(rules, n) {
+					t.Fatalf("rules %v: CanReadAll(%q) but %q is not readable", rules, f, n)
+				}
+			}
+		}
+	}
+	if all < 500 {
+		t.Fatalf("CanReadAll true only %d times: the test exercises too little", all)
+	}
+}
+
 // readable is the per-name reference: the first rule matching name decides.
 func readable(rules []Rule, name string) bool {
 	for _, r := range rules {

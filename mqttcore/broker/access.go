@@ -12,16 +12,30 @@ import "github.com/edgegw/edgegw/mqttcore/session"
 // subscriptions made before the change, persistent ones too.
 //
 // Decisions are cached per session and topic; the cache belongs to one
-// authConfig and is emptied when SetAuth installs another.
+// authConfig and is emptied when SetAuth installs another. A session whose
+// every subscription can deliver only readable topics (FilterReader) skips
+// the check altogether: sess.allReadable holds the authConfig under which
+// that was established, and is reset before a subscription is added.
 
 // maxReadCache bounds each session's cache of read decisions; a full cache
 // is emptied and starts over.
 const maxReadCache = 512
 
 // readable reports whether the session's client may receive a message
-// published to name under the current rules.
+// published to name that matched one of its current subscriptions, under
+// the current rules.
 func (s *sess) readable(name string) bool {
 	a := s.b.auth.Load()
+	if a.authz == nil || s.allReadable.Load() == a {
+		return true
+	}
+	return s.checkRead(a, name)
+}
+
+// checkRead reports whether the client may read name under a, from the
+// cache. Unlike readable it does not assume that name matches a current
+// subscription (a message queued before an UNSUBSCRIBE need not).
+func (s *sess) checkRead(a *authConfig, name string) bool {
 	if a.authz == nil {
 		return true
 	}
@@ -51,11 +65,34 @@ func (s *sess) readable(name string) bool {
 	return ok
 }
 
+// refreshReadAll records whether every subscription of the session can
+// deliver only topics its client may read under the current rules.
+func (s *sess) refreshReadAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshReadAllLocked()
+}
+
+func (s *sess) refreshReadAllLocked() {
+	a := s.b.auth.Load()
+	if a.readAll == nil {
+		s.allReadable.Store(nil)
+		return
+	}
+	for f := range s.subs {
+		if !a.readAll.CanReadAll(s.id, s.username, f) {
+			s.allReadable.Store(nil)
+			return
+		}
+	}
+	s.allReadable.Store(a)
+}
+
 // sendLocked hands o, which the session released for sending, to c, unless
 // it is a PUBLISH the client may no longer read: then the session forgets
 // it as if the client had acknowledged it. s.mu must be held.
 func (s *sess) sendLocked(c *client, o session.Outbound) {
-	if o.Pubrel || s.readable(o.Topic) {
+	if o.Pubrel || s.checkRead(s.b.auth.Load(), o.Topic) {
 		c.enqueueOutbound(o)
 		return
 	}

@@ -169,6 +169,9 @@ func withLocalAddr(ip string) func(*mqtt.ClientOptions) {
 // bound is generous: this is a liveness check, not a benchmark (before the
 // fix a login took 14.5 s).
 func TestBroker_auth_underAttack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("SKIPPED: a timing check; -race makes bcrypt many times slower (the gate is race-tested in mqttcore/auth)")
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte("app-secret"), bcrypt.DefaultCost)
 	if err != nil {
 		t.Fatal(err)
@@ -196,10 +199,7 @@ func TestBroker_auth_underAttack(t *testing.T) {
 	}
 	waitFor(t, "the attack to be under way", func() bool { return b.Stats().AuthFailures >= 1 && b.Stats().ConnectionsRefused >= 10 })
 
-	bound := 2 * time.Second
-	if raceEnabled {
-		bound *= 5 // bcrypt runs several times slower under -race
-	}
+	const bound = 2 * time.Second
 	start := time.Now()
 	paho(t, addr, uniqueID(t, "elsewhere"), true, withUser("app", "app-secret"), withLocalAddr("127.0.0.2"))
 	fresh := time.Since(start)

@@ -70,6 +70,7 @@ type authConfig struct {
 	authn          Authenticator
 	authnFrom      AddrAuthenticator // authn, if it implements it
 	authz          Authorizer
+	readAll        FilterReader // authz, if it implements it
 }
 
 // New returns a broker configured by opts. It starts nothing; it restores
@@ -107,7 +108,13 @@ func New(opts Options) (*Broker, error) {
 // everything.
 func (b *Broker) SetAuth(allowAnonymous bool, authn Authenticator, authz Authorizer) {
 	from, _ := authn.(AddrAuthenticator)
-	b.auth.Store(&authConfig{allowAnonymous: allowAnonymous, authn: authn, authnFrom: from, authz: authz})
+	readAll, _ := authz.(FilterReader)
+	b.auth.Store(&authConfig{allowAnonymous: allowAnonymous, authn: authn, authnFrom: from, authz: authz, readAll: readAll})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.sessions {
+		s.refreshReadAll()
+	}
 }
 
 // Addrs returns the addresses of the listeners bound by [Broker.Run], in

@@ -154,6 +154,16 @@ type Authorizer interface {
 	CanRead(clientID, username, topic string) bool
 }
 
+// FilterReader is an Authorizer that can tell that a filter delivers only
+// readable topics; *auth.Auth implements it. The broker then skips the
+// per-delivery check for sessions whose every subscription is such a
+// filter.
+type FilterReader interface {
+	// CanReadAll reports whether the client may read every topic filter
+	// matches; false when unsure.
+	CanReadAll(clientID, username, filter string) bool
+}
+
 // PublishHook sees every accepted PUBLISH before the publisher is
 // acknowledged; the bridge uses it to make messages durable first.
 type PublishHook interface {

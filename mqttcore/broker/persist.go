@@ -302,5 +302,6 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 	s := newSess(b, id, owner, false)
 	s.st, s.subs = st, subs
 	s.nsubs.Store(int32(len(subs)))
+	s.refreshReadAll()
 	return s, subs, nil
 }

@@ -27,11 +27,12 @@ type sess struct {
 	subs map[string]byte // filter → granted QoS
 	gone bool            // discarded: deliveries and new subscriptions are ignored
 
-	rmu     sync.Mutex      // guards the read-access cache; taken after mu
-	rauth   *authConfig     // the rules rcache was filled under
-	rcache  map[string]bool // topic name → readable (see readable)
-	rlast   string          // the last name readable was asked about
-	rlastOK bool            // ... and its answer
+	allReadable atomic.Pointer[authConfig] // see refreshReadAll
+	rmu         sync.Mutex                 // guards the read-access cache; taken after mu
+	rauth       *authConfig                // the rules rcache was filled under
+	rcache      map[string]bool            // topic name → readable (see readable)
+	rlast       string                     // the last name readable was asked about
+	rlastOK     bool                       // ... and its answer
 }
 
 func newSess(b *Broker, id, username string, clean bool) *sess {

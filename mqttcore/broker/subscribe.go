@@ -59,6 +59,7 @@ func (c *client) subscribe(sub packet.Subscription) byte {
 // comes first (its lock precedes s.mu); if the session was discarded in
 // between, the subscription is taken back.
 func (s *sess) subscribe(filter string, qos byte) {
+	s.allReadable.Store(nil) // until the new filter is checked
 	s.b.subs.Subscribe(filter, s, qos)
 	s.mu.Lock()
 	if s.gone {
@@ -71,6 +72,7 @@ func (s *sess) subscribe(filter string, qos byte) {
 	}
 	s.subs[filter] = qos
 	s.nsubs.Store(int32(len(s.subs)))
+	s.refreshReadAllLocked()
 	s.mu.Unlock()
 	s.subscriptionsChanged()
 }
@@ -81,6 +83,7 @@ func (s *sess) unsubscribe(filter string) {
 	_, had := s.subs[filter]
 	delete(s.subs, filter)
 	s.nsubs.Store(int32(len(s.subs)))
+	s.refreshReadAllLocked()
 	s.mu.Unlock()
 	if had {
 		s.b.subs.Unsubscribe(filter, s)
