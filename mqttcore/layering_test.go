@@ -89,6 +89,7 @@ func TestGatewayBinaryDeps(t *testing.T) {
 		"testing", "github.com/eclipse/paho.mqtt.golang", "github.com/mochi-mqtt/server",
 		"go.uber.org/goleak", "net/http/pprof", "expvar", "html/template", "text/template", "plugin",
 		module + "/mqttcore/mqtttest", module + "/sensors/sensorstest",
+		"github.com/hanwen/go-fuse", module + "/offline/crashfs",
 	}
 	pkgs := listPackages(t, "./cmd/gateway")
 	if len(pkgs) != 1 {

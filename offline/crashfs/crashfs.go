@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm64)
+
 package crashfs
 
 import (
@@ -57,6 +59,18 @@ var (
 	// unmounted.
 	ErrUnmounted = errors.New("crashfs: already unmounted")
 )
+
+// Available reports why this process cannot mount crashfs, or nil: it
+// needs root (it calls mount(2) itself) and /dev/fuse.
+func Available() error {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		return fmt.Errorf("crashfs: %w", err)
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("crashfs: needs root, euid is %d", os.Geteuid())
+	}
+	return nil
+}
 
 // Mount serves backing at mnt (both existing directories) and returns when
 // the mount is ready. Everything in backing counts as durable.

@@ -38,6 +38,8 @@
 //   - A rename across directories is durable per directory: if only one of
 //     the two directories is synced, the file may appear in both or neither.
 //   - State lives in the test process: a FUSE daemon that dies loses it.
+//   - It builds on 64-bit Linux only (go-fuse does not build on 32-bit
+//     ARM); elsewhere the package is empty.
 //
 // Writes go to the backing files without fsync (durability is modelled, not
 // performed), so the simulator is fast: a bbolt commit costs a few FUSE round
