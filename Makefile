@@ -11,7 +11,7 @@ CONFIG    ?= examples/demo.yaml
 
 export CGO_ENABLED = 0
 
-.PHONY: all build run test test-go fuzz bench cross check-cross test-arm smoke-arm test-systemd test-buildroot vendor clean
+.PHONY: all build run test test-go fuzz bench cross check-cross test-arm smoke-arm test-systemd test-buildroot vendor clean crashtest
 
 all: build
 
@@ -35,6 +35,12 @@ test-go:
 	./cross/testsummary_test.sh
 	CGO_ENABLED=1 ./cross/testsummary.sh run bin/test-go.log $(GO) test -race -count=1 -timeout 20m -v ./...
 	$(GO) test -count=1 -run '^TestBroker_idleMemory$$' ./mqttcore/broker
+
+## crashtest: CYCLES power cuts of the real gateway on the power-cut simulator (offline/crashfs: root, /dev/fuse);
+## `make test` runs 50 of them (TestPowerCut's default) and the simulator's control run
+CYCLES ?= 1000
+crashtest:
+	EDGEGW_CRASH_CYCLES=$(CYCLES) $(GO) test -count=1 -timeout 0 -v -run '^TestPowerCut' ./cmd/gateway
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time): the MQTT codec, the
 # queue's record decoder and the config parser — everything that reads untrusted bytes.
