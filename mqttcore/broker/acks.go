@@ -11,15 +11,19 @@ import (
 // while some wait for the publish hook, which completes asynchronously.
 // Without a hook, or with nothing pending, acknowledgements bypass it.
 type ackQueue struct {
-	mu    sync.Mutex
-	slots []ackSlot
-	base  uint64 // sequence number of slots[0]
+	mu       sync.Mutex
+	slots    []ackSlot
+	base     uint64 // sequence number of slots[0]
+	unstored int    // payload bytes handed to the hook and not yet done
+
+	room chan struct{} // signalled when unstored shrinks or the client closes
 }
 
 type ackSlot struct {
 	typ   packet.Type
 	id    uint16
 	state ackState
+	size  int   // the message's payload bytes while the hook has it
 	err   error // why the hook failed
 }
 
@@ -46,13 +50,42 @@ func (c *client) ackReady(t packet.Type, id uint16) {
 }
 
 // ackPending reserves the place of an acknowledgement that waits for the
-// hook and returns its sequence number for hookDone.
-func (c *client) ackPending(t packet.Type, id uint16) uint64 {
+// hook for a message of size payload bytes and returns its sequence number
+// for hookDone.
+func (c *client) ackPending(t packet.Type, id uint16, size int) uint64 {
 	a := &c.acks
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.slots = append(a.slots, ackSlot{typ: t, id: id, state: ackPending})
+	a.slots = append(a.slots, ackSlot{typ: t, id: id, state: ackPending, size: size})
+	a.unstored += size
 	return a.base + uint64(len(a.slots)-1)
+}
+
+// waitStored is the per-client backpressure of durable appends: while the
+// client's messages that the hook has not yet stored hold more than
+// Options.MaxUnstored payload bytes, its reader waits here, so it stops
+// reading and TCP pushes back on the client, instead of the broker and
+// the hook buffering what it sends without bound. It returns when the
+// hook caught up or the connection closed.
+func (c *client) waitStored() {
+	a := &c.acks
+	for {
+		a.mu.Lock()
+		over := a.unstored > c.b.opts.MaxUnstored
+		a.mu.Unlock()
+		if !over || c.closed.Load() {
+			return
+		}
+		<-a.room
+	}
+}
+
+// signalRoom wakes a reader in waitStored.
+func (a *ackQueue) signalRoom() {
+	select {
+	case a.room <- struct{}{}:
+	default:
+	}
 }
 
 // hookDone is the hook's done for the acknowledgement seq. It sends every
@@ -67,6 +100,10 @@ func (c *client) hookDone(seq uint64, err error) {
 	if i >= uint64(len(a.slots)) {
 		a.mu.Unlock()
 		return
+	}
+	if a.slots[i].state == ackPending {
+		a.unstored -= a.slots[i].size
+		defer a.signalRoom()
 	}
 	a.slots[i].state = ackReady
 	if err != nil {

@@ -67,6 +67,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	}
 	defer b.pend.remove(raw)
 	c := &client{b: b, conn: conn, room: make(chan struct{}, 1)}
+	c.acks.room = make(chan struct{}, 1)
 	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
 	defer stop()
 	defer c.finish(ctx)
@@ -150,6 +151,7 @@ func (c *client) abort(cause error) {
 	if !already {
 		c.closed.Store(true)
 		_ = c.conn.Close()
+		c.acks.signalRoom() // a reader waiting for the hook gives up
 	}
 }
 

@@ -66,6 +66,14 @@ type Options struct {
 	// like MaxTopicLevels. It also keeps retained topics within what the
 	// stores can hold as keys. 0 means 8192; the protocol allows 65,535.
 	MaxTopicLength int
+	// MaxUnstored bounds, per client, the payload bytes of QoS 1/2
+	// messages handed to the Hook and not yet stored (done not called):
+	// beyond it the broker stops reading from that client until the hook
+	// catches up, so a client that publishes without waiting for its
+	// PUBACKs is slowed down to the store's pace by TCP instead of filling
+	// memory. 0 means 4 MiB; one message is always accepted, so a client
+	// may have up to MaxUnstored + MaxPacketSize in the hook.
+	MaxUnstored int
 	// MaxOutbound bounds each connection's queue of packets waiting for its
 	// socket. QoS 0 messages for a full queue are dropped and counted
 	// (Stats.Dropped.SlowClient); QoS 1/2 messages are not affected (they
@@ -193,6 +201,7 @@ const (
 	DefaultMaxInflight     = 32               // Options.MaxInflight
 	DefaultMaxQueued       = 1000             // Options.MaxQueued
 	DefaultMaxOutbound     = 1000             // Options.MaxOutbound, in packets
+	DefaultMaxUnstored     = 4 << 20          // Options.MaxUnstored: 4 MiB
 	DefaultMaxTopicLevels  = 200              // Options.MaxTopicLevels
 	DefaultMaxTopicLength  = 8192             // Options.MaxTopicLength, in bytes
 	DefaultConnectTimeout  = 5 * time.Second  // Options.ConnectTimeout
@@ -214,6 +223,7 @@ func (o Options) withDefaults() Options {
 	o.MaxInflight = orDefault(o.MaxInflight, DefaultMaxInflight)
 	o.MaxQueued = orDefault(o.MaxQueued, DefaultMaxQueued)
 	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
+	o.MaxUnstored = orDefault(o.MaxUnstored, DefaultMaxUnstored)
 	o.MaxTopicLevels = orDefault(o.MaxTopicLevels, DefaultMaxTopicLevels)
 	o.MaxTopicLength = orDefault(o.MaxTopicLength, DefaultMaxTopicLength)
 	o.ConnectTimeout = orDefault(o.ConnectTimeout, DefaultConnectTimeout)

@@ -64,8 +64,9 @@ func (c *client) acknowledge(p *packet.Publish, accepted bool) {
 	case p.QoS == 0:
 		hook.OnPublish(c.id, p, ignoreDone)
 	default:
-		seq := c.ackPending(ack, p.PacketID)
+		seq := c.ackPending(ack, p.PacketID, len(p.Payload))
 		hook.OnPublish(c.id, p, func(err error) { c.hookDone(seq, err) })
+		c.waitStored()
 	}
 }
 
