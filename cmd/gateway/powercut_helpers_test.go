@@ -307,10 +307,14 @@ type crashVerdict struct {
 }
 
 // verify compares the upstream's messages with the acknowledged ones.
-func (r *crashRig) verify() crashVerdict {
+func (r *crashRig) verify() crashVerdict { return judge(r.acked, r.upstreamIDs()) }
+
+// judge compares got (local topic → ids the upstream received, in arrival
+// order) with acked (local topic → acknowledged ids). Topics under pub2/
+// are QoS 2: an id twice is a duplicate.
+func judge(acked, got map[string][]string) crashVerdict {
 	v := crashVerdict{missing: map[string][]string{}, disorder: map[string][]string{}}
-	got := r.upstreamIDs()
-	for topic, ids := range r.acked {
+	for topic, ids := range acked {
 		v.acked += len(ids)
 		seen := map[string]int{}
 		for _, id := range got[topic] {

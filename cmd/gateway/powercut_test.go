@@ -76,3 +76,36 @@ func TestPowerCut_control(t *testing.T) {
 		t.Errorf("a gateway whose store never fsyncs lost none of %d acknowledged messages: the simulator cannot fail", v.acked)
 	}
 }
+
+// judge, the verdict of the power-cut runs, must see each kind of failure.
+func TestPowerCut_judge(t *testing.T) {
+	acked := map[string][]string{"pub1/a": {"q1c0-0", "q1c0-1", "q1c1-0"}, "pub2/a": {"q2c0-0", "q2c0-1"}}
+	tests := []struct {
+		name                      string
+		got                       map[string][]string
+		missing, dups, disordered int
+	}{
+		{"all there, QoS 1 duplicate allowed", map[string][]string{
+			"pub1/a": {"q1c0-0", "q1c0-1", "q1c0-1", "q1c0-2", "q1c1-0"}, "pub2/a": {"q2c0-0", "q2c0-1"}}, 0, 0, 0},
+		{"lost", map[string][]string{"pub1/a": {"q1c0-0", "q1c1-0"}, "pub2/a": {"q2c0-1"}}, 2, 0, 0},
+		{"QoS 2 twice", map[string][]string{"pub1/a": {"q1c0-0", "q1c0-1", "q1c1-0"}, "pub2/a": {"q2c0-0", "q2c0-1", "q2c0-0"}}, 0, 1, 0},
+		{"reordered", map[string][]string{"pub1/a": {"q1c0-1", "q1c0-0", "q1c1-0"}, "pub2/a": {"q2c0-0", "q2c0-1"}}, 0, 0, 1},
+		{"reordered across cycles", map[string][]string{"pub1/a": {"q1c1-0", "q1c0-0", "q1c0-1"}, "pub2/a": {"q2c0-0", "q2c0-1"}}, 0, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := judge(acked, tt.got)
+			missing, disordered := 0, 0
+			for _, ids := range v.missing {
+				missing += len(ids)
+			}
+			for _, ids := range v.disorder {
+				disordered += len(ids)
+			}
+			if v.acked != 5 || missing != tt.missing || len(v.duplicates) != tt.dups || disordered != tt.disordered {
+				t.Errorf("judge: %d acked, %d missing, %d duplicates, %d out of order; want 5, %d, %d, %d",
+					v.acked, missing, len(v.duplicates), disordered, tt.missing, tt.dups, tt.disordered)
+			}
+		})
+	}
+}
