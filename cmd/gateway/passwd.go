@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/sys/unix"
 )
 
 // cmdPasswd is `gateway passwd`: it prints the bcrypt hash of a password
@@ -47,21 +46,15 @@ func cmdPasswd(args []string, in *os.File, stdout, stderr io.Writer) error {
 // readPassword reads the password from a terminal (twice, without echo) or
 // the first line of a pipe or file.
 func readPassword(in *os.File, prompt io.Writer) (string, error) {
-	fd := int(in.Fd())
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil { // not a terminal
+	restore, err := echoOff(int(in.Fd()))
+	if err != nil { // not a terminal (or no way to turn echo off here)
 		line, err := bufio.NewReader(in).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return "", fmt.Errorf("passwd: read stdin: %w", err)
 		}
 		return nonEmpty(strings.TrimRight(line, "\r\n"))
 	}
-	noEcho := *old
-	noEcho.Lflag &^= unix.ECHO
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &noEcho); err != nil {
-		return "", fmt.Errorf("passwd: terminal: %w", err)
-	}
-	defer unix.IoctlSetTermios(fd, unix.TCSETS, old) //nolint:errcheck // best effort on the way out
+	defer restore()
 	r := bufio.NewReader(in)
 	ask := func(p string) (string, error) {
 		fmt.Fprint(prompt, p)

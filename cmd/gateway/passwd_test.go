@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/sensors/sensorstest"
 )
 
 // TestCLI_Passwd: `gateway passwd` turns a password on stdin into a bcrypt
@@ -72,5 +76,52 @@ func TestCLI_DefaultConfigPath(t *testing.T) {
 	want := "gateway check: no configuration at " + defaultConfig + " (the default path); pass another with -config FILE"
 	if code != 1 || strings.TrimSpace(stderr) != want {
 		t.Errorf("check without -config: exit %d, stderr %q, want %q", code, stderr, want)
+	}
+}
+
+// TestCLI_Passwd_terminal: on a terminal, `gateway passwd` asks twice with
+// the echo off (the password never shows on the terminal) and prints the
+// hash of what was typed.
+func TestCLI_Passwd_terminal(t *testing.T) {
+	pty, err := sensorstest.OpenPTY()
+	if err != nil {
+		t.Skip("no pty:", err)
+	}
+	defer pty.Close()
+	tty, err := os.OpenFile(pty.Path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	cmd := exec.Command(gatewayBin, "passwd", "-cost", "4")
+	cmd.Env = cleanEnv()
+	var out bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, &out, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var screen mqtttest.SyncBuffer // what the terminal shows
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(&screen, pty.Master) // until the pty is closed
+	}()
+	for _, prompt := range []string{"password: ", "again: "} {
+		mqtttest.WaitFor(t, func() bool { return strings.Contains(screen.String(), prompt) }, "prompt %q; screen %q", prompt, &screen)
+		if _, err := pty.Master.Write([]byte("typed secret\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("gateway passwd: %v", err)
+	}
+	if err := bcrypt.CompareHashAndPassword(bytes.TrimSpace(out.Bytes()), []byte("typed secret")); err != nil {
+		t.Errorf("hash %q does not match what was typed: %v", out.String(), err)
+	}
+	tty.Close()
+	pty.Close()
+	<-copied
+	if strings.Contains(screen.String(), "typed secret") {
+		t.Errorf("the terminal echoed the password: %q", screen.String())
 	}
 }
