@@ -23,17 +23,26 @@ func explainListenError(err error) error {
 	if port == 0 {
 		return err
 	}
-	holder := portHolder(port)
-	hint := fmt.Sprintf("or give broker.listeners another port (e.g. 127.0.0.1:%d)", port+1)
+	return fmt.Errorf("%w: %s", err, listenHint(port, portHolder(port), processNamed("mosquitto")))
+}
+
+// listenHint says who holds port (holder, "" when /proc does not tell: a
+// process of another user, without root) and what to do; mosquitto is a
+// running mosquitto's "mosquitto (pid N)", the likely holder then.
+func listenHint(port int, holder, mosquitto string) string {
+	other := fmt.Sprintf("or give broker.listeners another port (e.g. 127.0.0.1:%d)", port+1)
+	disable := "sudo systemctl disable --now mosquitto"
 	switch {
-	case holder == "":
-		return fmt.Errorf("%w: port %d is taken by another process (see which: sudo ss -ltnp 'sport = :%d'); stop it, %s",
-			err, port, port, hint)
 	case strings.HasPrefix(holder, "mosquitto "):
-		return fmt.Errorf("%w: port %d is held by %s, likely Debian's mosquitto service: sudo systemctl disable --now mosquitto, %s",
-			err, port, holder, hint)
+		return fmt.Sprintf("port %d is held by %s, likely Debian's mosquitto service: %s, %s", port, holder, disable, other)
+	case holder != "":
+		return fmt.Sprintf("port %d is held by %s: stop it, %s", port, holder, other)
+	case mosquitto != "":
+		return fmt.Sprintf("port %d is held by another user's process, probably %s (Debian's mosquitto service): %s, %s",
+			port, mosquitto, disable, other)
 	default:
-		return fmt.Errorf("%w: port %d is held by %s: stop it, %s", err, port, holder, hint)
+		return fmt.Sprintf("port %d is held by another process (see which: sudo ss -ltnp 'sport = :%d'); stop it (Debian's mosquitto service: %s), %s",
+			port, port, disable, other)
 	}
 }
 
@@ -99,4 +108,16 @@ func listeningInodes(file string, port int, inodes map[string]bool) {
 			inodes[fields[9]] = true
 		}
 	}
+}
+
+// processNamed returns "name (pid N)" for a running process called name
+// (/proc/N/comm is readable by every user), or "".
+func processNamed(name string) string {
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, c := range comms {
+		if b, err := os.ReadFile(c); err == nil && strings.TrimSpace(string(b)) == name {
+			return fmt.Sprintf("%s (pid %s)", name, strings.Split(c, "/")[2])
+		}
+	}
+	return ""
 }

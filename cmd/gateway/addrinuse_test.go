@@ -52,3 +52,28 @@ func TestPortHolder_self(t *testing.T) {
 		t.Errorf("portHolder = %q, want … %s", got, want)
 	}
 }
+
+// TestListenHint: who holds the port and what to do, for each case of what
+// /proc tells; Debian's mosquitto service is named whenever it may be the
+// holder, and another port is always offered.
+func TestListenHint(t *testing.T) {
+	tests := []struct {
+		name, holder, mosquitto string
+		want                    []string
+	}{
+		{"mosquitto seen", "mosquitto (pid 812)", "mosquitto (pid 812)", []string{"held by mosquitto (pid 812)", "systemctl disable --now mosquitto", "127.0.0.1:1884"}},
+		{"another process seen", "nginx (pid 9)", "", []string{"held by nginx (pid 9): stop it", "127.0.0.1:1884"}},
+		{"another user's process, mosquitto runs", "", "mosquitto (pid 812)", []string{"probably mosquitto (pid 812)", "systemctl disable --now mosquitto", "127.0.0.1:1884"}},
+		{"nothing known", "", "", []string{"sudo ss -ltnp 'sport = :1883'", "systemctl disable --now mosquitto", "127.0.0.1:1884"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := listenHint(1883, tt.holder, tt.mosquitto)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("listenHint = %q, lacks %q", got, w)
+				}
+			}
+		})
+	}
+}
