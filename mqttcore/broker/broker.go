@@ -49,6 +49,8 @@ type Broker struct {
 	auth     atomic.Pointer[authConfig]
 	subs     *topic.Trie[subscriber]
 	retained *topic.Store[*packet.Publish]
+	retMu    sync.Mutex // serializes changes to retained, for retBytes
+	retBytes int        // topic and payload bytes in retained
 	stats    counters
 	pend     *pending // connections without an accepted CONNECT
 	started  time.Time

@@ -74,6 +74,14 @@ type Options struct {
 	// memory. 0 means 4 MiB; one message is always accepted, so a client
 	// may have up to MaxUnstored + MaxPacketSize in the hook.
 	MaxUnstored int
+	// MaxRetained bounds the number of retained messages and
+	// MaxRetainedBytes their topic and payload bytes. A retained message
+	// that does not fit is delivered but not retained, and counted
+	// (Stats.RetainedRefused); replacing or clearing one always works
+	// within the bytes. They also bound what a bridge rule's upstream can
+	// make the gateway retain. 0 means 100,000 messages and 64 MiB.
+	MaxRetained      int
+	MaxRetainedBytes int
 	// MaxOutbound bounds each connection's queue of packets waiting for its
 	// socket. QoS 0 messages for a full queue are dropped and counted
 	// (Stats.Dropped.SlowClient); QoS 1/2 messages are not affected (they
@@ -197,18 +205,20 @@ type Store interface {
 
 // Defaults for zero Options fields.
 const (
-	DefaultMaxPacketSize   = 1 << 20          // Options.MaxPacketSize: 1 MiB
-	DefaultMaxInflight     = 32               // Options.MaxInflight
-	DefaultMaxQueued       = 1000             // Options.MaxQueued
-	DefaultMaxOutbound     = 1000             // Options.MaxOutbound, in packets
-	DefaultMaxUnstored     = 4 << 20          // Options.MaxUnstored: 4 MiB
-	DefaultMaxTopicLevels  = 200              // Options.MaxTopicLevels
-	DefaultMaxTopicLength  = 8192             // Options.MaxTopicLength, in bytes
-	DefaultConnectTimeout  = 5 * time.Second  // Options.ConnectTimeout
-	DefaultMaxPending      = 128              // Options.MaxPending
-	DefaultWriteTimeout    = 10 * time.Second // Options.WriteTimeout
-	DefaultSysInterval     = 10 * time.Second // Options.SysInterval
-	DefaultPersistInterval = 10 * time.Second // Options.PersistInterval
+	DefaultMaxPacketSize    = 1 << 20          // Options.MaxPacketSize: 1 MiB
+	DefaultMaxInflight      = 32               // Options.MaxInflight
+	DefaultMaxQueued        = 1000             // Options.MaxQueued
+	DefaultMaxOutbound      = 1000             // Options.MaxOutbound, in packets
+	DefaultMaxUnstored      = 4 << 20          // Options.MaxUnstored: 4 MiB
+	DefaultMaxRetained      = 100_000          // Options.MaxRetained
+	DefaultMaxRetainedBytes = 64 << 20         // Options.MaxRetainedBytes: 64 MiB
+	DefaultMaxTopicLevels   = 200              // Options.MaxTopicLevels
+	DefaultMaxTopicLength   = 8192             // Options.MaxTopicLength, in bytes
+	DefaultConnectTimeout   = 5 * time.Second  // Options.ConnectTimeout
+	DefaultMaxPending       = 128              // Options.MaxPending
+	DefaultWriteTimeout     = 10 * time.Second // Options.WriteTimeout
+	DefaultSysInterval      = 10 * time.Second // Options.SysInterval
+	DefaultPersistInterval  = 10 * time.Second // Options.PersistInterval
 )
 
 // maxPacketTotal is the largest packet the protocol can express: one type
@@ -223,6 +233,8 @@ func (o Options) withDefaults() Options {
 	o.MaxInflight = orDefault(o.MaxInflight, DefaultMaxInflight)
 	o.MaxQueued = orDefault(o.MaxQueued, DefaultMaxQueued)
 	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
+	o.MaxRetained = orDefault(o.MaxRetained, DefaultMaxRetained)
+	o.MaxRetainedBytes = orDefault(o.MaxRetainedBytes, DefaultMaxRetainedBytes)
 	o.MaxUnstored = orDefault(o.MaxUnstored, DefaultMaxUnstored)
 	o.MaxTopicLevels = orDefault(o.MaxTopicLevels, DefaultMaxTopicLevels)
 	o.MaxTopicLength = orDefault(o.MaxTopicLength, DefaultMaxTopicLength)

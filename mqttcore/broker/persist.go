@@ -233,7 +233,10 @@ func (b *Broker) restoreRetained(name string, v []byte) error {
 		return nil
 	}
 	p := &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}
-	b.retained.Set(name, p)
+	if !b.setRetained(p) {
+		b.stats.retainedRefused.Add(1)
+		b.log.Warn("retained store full: stored message skipped", "topic", name)
+	}
 	return nil
 }
 

@@ -6,20 +6,52 @@ import (
 
 // retain updates the retained message of p's topic: a PUBLISH with RETAIN
 // 1 replaces it [MQTT-3.3.1-5] (a QoS 0 one too [MQTT-3.3.1-7]), and one
-// with an empty payload removes it [MQTT-3.3.1-10] [MQTT-3.3.1-11]. The
-// change is persisted unless the topic is under $SYS.
+// with an empty payload removes it [MQTT-3.3.1-10] [MQTT-3.3.1-11]. A
+// message that would take the store over Options.MaxRetained or
+// MaxRetainedBytes is not retained (it is still delivered) and is counted
+// (Stats.RetainedRefused). The change is persisted unless the topic is
+// under $SYS.
 func (b *Broker) retain(p *packet.Publish) {
 	name := p.Topic
+	if !b.setRetained(p) {
+		b.stats.retainedRefused.Add(1)
+		b.log.Debug("retained store full: message not retained", "topic", name)
+		return
+	}
 	if len(p.Payload) == 0 {
-		b.retained.Delete(name)
 		p = nil
-	} else {
-		b.retained.Set(name, p)
 	}
 	if b.opts.Retained != nil && !isSysTopic(name) {
 		b.persist.retainedChanged(name, p)
 	}
 }
+
+// setRetained stores or (empty payload) deletes the retained message of
+// p's topic within the limits and reports whether it did.
+func (b *Broker) setRetained(p *packet.Publish) bool {
+	b.retMu.Lock()
+	defer b.retMu.Unlock()
+	old, had := b.retained.Get(p.Topic)
+	size := 0
+	if had {
+		size = retainedSize(old)
+	}
+	if len(p.Payload) == 0 {
+		b.retained.Delete(p.Topic)
+		b.retBytes -= size
+		return true
+	}
+	n := b.retained.Len()
+	if !had && n >= b.opts.MaxRetained || b.retBytes-size+retainedSize(p) > b.opts.MaxRetainedBytes {
+		return false
+	}
+	b.retained.Set(p.Topic, p)
+	b.retBytes += retainedSize(p) - size
+	return true
+}
+
+// retainedSize is what a retained message counts toward MaxRetainedBytes.
+func retainedSize(p *packet.Publish) int { return len(p.Topic) + len(p.Payload) }
 
 // sendRetained delivers the retained messages matching filter to a new
 // subscription, with RETAIN 1 [MQTT-3.3.1-8] and at most the granted QoS.

@@ -75,14 +75,15 @@ func TestBroker_retained(t *testing.T) {
 		}
 	})
 	t.Run("a retained publish replaces it", func(t *testing.T) {
-		publish(t, pub, "r/a", 0, true, "3") // [MQTT-3.3.1-5] [MQTT-3.3.1-7]
+		publish(t, pub, "r/a", 0, true, "3")      // [MQTT-3.3.1-5] [MQTT-3.3.1-7]
+		publish(t, pub, "r/marker", 1, false, "") // acknowledged after "3" was handled
 		if m := retainedOf(t, addr, "r/a", 1)["r/a"]; m == nil || string(m.Payload()) != "3" {
 			t.Fatalf("r/a = %v, want 3", m)
 		}
 	})
 	t.Run("an empty retained publish clears it and is delivered", func(t *testing.T) {
-		for len(live.ch) > 0 {
-			<-live.ch
+		publish(t, pub, "r/drained", 1, false, "m") // not retained; after everything pub sent before
+		for live.next(t).Topic() != "r/drained" {
 		}
 		publish(t, pub, "r/a", 1, true, "") // [MQTT-3.3.1-10] [MQTT-3.3.1-11]
 		if m := live.next(t); m.Topic() != "r/a" || len(m.Payload()) != 0 {
@@ -148,5 +149,42 @@ func TestBroker_retained_pacedForQoS0(t *testing.T) {
 		case <-time.After(2 * time.Second):
 			t.Fatalf("%d of %d retained messages arrived (dropped for a slow client: %d)", len(got), n, b.Stats().Dropped.SlowClient)
 		}
+	}
+}
+
+// Finding 12, the broker side: retained messages (from clients or from the
+// bridge's inline publishes, here) are bounded in count and bytes; what does
+// not fit is delivered, not retained, and counted. Replacing and clearing
+// still work.
+func TestBroker_retained_limits(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxRetained, opts.MaxRetainedBytes = 3, 50 // each message below: 3 + 20 bytes
+	b, addr := startBroker(t, opts)
+	sub := paho(t, addr, uniqueID(t, "sub"), true)
+	live := subscribe(t, sub, "r/#", 0)
+	pub := func(topic, payload string) {
+		t.Helper()
+		if err := b.Publish(context.Background(), "$bridge", &packet.Publish{Topic: topic, Retain: true, Payload: []byte(payload)}); err != nil {
+			t.Fatal(err)
+		}
+		live.expect(t, topic, payload) // delivered whether retained or not
+	}
+	twenty := func(c string) string { return fmt.Sprintf("%020s", c) }
+	pub("r/1", twenty("1"))
+	pub("r/2", twenty("2"))
+	pub("r/3", twenty("3")) // 69 bytes: over
+	if st := b.Stats(); st.Retained != 2 || st.RetainedRefused != 1 {
+		t.Fatalf("Retained %d, RetainedRefused %d; want 2, 1", st.Retained, st.RetainedRefused)
+	}
+	pub("r/1", twenty("one"))         // a replacement of the same size fits
+	pub("r/2", twenty("two")+"extra") // a larger one does not: the old one stays
+	pub("r/2", "")                    // clearing frees room
+	pub("r/3", twenty("3"))
+	got := retainedOf(t, addr, "r/#", 0)
+	if len(got) != 2 || string(got["r/1"].Payload()) != twenty("one") || string(got["r/3"].Payload()) != twenty("3") {
+		t.Fatalf("retained = %v", payloads(got))
+	}
+	if n := b.Stats().RetainedRefused; n != 2 {
+		t.Fatalf("RetainedRefused = %d, want 2", n)
 	}
 }

@@ -30,6 +30,9 @@ type Stats struct {
 	Subscriptions int
 	// Retained is the number of retained messages.
 	Retained int
+	// RetainedRefused counts retained messages not kept because the store
+	// was at Options.MaxRetained or MaxRetainedBytes (they were delivered).
+	RetainedRefused uint64
 
 	// PacketsReceived and PacketsSent count MQTT control packets of every
 	// type ($SYS/broker/messages/received and .../sent).
@@ -95,6 +98,7 @@ func (b *Broker) Stats() Stats {
 		Sessions:           nsess,
 		Subscriptions:      b.subs.Len(),
 		Retained:           b.retained.Len(),
+		RetainedRefused:    c.retainedRefused.Load(),
 		PacketsReceived:    c.pktIn.Load(),
 		PacketsSent:        c.pktOut.Load(),
 		PublishReceived:    c.pubIn.Load(),
@@ -124,7 +128,7 @@ type counters struct {
 
 	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut atomic.Uint64
 	refused, protoErr, authFailed, readDenied       atomic.Uint64
-	pendingEvicted                                  atomic.Uint64
+	pendingEvicted, retainedRefused                 atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
 }

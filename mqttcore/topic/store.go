@@ -60,6 +60,21 @@ func (s *Store[V]) MatchFilter(filter string, visit func(name string, v V)) {
 	s.root.walk(filter, true, visit)
 }
 
+// Get returns the value stored under the topic name and whether there is
+// one. It does not allocate.
+func (s *Store[V]) Get(name string) (V, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := s.root
+	for level := range levels(name) {
+		if n = n.children[level]; n == nil {
+			var zero V
+			return zero, false
+		}
+	}
+	return n.v, n.has
+}
+
 // Len returns the number of stored names.
 func (s *Store[V]) Len() int {
 	s.mu.RLock()

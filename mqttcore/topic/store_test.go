@@ -161,3 +161,19 @@ func TestStore_Concurrent(t *testing.T) {
 		t.Fatalf("MatchFilter(#) visits %d, Len = %d", got, s.Len())
 	}
 }
+
+func TestStore_Get(t *testing.T) {
+	s := NewStore[int]()
+	s.Set("a/b", 1)
+	s.Set("a", 2)
+	for name, want := range map[string]int{"a/b": 1, "a": 2, "a/b/c": 0, "b": 0, "a/": 0} {
+		got, ok := s.Get(name)
+		if got != want || ok != (want != 0) {
+			t.Errorf("Get(%q) = %d, %v; want %d", name, got, ok, want)
+		}
+	}
+	s.Delete("a/b")
+	if _, ok := s.Get("a/b"); ok {
+		t.Error("Get after Delete found the value")
+	}
+}
