@@ -89,6 +89,10 @@ type crashRig struct {
 	only *uplink
 	// control runs expect damage: a quarantine is reported, not fatal.
 	control bool
+	// faults, when set, are injected in turn, one per cycle, in the middle
+	// third of the load (crashfs.SetFault); a fresh publisher must then get
+	// acknowledgements again.
+	faults []syscall.Errno
 }
 
 // cycleReport is what one cycle did, for the log.
@@ -96,6 +100,8 @@ type cycleReport struct {
 	uplink   uplink
 	sighup   bool
 	loadFor  time.Duration
+	fault    syscall.Errno
+	faulted  int // changes the fault failed
 	acked    int
 	cut      crashfs.Stats
 	duration time.Duration
@@ -196,12 +202,17 @@ func (r *crashRig) cycle(n int) {
 		r.startPublisher(fmt.Sprintf("q1c%d", n), "pub1/a", 1),
 		r.startPublisher(fmt.Sprintf("q2c%d", n), "pub2/a", 2),
 	}
-	if r.rng.IntN(4) == 0 {
-		time.Sleep(time.Duration(r.rng.IntN(int(rep.loadFor))))
-		r.p.Signal(syscall.SIGHUP)
-		rep.sighup = true
+	if len(r.faults) > 0 {
+		rep.fault = r.faults[n%len(r.faults)]
+		pubs = append(pubs, r.injectFault(n, rep.fault))
+	} else {
+		if r.rng.IntN(4) == 0 {
+			time.Sleep(time.Duration(r.rng.IntN(int(rep.loadFor))))
+			r.p.Signal(syscall.SIGHUP)
+			rep.sighup = true
+		}
+		time.Sleep(rep.loadFor)
 	}
-	time.Sleep(rep.loadFor)
 	r.p.Kill() // the power cut takes the process with it
 	stopFlap()
 	for _, pub := range pubs {
@@ -214,9 +225,29 @@ func (r *crashRig) cycle(n int) {
 		r.t.Fatalf("cycle %d: %v", n, err)
 	}
 	rep.cut = cut
+	if rep.fault != 0 && cut.Faulted == 0 {
+		r.t.Fatalf("cycle %d: the %v fault failed no change: the gateway wrote nothing meanwhile", n, rep.fault)
+	}
 	r.mount()
 	rep.duration = time.Since(start)
 	r.cycles = append(r.cycles, rep)
+}
+
+// injectFault lets the load run, makes every change on the mount fail with
+// errno for a while, clears it, and starts a fresh publisher (on pub1/b)
+// that must be acknowledged again: the gateway recovers by itself.
+func (r *crashRig) injectFault(n int, errno syscall.Errno) *crashPublisher {
+	r.t.Helper()
+	time.Sleep(300 * time.Millisecond)
+	r.fs.SetFault(errno)
+	time.Sleep(500 * time.Millisecond)
+	r.fs.SetFault(0)
+	pub := r.startPublisher(fmt.Sprintf("q1c%d", n), "pub1/b", 1)
+	if !mqtttest.Poll(10*time.Second, func() bool { return pub.count() > 0 }) {
+		r.t.Fatalf("cycle %d: no publish acknowledged within 10 s of clearing the %v fault", n, errno)
+	}
+	time.Sleep(200 * time.Millisecond)
+	return pub
 }
 
 // setUplink puts the proxy in the cycle's starting mode.
@@ -406,8 +437,9 @@ func firstIDs(ids []string, n int) []string {
 func (r *crashRig) report() {
 	var total time.Duration
 	byUplink := map[uplink]int{}
-	var lost, torn, sighups int
+	var lost, torn, sighups, faulted int
 	for _, c := range r.cycles {
+		faulted += c.cut.Faulted
 		total += c.duration
 		byUplink[c.uplink]++
 		lost += c.cut.LostPages
@@ -419,9 +451,9 @@ func (r *crashRig) report() {
 	if len(r.cycles) == 0 {
 		return
 	}
-	r.t.Logf("%d power cuts in %v (%v per cycle); uplink %v; %d SIGHUPs; %d unsynced pages dropped, %d kept torn",
+	r.t.Logf("%d power cuts in %v (%v per cycle); uplink %v; %d SIGHUPs; %d unsynced pages dropped, %d kept torn; %d changes failed by injected faults",
 		len(r.cycles), total.Round(time.Millisecond), (total / time.Duration(len(r.cycles))).Round(time.Millisecond),
-		byUplink, sighups, lost, torn)
+		byUplink, sighups, lost, torn, faulted)
 }
 
 //
@@ -473,6 +505,13 @@ func (pub *crashPublisher) run(c *client, run string, qos byte) {
 	for _, f := range inflight {
 		settle(f)
 	}
+}
+
+// count returns how many were acknowledged so far.
+func (pub *crashPublisher) count() int {
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	return len(pub.acked)
 }
 
 // wait waits for the publisher to end (its connection died) and returns the

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"syscall"
 	"testing"
 
 	"github.com/edgegw/edgegw/offline/crashfs"
@@ -74,6 +75,31 @@ func TestPowerCut_control(t *testing.T) {
 	t.Logf("control: %d of %d acknowledged messages lost; quarantined: %v", lost, v.acked, r.quarantined())
 	if lost == 0 {
 		t.Errorf("a gateway whose store never fsyncs lost none of %d acknowledged messages: the simulator cannot fail", v.acked)
+	}
+}
+
+// TestPowerCut_diskFaults: the disk fills up, is remounted read-only or
+// fails (EIO) for half a second in the middle of each cycle, with the uplink
+// down so that every acknowledgement is a commit's; then the power is cut.
+// Nothing may be acknowledged that was not durable, the gateway must take
+// new messages again once the fault is gone, without a restart, and the
+// store must never be quarantined.
+func TestPowerCut_diskFaults(t *testing.T) {
+	r := newCrashRig(t, gatewayBin, crashSeed, crashfs.Options{TornWrites: 0.5})
+	down := uplinkDown
+	r.only, r.faults = &down, []syscall.Errno{syscall.ENOSPC, syscall.EROFS, syscall.EIO}
+	for i := range 6 {
+		r.cycle(i)
+	}
+	r.drain()
+	r.report()
+	v := r.verify()
+	t.Logf("%d acknowledged messages checked upstream", v.acked)
+	for topic, ids := range v.missing {
+		t.Errorf("%s: %d acknowledged messages never reached the upstream, first %v", topic, len(ids), firstIDs(ids, 10))
+	}
+	if len(v.duplicates) > 0 {
+		t.Errorf("QoS 2: %d messages arrived more than once: %v", len(v.duplicates), firstIDs(v.duplicates, 10))
 	}
 }
 

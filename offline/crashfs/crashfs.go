@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,6 +38,8 @@ type Stats struct {
 	// LostPages counts the dirty pages PowerCut dropped; TornPages the
 	// dirty pages it kept (Options.TornWrites).
 	LostPages, TornPages int
+	// Faulted counts the changes failed by SetFault.
+	Faulted int
 }
 
 // FS is a mounted crash-simulating file system. Its methods are safe for
@@ -45,6 +48,8 @@ type FS struct {
 	backing, mnt string
 	opts         Options
 	server       *fuse.Server
+
+	fault atomic.Uintptr // a syscall.Errno every change fails with, or 0
 
 	mu    sync.Mutex
 	root  *tracker
@@ -120,6 +125,23 @@ func (c *FS) Stats() Stats {
 	return c.stats
 }
 
+// SetFault makes every change through the mount (write, truncate, create,
+// mkdir, rename, unlink, rmdir, fsync) fail with errno until SetFault(0):
+// ENOSPC for a full disk, EROFS for a read-only remount, EIO for a failing
+// card. Reads go on working.
+func (c *FS) SetFault(errno syscall.Errno) { c.fault.Store(uintptr(errno)) }
+
+// faulted returns the fault set by SetFault, or 0, and counts it.
+func (c *FS) faulted() syscall.Errno {
+	errno := syscall.Errno(c.fault.Load())
+	if errno != 0 {
+		c.mu.Lock()
+		c.stats.Faulted++
+		c.mu.Unlock()
+	}
+	return errno
+}
+
 // PowerCut unmounts the FS and rewrites the backing directory so that it
 // holds only the durable state (plus, with Options.TornWrites, a random
 // subset of the dirty pages, drawn from rng). Every process using the mount
@@ -163,6 +185,9 @@ func (c *FS) unmount() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			c.mu.Lock()
+			c.done = false // still mounted: a later Unmount may succeed
+			c.mu.Unlock()
 			return fmt.Errorf("crashfs: unmount %s: %w", c.mnt, err)
 		}
 		time.Sleep(20 * time.Millisecond)

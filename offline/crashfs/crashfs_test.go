@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -264,6 +265,35 @@ func TestPowerCut_tornWrites(t *testing.T) {
 			t.Errorf("TornWrites %v: stats %+v, want 2 dirty pages", tt.p, st)
 		}
 	}
+}
+
+func TestSetFault(t *testing.T) {
+	m := mount(t, crashfs.Options{}, map[string]string{"f": "durable"})
+	p := filepath.Join(m.Dir(), "f")
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	must(t, err)
+	m.SetFault(syscall.ENOSPC)
+	if _, err := f.WriteAt([]byte("x"), 0); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("write with ENOSPC set: %v", err)
+	}
+	if err := f.Sync(); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("fsync with ENOSPC set: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(m.Dir(), "g"), nil, 0o600); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("create with ENOSPC set: %v", err)
+	}
+	if err := os.Rename(p, p+"2"); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("rename with ENOSPC set: %v", err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "durable" {
+		t.Errorf("read with ENOSPC set: %q %v", b, err)
+	}
+	m.SetFault(0)
+	_, err = f.WriteAt([]byte("D"), 0)
+	must(t, err)
+	must(t, f.Sync())
+	must(t, f.Close())
+	assertFiles(t, m.cut(t), map[string]string{"f": "Durable"})
 }
 
 // bbolt reads its file through a shared memory map and writes it with

@@ -41,6 +41,9 @@
 //   - It builds on 64-bit Linux only (go-fuse does not build on 32-bit
 //     ARM); elsewhere the package is empty.
 //
+// SetFault makes every change fail with an errno (ENOSPC for a full disk,
+// EROFS for a read-only remount, EIO) until it is cleared.
+//
 // Writes go to the backing files without fsync (durability is modelled, not
 // performed), so the simulator is fast: a bbolt commit costs a few FUSE round
 // trips. FUSE passthrough is disabled so that every read and write is seen,

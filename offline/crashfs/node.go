@@ -25,6 +25,9 @@ var (
 	_ fs.NodeOpener         = (*node)(nil)
 	_ fs.NodeOpendirHandler = (*node)(nil)
 	_ fs.NodeSetattrer      = (*node)(nil)
+	_ fs.NodeRenamer        = (*node)(nil)
+	_ fs.NodeUnlinker       = (*node)(nil)
+	_ fs.NodeRmdirer        = (*node)(nil)
 )
 
 // newNode is LoopbackRoot.NewNode: the tracker of a file the FS already
@@ -80,6 +83,9 @@ func (n *node) backingPath() string {
 
 // Create creates the file, with a new tracker unless it existed.
 func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	if errno := n.c.faulted(); errno != 0 {
+		return nil, nil, 0, errno
+	}
 	p := filepath.Join(n.backingPath(), name)
 	_, statErr := os.Lstat(p)
 	ch, fh, fuseFlags, errno := n.LoopbackNode.Create(ctx, name, readable(flags), mode, out)
@@ -94,6 +100,9 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 
 // Mkdir creates the directory with a new tracker.
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if errno := n.c.faulted(); errno != 0 {
+		return nil, errno
+	}
 	ch, errno := n.LoopbackNode.Mkdir(ctx, name, mode, out)
 	if errno == 0 {
 		n.c.fresh(ch, filepath.Join(n.backingPath(), name), true, mode)
@@ -141,6 +150,9 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, 
 // Fsync makes the file's data, or the directory's entries, durable. The
 // backing file is not synced: durability is modelled, not performed.
 func (n *node) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall.Errno {
+	if errno := n.c.faulted(); errno != 0 {
+		return errno
+	}
 	t := n.tr()
 	if t.dir {
 		return fs.ToErrno(n.c.syncDir(t, n.backingPath()))
@@ -151,6 +163,9 @@ func (n *node) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall
 
 // Setattr records a change of size.
 func (n *node) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if errno := n.c.faulted(); errno != 0 {
+		return errno
+	}
 	if errno := n.LoopbackNode.Setattr(ctx, f, in, out); errno != 0 {
 		return errno
 	}
@@ -158,6 +173,30 @@ func (n *node) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn,
 		n.c.resized(n.tr(), int64(sz))
 	}
 	return 0
+}
+
+// Rename renames unless a fault is set.
+func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if errno := n.c.faulted(); errno != 0 {
+		return errno
+	}
+	return n.LoopbackNode.Rename(ctx, name, newParent, newName, flags)
+}
+
+// Unlink unlinks unless a fault is set.
+func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
+	if errno := n.c.faulted(); errno != 0 {
+		return errno
+	}
+	return n.LoopbackNode.Unlink(ctx, name)
+}
+
+// Rmdir removes the directory unless a fault is set.
+func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if errno := n.c.faulted(); errno != 0 {
+		return errno
+	}
+	return n.LoopbackNode.Rmdir(ctx, name)
 }
 
 // Link is refused: the model has no shared inodes.
@@ -201,6 +240,9 @@ func (f *file) PassthroughFd() (int, bool) { return -1, false }
 
 // Write writes and records the pages written.
 func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if errno := f.n.c.faulted(); errno != 0 {
+		return 0, errno
+	}
 	n, errno := f.LoopbackFile.Write(ctx, data, off)
 	f.n.c.written(f.n.tr(), f.fd(), off, int(n))
 	return n, errno
@@ -208,6 +250,9 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 
 // Writev writes and records the pages written.
 func (f *file) Writev(ctx context.Context, data [][]byte, off int64) (uint32, syscall.Errno) {
+	if errno := f.n.c.faulted(); errno != 0 {
+		return 0, errno
+	}
 	n, errno := f.LoopbackFile.Writev(ctx, data, off)
 	f.n.c.written(f.n.tr(), f.fd(), off, int(n))
 	return n, errno
@@ -215,6 +260,9 @@ func (f *file) Writev(ctx context.Context, data [][]byte, off int64) (uint32, sy
 
 // Allocate allocates and records the new size.
 func (f *file) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
+	if errno := f.n.c.faulted(); errno != 0 {
+		return errno
+	}
 	if errno := f.LoopbackFile.Allocate(ctx, off, size, mode); errno != 0 {
 		return errno
 	}
