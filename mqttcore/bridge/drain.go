@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -176,10 +177,17 @@ func (c *conn) onPuback(pid uint16) {
 	}
 }
 
-// onPubcomp completes a QoS 2 message.
+// onPubcomp completes a QoS 2 message whose PUBREC was received and
+// persisted. A PUBCOMP for a message still waiting for its PUBREC breaks
+// the protocol [MQTT-4.3.3]: the message stays in flight (sent again on the
+// next connection) rather than being deleted undelivered.
 func (c *conn) onPubcomp(pid uint16) {
 	if f := c.b.win.remove(pid, 2); f != nil {
 		c.delivered(f.seq)
+		return
+	}
+	if f := c.b.win.get(pid); f != nil && f.msg.QoS == 2 {
+		c.b.logLimited(slog.LevelWarn, logProtocol, "bridge: upstream sent PUBCOMP before PUBREC; message kept", "packet_id", pid)
 	}
 }
 

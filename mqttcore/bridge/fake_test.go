@@ -75,11 +75,13 @@ func (c *serverConn) write(p packet.Packet) {
 }
 
 // read returns the next packet, skipping PINGREQs (answered) and the
-// SUBSCRIBE of the in rule (acknowledged).
+// SUBSCRIBE of the in rule (acknowledged); it fails the test when none came
+// within 20 s (PINGREQs do not extend that).
 func (c *serverConn) read() packet.Packet {
 	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+		c.nc.SetReadDeadline(deadline)
 		p, err := c.r.Read()
 		if err != nil {
 			c.t.Fatalf("server read: %v", err)

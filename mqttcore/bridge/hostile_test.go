@@ -60,3 +60,31 @@ func TestBridge_hostileUpstream_logsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestBridge_hostileUpstream_pubcompBeforePubrec: a PUBCOMP for a QoS 2
+// message whose PUBREC never came does not complete it: the message stays
+// queued and is published again (DUP) on the next connection.
+func TestBridge_hostileUpstream_pubcompBeforePubrec(t *testing.T) {
+	s := newScripted(t)
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, s.addr())
+	o.Rules = o.Rules[:1] // out only, QoS 2
+	r := start(t, o)
+	c1, _ := s.accept()
+	c1.connack(false)
+	r.awaitConnection(t)
+	if err := publish(t, r.b, "c", "sensors/r", "x", 2); err != nil {
+		t.Fatal(err)
+	}
+	p := c1.readPublish()
+	c1.write(&packet.Pubcomp{PacketID: p.PacketID})
+	c1.nc.Close() // the bridge reads the PUBCOMP before the end of the stream
+	c2, _ := s.accept()
+	c2.connack(true)
+	if again := c2.readPublish(); !again.Dup || again.PacketID != p.PacketID || string(again.Payload) != "x" {
+		t.Fatalf("after reconnect: %s, want the message again with DUP", show(again))
+	}
+	if st := q.Stats(); st.Messages != 1 {
+		t.Fatalf("queue %+v after a PUBCOMP without PUBREC, want the message kept", st)
+	}
+}

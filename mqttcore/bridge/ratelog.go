@@ -19,6 +19,7 @@ const (
 	logSubRefused    = "subscription_refused"
 	logMappedInvalid = "mapped_topic_invalid"
 	logAppend        = "append_failed"
+	logProtocol      = "protocol"
 )
 
 // logLimiter lets one line of each kind through per logEvery; the next

@@ -164,12 +164,13 @@ func (w *window) skip(seq uint64) {
 }
 
 // remove takes the flight with identifier pid out of the window if its QoS
-// is qos; nil if there is none.
+// is qos — for QoS 2, only once its PUBREC was received; nil if there is
+// none.
 func (w *window) remove(pid uint16, qos byte) *flight {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	f := w.byPID[pid]
-	if f == nil || f.msg.QoS != qos {
+	if f == nil || f.msg.QoS != qos || qos == 2 && !f.received {
 		return nil
 	}
 	delete(w.byPID, pid)

@@ -93,6 +93,14 @@ func TestWindow_room(t *testing.T) {
 	if w.remove(pidOf(2), 2) != nil {
 		t.Fatal("a PUBCOMP must not complete a QoS 1 flight")
 	}
+	f, _ := w.admit(ctx, entry(8, 2))
+	if w.remove(f.pid, 2) != nil {
+		t.Fatal("a PUBCOMP completed a QoS 2 flight before its PUBREC")
+	}
+	w.update(f, func(f *flight) { f.received = true })
+	if w.remove(f.pid, 2) != f {
+		t.Fatal("a PUBCOMP after the PUBREC did not complete the flight")
+	}
 }
 
 // TestWindow_lanes: with a backlog of at least laneMin entries the window
