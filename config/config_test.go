@@ -347,3 +347,18 @@ func mustParse(t *testing.T, yaml string) *Config {
 	}
 	return c
 }
+
+func TestRedactAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"tcp://user:secret@host:1883": "tcp://user:xxxxx@host:1883",
+		"tcp://user@host:1883":        "tcp://user@host:1883",
+		"tls://u:p%zz@host:8883/x":    "tls://u:xxxxx@host:8883/x", // does not parse as a URL
+		"host:1883":                   "host:1883",
+		"tcp://host:1883/a@b":         "tcp://host:1883/a@b",
+		"mqtts://a:b:c@d@host:8883":   "mqtts://a:xxxxx@host:8883",
+	} {
+		if got := redactAddress(in); got != want {
+			t.Errorf("redactAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

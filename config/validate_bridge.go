@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -109,14 +110,37 @@ func (p *parser) validateBridgeTopic(path string, t BridgeTopic) {
 
 //
 
+// redactAddress hides the password of an address written with credentials
+// (scheme://user:password@host), which must not reach a terminal or a log.
+func redactAddress(a string) string {
+	prefix, rest := "", a
+	if i := strings.Index(a, "://"); i >= 0 {
+		prefix, rest = a[:i+3], a[i+3:]
+	}
+	end := len(rest)
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		end = j
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return a
+	}
+	user := rest[:at]
+	if k := strings.Index(user, ":"); k >= 0 {
+		user = user[:k+1] + "xxxxx"
+	}
+	return prefix + user + rest[at:]
+}
+
 // bridgeSchemes maps the accepted address schemes to the normalized ones.
 var bridgeSchemes = map[string]string{"tcp": "tcp", "mqtt": "tcp", "tls": "tls", "mqtts": "tls", "ssl": "tls"}
 
 // normalizeAddress turns an upstream address into "tcp://host:port" or
 // "tls://host:port", or describes what is wrong with it.
-func normalizeAddress(a string) (string, string) {
+func normalizeAddress(addr string) (string, string) {
 	const want = "want tcp://host:port or tls://host:port (or mqtt://, mqtts://)"
-	u, err := url.Parse(a)
+	a := redactAddress(addr) // what the messages show
+	u, err := url.Parse(addr)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return "", fmt.Sprintf("bad address %q: %s", a, want)
 	}
