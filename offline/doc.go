@@ -5,12 +5,33 @@
 // # Durability
 //
 // A write returns only when it is on disk: Append, Ack, MarkReceived,
-// Quarantine, KV.Put and KV.Delete return (and AppendAsync calls done) after
-// the bbolt transaction holding them committed, which fsyncs the file
-// (bbolt's NoSync is never set). When a commit fails, for example because the
+// Quarantine, KV.Put and KV.Delete return (and AppendAsync, KV.PutAsync and
+// KV.DeleteAsync call done) after the bbolt transaction holding them
+// committed, which fsyncs the file (bbolt's NoSync is never set). The one
+// exception is the deliberate one below: AppendDeferred. When a commit fails, for example because the
 // disk is full (the error wraps syscall.ENOSPC), every operation of that
 // commit fails and none is acknowledged; the DB keeps working once space
 // returns.
+//
+// # Deferred commits: sparing the flash
+//
+// AppendDeferred lets an append's commit wait up to a delay: the entry is
+// visible to readers at once, and if it is acknowledged (Ack, AckAsync)
+// before the delay runs out, its commit is cancelled and it never touches
+// the disk (counted in QueueStats.Unwritten). Otherwise it is committed
+// when due, together with every other deferred append that has waited at
+// least half its delay, and with whatever else the writer commits. Its done
+// is called once: when it is durable or when it was acknowledged, whichever
+// comes first. A crash loses only deferred entries that were neither; the
+// caller decides what that may cover (the bridge defers messages for tens
+// of milliseconds while their publisher waits, sensor readings for
+// seconds). Deferred entries live in memory, bounded by
+// Options.MaxDeferred and MaxDeferredBytes, beyond which they commit at
+// once; Close commits them.
+//
+// Sequence numbers are assigned at append time, in call order, so readers
+// see entries in that order whether or not they are committed yet; an
+// entry acknowledged before its commit leaves a gap in the numbers on disk.
 //
 // # Group commit
 //

@@ -14,15 +14,29 @@
 // # Out: local → upstream, the durability promise
 //
 // The local broker calls OnPublish for every message it accepts. A message
-// matching an out rule at QoS 1 or 2 is appended to the queue (write-ahead)
-// and the broker acknowledges its publisher only once it is on disk. The
-// queue is drained oldest first through an inflight window (Options.Inflight
-// messages): each entry is deleted only after the upstream's PUBACK (QoS 1) or
-// PUBCOMP (QoS 2). Acknowledged entries are deleted in batches, and writes to
-// the socket are batched too, so a backlog drains at the upstream's speed.
-// After a reconnection the unacknowledged messages are sent again first, in
-// order, with DUP set. QoS 0 messages bypass the queue: sent when the uplink
-// is up, dropped and counted when not.
+// matching an out rule at QoS 1 or 2 is appended to the queue and sent
+// upstream at once; the broker acknowledges its publisher when the upstream
+// acknowledged it or when it is on disk, whichever comes first. A QoS 1
+// message waits in memory up to Options.CommitDelay for the upstream's
+// PUBACK and is written only if that does not come in time, so a healthy
+// uplink costs the flash nothing (offline.Queue.AppendDeferred). It is
+// written ahead instead when waiting cannot help: while the uplink is down,
+// and while the upstream's recent acknowledgement time, times the windows'
+// worth of messages queued ahead, exceeds the delay (commit.go). QoS 2
+// messages are always written ahead, so that the PUBREC state and their
+// packet identifiers survive a restart. Messages of Options.UnattendedOrigins
+// (the gateway's sensors: nobody waits for them) are acknowledged as soon
+// as queued and written within Options.UnattendedCommitDelay unless the
+// upstream acknowledged them first.
+//
+// The queue is drained oldest first through an inflight window
+// (Options.Inflight messages): each entry is deleted (or its commit
+// cancelled) only after the upstream's PUBACK (QoS 1) or PUBCOMP (QoS 2,
+// after its PUBREC). Acknowledged entries are deleted in batches, and writes
+// to the socket are batched too, so a backlog drains at the upstream's
+// speed. After a reconnection the unacknowledged messages are sent again
+// first, in order, with DUP set. QoS 0 messages bypass the queue: sent when
+// the uplink is up, dropped and counted when not.
 //
 // # Exactly once for QoS 2, across restarts
 //
