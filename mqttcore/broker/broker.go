@@ -58,6 +58,7 @@ type Broker struct {
 
 	mu       sync.Mutex
 	sessions map[string]*sess // by client id, persistent ones also while offline
+	npersist int              // persistent sessions in sessions
 
 	lmu     sync.Mutex
 	running bool

@@ -86,7 +86,12 @@ func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) packet
 	if p.WillFlag {
 		c.will = &packet.Publish{Topic: p.WillTopic, Payload: p.WillMessage, QoS: p.WillQoS, Retain: p.WillRetain}
 	}
-	s, present := b.takeSession(c)
+	s, present, ok := b.takeSession(c)
+	if !ok {
+		b.stats.sessionsRefused.Add(1)
+		b.log.Warn("persistent session refused: max_sessions reached", "client", id)
+		return packet.RefusedServerUnavailable
+	}
 	s.attach(c, present)
 	b.stats.clientConnected()
 	return packet.Accepted
@@ -106,23 +111,40 @@ func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) packet
 // decide what identifies a session's owner [MQTT-3.1.3-1]; the identifier
 // alone is not a secret, so taking it must not hand over another user's
 // messages.
-func (b *Broker) takeSession(c *client) (s *sess, present bool) {
+//
+// A new persistent session beyond Options.MaxSessions is refused (ok
+// false, nothing changed): existing sessions keep their messages, and
+// offline ones make room as they expire (Options.SessionExpiry).
+func (b *Broker) takeSession(c *client) (s *sess, present, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.sessions[c.id]
+	resume := old != nil && !old.clean && !c.clean && old.username == c.username
+	replaced := old != nil && !old.clean
+	if !c.clean && !resume && !replaced && b.npersist >= b.opts.MaxSessions {
+		return nil, false, false
+	}
 	if old != nil {
 		same := old.username == c.username
 		if oc := old.conn.Load(); oc != nil {
 			oc.kick(old.clean || c.clean || !same)
 		}
-		if !old.clean && !c.clean && same {
-			return old, true
+		if resume {
+			return old, true, true
 		}
 		b.discardLocked(old)
 	}
 	s = newSess(b, c.id, c.username, c.clean)
-	b.sessions[c.id] = s
-	return s, false
+	b.addSessionLocked(s)
+	return s, false, true
+}
+
+// addSessionLocked records a new session; b.mu must be held.
+func (b *Broker) addSessionLocked(s *sess) {
+	b.sessions[s.id] = s
+	if !s.clean {
+		b.npersist++
+	}
 }
 
 // detach separates a closing client from its session; a clean session
@@ -148,6 +170,9 @@ func (b *Broker) detach(c *client) {
 func (b *Broker) discardLocked(s *sess) {
 	if b.sessions[s.id] == s {
 		delete(b.sessions, s.id)
+		if !s.clean {
+			b.npersist--
+		}
 	}
 	for _, f := range s.end() {
 		b.subs.Unsubscribe(f, s)

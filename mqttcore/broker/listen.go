@@ -37,6 +37,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { b.sysLoop(ctx) })
 	wg.Go(func() { b.persistLoop(ctx) })
+	wg.Go(func() { b.expiryLoop(ctx) })
 	select {
 	case <-ctx.Done():
 	case err = <-failed:

@@ -82,6 +82,15 @@ type Options struct {
 	// make the gateway retain. 0 means 100,000 messages and 64 MiB.
 	MaxRetained      int
 	MaxRetainedBytes int
+	// MaxSessions bounds the persistent sessions (CleanSession 0), online
+	// or not; a client that would create one more is refused with CONNACK
+	// 0x03 (resuming its own session always works). 0 means 1000.
+	MaxSessions int
+	// SessionExpiry discards a persistent session whose client has been
+	// away this long, with its subscriptions and queued messages (see
+	// expiry.go). 0 (the default) keeps sessions until a clean session
+	// replaces them, as MQTT 3.1.1 and Mosquitto do by default.
+	SessionExpiry time.Duration
 	// MaxOutbound bounds each connection's queue of packets waiting for its
 	// socket. QoS 0 messages for a full queue are dropped and counted
 	// (Stats.Dropped.SlowClient); QoS 1/2 messages are not affected (they
@@ -212,6 +221,7 @@ const (
 	DefaultMaxUnstored      = 4 << 20          // Options.MaxUnstored: 4 MiB
 	DefaultMaxRetained      = 100_000          // Options.MaxRetained
 	DefaultMaxRetainedBytes = 64 << 20         // Options.MaxRetainedBytes: 64 MiB
+	DefaultMaxSessions      = 1000             // Options.MaxSessions
 	DefaultMaxTopicLevels   = 200              // Options.MaxTopicLevels
 	DefaultMaxTopicLength   = 8192             // Options.MaxTopicLength, in bytes
 	DefaultConnectTimeout   = 5 * time.Second  // Options.ConnectTimeout
@@ -233,6 +243,7 @@ func (o Options) withDefaults() Options {
 	o.MaxInflight = orDefault(o.MaxInflight, DefaultMaxInflight)
 	o.MaxQueued = orDefault(o.MaxQueued, DefaultMaxQueued)
 	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
+	o.MaxSessions = orDefault(o.MaxSessions, DefaultMaxSessions)
 	o.MaxRetained = orDefault(o.MaxRetained, DefaultMaxRetained)
 	o.MaxRetainedBytes = orDefault(o.MaxRetainedBytes, DefaultMaxRetainedBytes)
 	o.MaxUnstored = orDefault(o.MaxUnstored, DefaultMaxUnstored)

@@ -250,7 +250,7 @@ func (b *Broker) restoreSession(id string, v []byte) error {
 		b.subs.Subscribe(f, s, q)
 	}
 	b.mu.Lock()
-	b.sessions[id] = s
+	b.addSessionLocked(s)
 	b.mu.Unlock()
 	return nil
 }
@@ -303,7 +303,8 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 		return nil, nil, err
 	}
 	s := newSess(b, id, owner, false)
-	s.st, s.subs = st, subs
+	s.st, s.subs, s.away = st, subs, time.Now() // monotonic: expiry counts from loading
+
 	s.nsubs.Store(int32(len(subs)))
 	s.refreshReadAll()
 	return s, subs, nil

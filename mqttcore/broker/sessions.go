@@ -26,6 +26,7 @@ type sess struct {
 	st   *session.Session
 	subs map[string]byte // filter → granted QoS
 	gone bool            // discarded: deliveries and new subscriptions are ignored
+	away time.Time       // when a persistent session went offline (restored: when loaded); zero while attached
 
 	allReadable atomic.Pointer[authConfig] // see refreshReadAll
 	rmu         sync.Mutex                 // guards the read-access cache; taken after mu
@@ -51,6 +52,7 @@ func (s *sess) attach(c *client, present bool) {
 		old.kick(false)
 	}
 	c.s = s
+	s.away = time.Time{}
 	c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
 	now := time.Now()
 	for _, o := range s.st.Resume(now) {
@@ -70,6 +72,7 @@ func (s *sess) detach(c *client) bool {
 	}
 	s.conn.Store(nil)
 	s.st.Disconnect()
+	s.away = time.Now()
 	return true
 }
 

@@ -26,6 +26,10 @@ type Stats struct {
 	// Sessions is the number of sessions, connected or not (persistent
 	// sessions stay while their client is away).
 	Sessions int
+	// SessionsExpired counts persistent sessions discarded after
+	// Options.SessionExpiry; SessionsRefused counts clients refused for
+	// Options.MaxSessions.
+	SessionsExpired, SessionsRefused uint64
 	// Subscriptions counts (filter, subscriber) pairs, inline ones included.
 	Subscriptions int
 	// Retained is the number of retained messages.
@@ -98,6 +102,8 @@ func (b *Broker) Stats() Stats {
 		Sessions:           nsess,
 		Subscriptions:      b.subs.Len(),
 		Retained:           b.retained.Len(),
+		SessionsExpired:    c.sessionsExpired.Load(),
+		SessionsRefused:    c.sessionsRefused.Load(),
 		RetainedRefused:    c.retainedRefused.Load(),
 		PacketsReceived:    c.pktIn.Load(),
 		PacketsSent:        c.pktOut.Load(),
@@ -129,6 +135,7 @@ type counters struct {
 	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut atomic.Uint64
 	refused, protoErr, authFailed, readDenied       atomic.Uint64
 	pendingEvicted, retainedRefused                 atomic.Uint64
+	sessionsExpired, sessionsRefused                atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
 }
