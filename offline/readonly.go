@@ -21,8 +21,8 @@ var (
 )
 
 // ReadQueueStats opens the store at path read-only and returns the depth of
-// queue name: Messages, Bytes, Quarantined and OldestAge (Dropped and the
-// other counters since Open are zero). It never writes: no boot record, no
+// queue name: Messages, Bytes, Quarantined, OldestAge and the stored drop
+// counters (Appended and Acked, which count since an Open, are zero). It never writes: no boot record, no
 // bucket, no corrupt-file recovery, and the file's mode and owner stay as
 // they are, so it is safe to run as any user who can read the file. It takes
 // bbolt's shared lock, so it waits up to timeout (0: for ever) while a
@@ -59,6 +59,8 @@ func readQueueStats(tx *bolt.Tx, name string, clk clock, st *QueueStats) error {
 			return fmt.Errorf("offline: queue %q: %w", name, err)
 		}
 		st.Messages, st.Bytes, st.Quarantined = m.messages, m.bytes, m.quarantined
+		st.Dropped[DroppedExpired], st.Dropped[DroppedOverflowOldest], st.Dropped[DroppedOverflowNew] =
+			m.expired, m.overflowOldest, m.overflowNew
 	}
 	eb := bk.Bucket(entriesBucket)
 	if eb == nil {

@@ -13,15 +13,16 @@ import (
 )
 
 // TestReadQueueStats_readOnly: ReadQueueStats reports a closed store's
-// queue depth without changing a byte of the file, even when the file is
-// read-only; while the store is open it waits for the lock and times out.
+// queue depth and stored drop counters without changing a byte of the file,
+// even when the file is read-only; while the store is open it waits for the
+// lock and times out.
 func TestReadQueueStats_readOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gateway.db")
 	db, err := offline.Open(path, offline.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := db.Queue("uplink", offline.QueueOptions{})
+	q, err := db.Queue("uplink", offline.QueueOptions{MaxMessages: 2, Overflow: offline.DropOldest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +46,9 @@ func TestReadQueueStats_readOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Messages != 3 || st.Bytes != 3+6 || st.Quarantined != 0 || st.Name != "uplink" {
-		t.Errorf("stats = %+v, want 3 messages, 9 bytes", st)
+	if st.Messages != 2 || st.Bytes != 3+4 || st.Quarantined != 0 || st.Name != "uplink" ||
+		st.Dropped[offline.DroppedOverflowOldest] != 1 {
+		t.Errorf("stats = %+v, want 2 messages, 7 bytes, 1 dropped overflow_oldest", st)
 	}
 	after, _ := os.ReadFile(path)
 	fi2, _ := os.Stat(path)

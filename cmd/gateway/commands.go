@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -153,6 +155,9 @@ func cmdQueueStats(path string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "queue %s: %d messages, %d bytes, oldest %s, %d quarantined\n",
 		st.Name, st.Messages, st.Bytes, st.OldestAge.Round(time.Second), st.Quarantined)
+	for _, reason := range slices.Sorted(maps.Keys(st.Dropped)) {
+		fmt.Fprintf(stdout, "dropped %s: %d\n", reason, st.Dropped[reason])
+	}
 	if fi, err := os.Stat(file); err == nil {
 		fmt.Fprintf(stdout, "store %s: %d bytes on disk\n", file, fi.Size())
 	}
