@@ -157,6 +157,21 @@ type Limits struct {
 	// MaxTopicLength is the longest topic name or filter in bytes, enforced
 	// like MaxTopicLevels. 1 to 65535. Default 8192.
 	MaxTopicLength int `yaml:"max_topic_length" json:"max_topic_length"`
+	// MaxSessions is the most persistent sessions (clean session 0), online
+	// or offline; a client that would create one more is refused (CONNACK
+	// 0x03). 1 to 1000000. Default 1000.
+	MaxSessions int `yaml:"max_sessions" json:"max_sessions"`
+	// SessionExpiry discards a persistent session whose client has been
+	// away this long, with its subscriptions and queued messages (like
+	// Mosquitto's persistent_client_expiration). 0 keeps sessions for ever.
+	// Default 168h (a week).
+	SessionExpiry Duration `yaml:"session_expiry" json:"session_expiry"`
+	// MaxRetainedMessages and MaxRetainedBytes (topics and payloads) bound
+	// the retained messages, including those from the upstream; one that
+	// does not fit is delivered but not retained. Defaults 100000 and
+	// 64MiB; 1 to 10000000, 1KiB to 1GiB (an int on 32-bit ARM).
+	MaxRetainedMessages int  `yaml:"max_retained_messages" json:"max_retained_messages"`
+	MaxRetainedBytes    Size `yaml:"max_retained_bytes" json:"max_retained_bytes"`
 }
 
 // Bridge is the bridge section: one upstream connection.

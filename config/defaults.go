@@ -50,6 +50,10 @@ func brokerDefaults(b *Broker, set setter) {
 	set("broker.limits.max_queued_messages", func() { b.Limits.MaxQueuedMessages = 1000 })
 	set("broker.limits.max_topic_levels", func() { b.Limits.MaxTopicLevels = 200 })
 	set("broker.limits.max_topic_length", func() { b.Limits.MaxTopicLength = 8192 })
+	set("broker.limits.max_sessions", func() { b.Limits.MaxSessions = 1000 })
+	set("broker.limits.session_expiry", func() { b.Limits.SessionExpiry = Duration(7 * 24 * time.Hour) })
+	set("broker.limits.max_retained_messages", func() { b.Limits.MaxRetainedMessages = 100_000 })
+	set("broker.limits.max_retained_bytes", func() { b.Limits.MaxRetainedBytes = 64 << 20 })
 	set("broker.sys_interval", func() { b.SysInterval = Duration(10 * time.Second) })
 }
 

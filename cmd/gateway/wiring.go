@@ -27,15 +27,19 @@ import (
 func brokerOptions(c *config.Config) (broker.Options, error) {
 	var errs []error
 	o := broker.Options{
-		AllowAnonymous: c.Broker.AllowAnonymous,
-		MaxConnections: c.Broker.Limits.MaxConnections,
-		MaxPacketSize:  int(c.Broker.Limits.MaxPacketSize),
-		MaxInflight:    c.Broker.Limits.MaxInflight,
-		MaxQueued:      c.Broker.Limits.MaxQueuedMessages,
-		MaxTopicLevels: c.Broker.Limits.MaxTopicLevels,
-		MaxTopicLength: c.Broker.Limits.MaxTopicLength,
-		SysInterval:    dur(c.Broker.SysInterval),
-		Version:        versionLine(),
+		AllowAnonymous:   c.Broker.AllowAnonymous,
+		MaxConnections:   c.Broker.Limits.MaxConnections,
+		MaxPacketSize:    int(c.Broker.Limits.MaxPacketSize),
+		MaxInflight:      c.Broker.Limits.MaxInflight,
+		MaxQueued:        c.Broker.Limits.MaxQueuedMessages,
+		MaxTopicLevels:   c.Broker.Limits.MaxTopicLevels,
+		MaxTopicLength:   c.Broker.Limits.MaxTopicLength,
+		MaxSessions:      c.Broker.Limits.MaxSessions,
+		SessionExpiry:    dur(c.Broker.Limits.SessionExpiry),
+		MaxRetained:      c.Broker.Limits.MaxRetainedMessages,
+		MaxRetainedBytes: int(c.Broker.Limits.MaxRetainedBytes),
+		SysInterval:      dur(c.Broker.SysInterval),
+		Version:          versionLine(),
 	}
 	ls, err := brokerListeners(c.Broker.Listeners)
 	if err != nil {
