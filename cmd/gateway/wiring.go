@@ -196,7 +196,7 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		ClientID:     b.ClientID,
 		Username:     b.Username,
 		Password:     b.Password,
-		KeepAlive:    dur(b.KeepAlive),
+		KeepAlive:    keepAlive(b.KeepAlive),
 		CleanSession: b.CleanSession,
 		TLS:          tc,
 		Reconnect:    bridge.Reconnect{MinDelay: dur(b.Reconnect.MinDelay), MaxDelay: dur(b.Reconnect.MaxDelay)},
@@ -213,6 +213,15 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 	}
 	o.Rules = bridgeRules(b)
 	return o, nil
+}
+
+// keepAlive maps bridge.keepalive: 0 in the file disables it, which the
+// bridge spells negative (its 0 means the default).
+func keepAlive(d config.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return dur(d)
 }
 
 // commitDelay maps a config commit delay to the bridge's: 0 in the file

@@ -135,7 +135,7 @@ func (b *Bridge) connectPacket() *packet.Connect {
 		ProtocolName:  packet.ProtocolMQTT,
 		ProtocolLevel: packet.Level311,
 		CleanSession:  b.o.CleanSession,
-		KeepAlive:     uint16((b.o.KeepAlive + time.Second - 1) / time.Second),
+		KeepAlive:     uint16((max(b.o.KeepAlive, 0) + time.Second - 1) / time.Second),
 		ClientID:      b.o.ClientID,
 	}
 	if b.o.Username != "" {
@@ -316,6 +316,10 @@ func (c *conn) stallWhile(wait func()) {
 // keepalive: a dead link is detected within 1.25 × KeepAlive.
 func (c *conn) keepAlive() error {
 	ka := c.b.o.KeepAlive
+	if ka <= 0 { // disabled
+		<-c.ctx.Done()
+		return nil
+	}
 	t := time.NewTicker(ka / 4)
 	defer t.Stop()
 	for {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/bridge"
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
@@ -86,5 +87,29 @@ func TestBridge_hostileUpstream_pubcompBeforePubrec(t *testing.T) {
 	}
 	if st := q.Stats(); st.Messages != 1 {
 		t.Fatalf("queue %+v after a PUBCOMP without PUBREC, want the message kept", st)
+	}
+}
+
+// TestBridge_wire_keepAliveDisabled: a negative KeepAlive sends 0 in the
+// CONNECT and no PINGREQ ever (bridge.keepalive: 0s).
+func TestBridge_wire_keepAliveDisabled(t *testing.T) {
+	s := newScripted(t)
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, s.addr())
+	o.Rules = o.Rules[:1] // out only: nothing to subscribe
+	o.KeepAlive = -1
+	r := start(t, o)
+	c, connect := s.accept()
+	if connect.KeepAlive != 0 {
+		t.Errorf("CONNECT keepalive %d, want 0", connect.KeepAlive)
+	}
+	c.connack(false)
+	r.awaitConnection(t)
+	c.nc.SetReadDeadline(time.Now().Add(2500 * time.Millisecond))
+	if p, err := c.r.Read(); err == nil {
+		t.Fatalf("the bridge sent %s with keepalive disabled", show(p))
+	}
+	if !r.b.Stats().Connected {
+		t.Error("the bridge dropped a quiet uplink with keepalive disabled")
 	}
 }

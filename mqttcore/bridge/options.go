@@ -89,7 +89,9 @@ type Options struct {
 	// link is quiet for half of it and drops a connection that stays
 	// silent for a whole period, so a dead or blackholed uplink is
 	// detected within 1.25 × KeepAlive. It is sent to the upstream in
-	// whole seconds (rounded up). Default 30 s.
+	// whole seconds (rounded up). Default 30 s; negative disables it
+	// (CONNECT says 0, no PINGREQ: a silent uplink then goes unnoticed
+	// until TCP gives up).
 	KeepAlive time.Duration
 	// CleanSession asks the upstream to discard the session. The default,
 	// false, keeps the subscriptions and the QoS 2 state across
@@ -241,8 +243,8 @@ func (o *Options) validate() error {
 	if o.ClientID == "" && !o.CleanSession {
 		bad("client id required unless clean session")
 	}
-	if o.KeepAlive < 0 || o.KeepAlive > 65535*time.Second {
-		bad("keepalive %v out of range (0 to 18h12m15s)", o.KeepAlive)
+	if o.KeepAlive > 65535*time.Second {
+		bad("keepalive %v out of range (up to 18h12m15s)", o.KeepAlive)
 	}
 	if o.ConnectTimeout < 0 || o.ShutdownTimeout < 0 {
 		bad("negative timeout")

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
 // wearConfig is bridgeConfig with a simulated sensor publishing two
@@ -81,4 +84,30 @@ func seqRange(from, to int) []int {
 		s = append(s, i)
 	}
 	return s
+}
+
+// TestGateway_bridgeKeepAliveZero: bridge.keepalive: 0s disables the
+// keepalive, as the README says: the CONNECT the upstream gets says 0.
+func TestGateway_bridgeKeepAliveZero(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := strings.Replace(bridgeConfig(ln.Addr().String(), 1), "  keepalive: 2s\n", "  keepalive: 0s\n", 1)
+	startGateway(t, cfg)
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(statusWait))
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the gateway never connected: %v", err)
+	}
+	defer nc.Close()
+	nc.SetReadDeadline(time.Now().Add(statusWait))
+	p, err := packet.NewReader(nc, 1<<20).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := p.(*packet.Connect); !ok || c.KeepAlive != 0 {
+		t.Fatalf("first packet %+v, want a CONNECT with keepalive 0", p)
+	}
 }
