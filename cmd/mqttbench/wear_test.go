@@ -216,3 +216,29 @@ func TestDelayGate_addsLatency(t *testing.T) {
 		t.Errorf("handshake took %v through a link delaying %v each way, want ≥ %v", rtt, d, 2*d)
 	}
 }
+
+func TestWearReport_WriteTable(t *testing.T) {
+	met := false
+	r := WearResult{Workload: "W1", Description: "10 sim sensors", Broker: nameEdgegw, Window: time.Minute,
+		Messages: 600, IO: ProcIO{WriteBytes: 600 * 4096, Syscw: 60}, Fsyncs: 120, SaveBytes: -1,
+		Target: "≤ 20 MB/day", Met: &met}
+	r.derive()
+	if r.BytesPerMsg != 4096 || r.FsyncsPerSec != 2 || r.SyscwPerSec != 1 || r.MBPerDay < 3538 || r.MBPerDay > 3539 {
+		t.Fatalf("derive: %+v; want 4096 B/msg, 2 fsyncs/s, 1 syscw/s, 3538.9 MB/day", r)
+	}
+	m := WearResult{Workload: "W4", Broker: nameMosquitto, Window: time.Second, Messages: 10, Fsyncs: -1, SaveBytes: 8192}
+	rep := &WearReport{Results: []WearResult{r, m}, FsyncsCounted: true}
+	var b strings.Builder
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"W1  ", "4096", "3538.9", "2.0", "NO", "W4 mosquitto", "8192 B"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if rep.Unmet() != 1 {
+		t.Errorf("Unmet() = %d, want 1", rep.Unmet())
+	}
+}

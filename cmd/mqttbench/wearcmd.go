@@ -70,7 +70,7 @@ func cmdWear(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *asJSON {
 		err = writeJSON(stdout, rep)
 	} else {
-		err = rep.WriteTable(stdout, c)
+		err = rep.WriteTable(stdout)
 	}
 	switch {
 	case err != nil:
@@ -110,7 +110,7 @@ func (rep *WearReport) Unmet() int {
 }
 
 // WriteTable prints the report as an aligned table with notes.
-func (rep *WearReport) WriteTable(w io.Writer, c WearConfig) error {
+func (rep *WearReport) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "workload\tload\tbroker\tmsgs\twindow\twritten\tB/msg\tMB/day\tfsyncs/s\tsyscw/s\ttarget\tmet?")
 	for _, r := range rep.Results {
