@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (testdata/**/*.json, *.err) from the current output")
@@ -364,5 +366,42 @@ func TestRedactAddress(t *testing.T) {
 		if got := redactAddress(in); got != want {
 			t.Errorf("redactAddress(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A file aliasing one list 100,000 times is refused at once with one error,
+// not expanded (seconds of CPU) into an error per copy.
+func TestParse_aliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("gateway: {id: x, data_dir: /tmp}\nx: &l [{name: a, driver: nosuch}]\nsensors: [")
+	for i := range 100_000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("*l")
+	}
+	b.WriteString("]\n")
+	start := time.Now()
+	_, err := Parse("bomb.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "YAML aliases") {
+		t.Fatalf("err = %v, want the alias limit", err)
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 1 {
+		t.Errorf("%d error lines, want 1", n)
+	}
+	t.Logf("refused in %v", time.Since(start))
+}
+
+// Many errors are reported up to maxErrors, then counted.
+func TestParse_errorsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("gateway: {id: x, data_dir: /tmp}\nsensors:\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "  - {name: s%d, driver: sim, qos: 9}\n", i)
+	}
+	_, err := Parse("many.yaml", []byte(b.String()))
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxErrors+1 || !strings.Contains(lines[maxErrors], "50 more errors") {
+		t.Fatalf("%d lines, last %q", len(lines), lines[len(lines)-1])
 	}
 }

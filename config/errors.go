@@ -81,9 +81,13 @@ func (l *errList) err() error {
 		return nil
 	}
 	slices.SortStableFunc(l.errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-	errs := make([]error, len(l.errs))
-	for i, e := range l.errs {
-		errs[i] = e
+	shown := l.errs[:min(len(l.errs), maxErrors)]
+	errs := make([]error, 0, len(shown)+1)
+	for _, e := range shown {
+		errs = append(errs, e)
+	}
+	if rest := len(l.errs) - len(shown); rest > 0 {
+		errs = append(errs, &Error{File: l.file, Msg: fmt.Sprintf("… and %d more errors", rest)})
 	}
 	return errors.Join(errs...)
 }

@@ -98,6 +98,10 @@ func (p *parser) parse(data []byte) (*Config, error) {
 		p.errs.errs = append(p.errs.errs, blameIndentation(syntaxError(p.errs.file, err), data))
 		return nil, p.errs.err()
 	}
+	if line, over := tooManyAliases(root); over {
+		p.errs.add(line, "", nil, "the document expands to more than %d values through YAML aliases (*name): refused", maxExpandedNodes)
+		return nil, p.errs.err()
+	}
 	c := &Config{File: p.errs.file}
 	if root != nil && len(root.Content) > 0 {
 		p.expandTree(root, "", map[*yaml.Node]bool{})
