@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	suggestpkg "github.com/edgegw/edgegw/internal/suggest"
 )
 
 // The decoder walks the yaml.Node tree against the Config struct by
@@ -311,39 +313,12 @@ func describe(n *yaml.Node) string {
 }
 
 // suggest returns ` (did you mean "x"?)` for the known key closest to key,
-// or "" when none is close.
+// or the list of known keys when none is close.
 func suggest(key string, known []string) string {
-	best, bestDist := "", len(key)/3+1
-	for _, k := range known {
-		if d := editDistance(key, k); d <= bestDist && (best == "" || d < editDistance(key, best)) {
-			best = k
-		}
+	if best, ok := suggestpkg.Closest(key, known); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return " (known keys: " + strings.Join(known, ", ") + ")"
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return " (known keys: " + strings.Join(known, ", ") + ")"
 }
 
 // normalize turns the map[any]any yaml.v3 makes for non-string keys into

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/suggest"
 )
 
 // Option is one driver-specific key's value as YAML decoded it (string, int,
@@ -251,35 +253,8 @@ func (o *Options) suggest(key string) string {
 		known = append(known, k)
 	}
 	sort.Strings(known) // deterministic among equally close keys
-	best, bestDist := "", len(key)/3+1
-	for _, k := range known {
-		if d := editDistance(key, k); d <= bestDist && (best == "" || d < editDistance(key, best)) {
-			best = k
-		}
+	if best, ok := suggest.Closest(key, known); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return ""
 }
