@@ -37,7 +37,10 @@
 //     the package needs them, and modelling shared inodes would complicate it.
 //   - A rename across directories is durable per directory: if only one of
 //     the two directories is synced, the file may appear in both or neither.
-//   - State lives in the test process: a FUSE daemon that dies loses it.
+//   - State lives in the test process: a FUSE daemon that dies (a test
+//     killed by its timeout) loses it and leaves a dead mount behind, which
+//     `umount -l` (or writing 1 to /sys/fs/fuse/connections/<dev>/abort)
+//     removes.
 //   - It builds on 64-bit Linux only (go-fuse does not build on 32-bit
 //     ARM); elsewhere the package is empty.
 //
