@@ -53,6 +53,7 @@ type Broker struct {
 	retBytes int        // topic and payload bytes in retained
 	stats    counters
 	pend     *pending // connections without an accepted CONNECT
+	memRel   memReleaser
 	started  time.Time
 	persist  persister
 

@@ -80,6 +80,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 // serve reads the CONNECT, then every packet until the connection ends.
 func (c *client) serve(ctx context.Context) {
 	fr := newFrameReader(c.conn, c.b.opts.MaxPacketSize, &c.b.stats)
+	fr.rel = &c.b.memRel
 	defer fr.release()
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.b.opts.ConnectTimeout))
 	p, err := fr.next()

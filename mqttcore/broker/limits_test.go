@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
@@ -103,5 +104,61 @@ func TestBroker_topicLimits_memory(t *testing.T) {
 	}
 	if granted > 0 {
 		t.Fatalf("%d deep subscriptions granted", granted)
+	}
+}
+
+// Smaller item of issue 9: large packets that never complete (here 4 × 32
+// MiB of a 48 MiB PUBLISH, under a 64 MiB max_packet_size) must not leave
+// their buffers' memory behind once the clients are gone: it used to stay
+// until the runtime's next forced GC and scavenge, minutes later.
+func TestBroker_largePartialPackets_memory(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("SKIPPED: memory figures need a normal build (not -race, not -short)")
+	}
+	t.Setenv("EDGEGW_CHILD_MAX_PACKET", fmt.Sprint(64<<20))
+	child := startChild(t)
+	base := child.rss()
+	const clients, announced, sent = 4, 48 << 20, 32 << 20
+	var conns []*rawClient
+	for i := range clients {
+		c, _ := connectRawQuiet(t, child.addr, fmt.Sprint("big-", i))
+		header := append([]byte{0x30}, varint(announced)...)
+		c.sendBytes(append(header, make([]byte, sent)...))
+		conns = append(conns, c)
+	}
+	waitForKiB(t, "the buffers to fill", func() bool { return child.rss() > base+clients*sent>>10 })
+	peak := child.rss()
+	for _, c := range conns {
+		_ = c.conn.Close()
+	}
+	waitForKiB(t, "the memory to be returned", func() bool { return child.rss() < base+32<<10 })
+	t.Logf("RSS: %d KiB idle, %d KiB with %d partial packets, %d KiB after they closed", base, peak, clients, child.rss())
+}
+
+// waitForKiB is waitFor with a longer deadline, for memory to settle.
+func waitForKiB(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * releaseGap)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// varint encodes an MQTT Remaining Length.
+func varint(n int) []byte {
+	var b []byte
+	for {
+		d := byte(n % 128)
+		n /= 128
+		if n > 0 {
+			d |= 0x80
+		}
+		b = append(b, d)
+		if n == 0 {
+			return b
+		}
 	}
 }

@@ -30,7 +30,9 @@ const childEnv = "EDGEGW_BROKER_CHILD"
 // a GC; it exits when stdin closes.
 func runChildBroker() {
 	maxQueued, _ := strconv.Atoi(os.Getenv("EDGEGW_CHILD_MAX_QUEUED"))
-	opts := Options{AllowAnonymous: true, Listeners: []Listener{{Address: "127.0.0.1:0"}}, Logger: slog.New(slog.DiscardHandler), MaxQueued: maxQueued}
+	maxPacket, _ := strconv.Atoi(os.Getenv("EDGEGW_CHILD_MAX_PACKET"))
+	opts := Options{AllowAnonymous: true, Listeners: []Listener{{Address: "127.0.0.1:0"}}, Logger: slog.New(slog.DiscardHandler),
+		MaxQueued: maxQueued, MaxPacketSize: maxPacket}
 	if os.Getenv(childACLEnv) != "" {
 		a, err := auth.New(true, nil, benchRules)
 		if err != nil {
@@ -59,8 +61,12 @@ func runChildBroker() {
 	fmt.Println("addr", b.Addrs()[0])
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		if in.Text() == "drops" {
+		switch in.Text() {
+		case "drops":
 			fmt.Printf("drops %+v\n", b.Stats().Dropped)
+			continue
+		case "rss": // as it is, without collecting garbage first
+			fmt.Printf("rss %d\n", rssKiB("/proc/self/status"))
 			continue
 		}
 		runtime.GC()
@@ -176,6 +182,20 @@ func (c *childBroker) stats() [5]int {
 		c.t.Fatalf("child stats %q: %v", c.out.Text(), err)
 	}
 	return s
+}
+
+// rss returns the child's RSS in KiB as it is (no GC first).
+func (c *childBroker) rss() int {
+	c.t.Helper()
+	fmt.Fprintln(c.in, "rss")
+	if !c.out.Scan() {
+		c.t.Fatal("child broker gone")
+	}
+	var kib int
+	if _, err := fmt.Sscanf(c.out.Text(), "rss %d", &kib); err != nil {
+		c.t.Fatalf("child rss %q: %v", c.out.Text(), err)
+	}
+	return kib
 }
 
 // connectRawQuiet connects a raw client with keep alive 0 (idle forever).

@@ -28,7 +28,8 @@ type frameReader struct {
 	idle  time.Duration
 	fresh bool // a packet completed since the read deadline was last set
 	stats *counters
-	pkts  uint64 // packets, PUBLISHes and bytes not yet added to stats
+	rel   *memReleaser // told when a large buffer is given up; may be nil
+	pkts  uint64       // packets, PUBLISHes and bytes not yet added to stats
 	pubs  uint64
 	bytes uint64
 }
@@ -188,6 +189,7 @@ func (f *frameReader) reserve(need int) {
 
 // putBuf gives the buffer up; it must hold no unread bytes.
 func (f *frameReader) putBuf() {
+	f.rel.dropped(len(f.buf))
 	recycle(f.buf)
 	f.buf, f.r, f.w = nil, 0, 0
 }
