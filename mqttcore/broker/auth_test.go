@@ -20,8 +20,10 @@ import (
 
 // *auth.Auth is what cmd/gateway plugs in.
 var (
-	_ Authenticator = (*auth.Auth)(nil)
-	_ Authorizer    = (*auth.Auth)(nil)
+	_ Authenticator     = (*auth.Auth)(nil)
+	_ AddrAuthenticator = (*auth.Auth)(nil)
+	_ Authorizer        = (*auth.Auth)(nil)
+	_ FilterReader      = (*auth.Auth)(nil)
 )
 
 func newAuth(t *testing.T, allowAnonymous bool) *auth.Auth {

@@ -48,10 +48,27 @@
 // subscription changes at once, message state every PersistInterval, and
 // everything when Run returns.
 //
+// # Access control
+//
+// An [Authenticator] checks CONNECT credentials ([AddrAuthenticator] also
+// weighs the client's address, to throttle addresses that keep failing);
+// an [Authorizer] decides PUBLISH, SUBSCRIBE and — for every message
+// delivered, under the rules in force at that moment — read access
+// (access.go). A persistent session belongs to the username that created
+// it; another username with the same client id gets a new session
+// (Broker.takeSession). Client ids beginning with '$' are reserved for
+// in-process origins.
+//
 // # Limits
 //
-// MaxConnections refuses extra clients with CONNACK 0x03, MaxPacketSize
-// closes a connection that sends a larger packet, and ConnectTimeout closes
-// one that does not send CONNECT in time. Keepalive is enforced at 1.5
-// times the client's value with read deadlines (monotonic clock).
+// MaxConnections refuses extra clients with CONNACK 0x03; connections that
+// have not logged in have their own allowance, MaxPending (pending.go), and
+// ConnectTimeout closes one that does not send CONNECT in time.
+// MaxPacketSize closes a connection that sends a larger packet;
+// MaxTopicLevels and MaxTopicLength bound topics; MaxUnstored stops
+// reading from a client whose messages the hook has not stored;
+// MaxRetained, MaxRetainedBytes and MaxSessions bound the stores, and
+// SessionExpiry discards abandoned sessions (expiry.go). Keepalive is
+// enforced at 1.5 times the client's value with read deadlines (monotonic
+// clock).
 package broker
