@@ -27,28 +27,93 @@ var errBadRecord = errors.New("broker: bad stored record")
 // Options.Sessions and Options.Retained now. [Broker.Run] calls it every
 // PersistInterval and when it returns; call it yourself if you serve
 // connections without Run. A record that fails to write stays pending for
-// the next Flush, up to maxWriteAttempts attempts.
+// the next Flush, up to maxWriteAttempts attempts. With stores that write
+// asynchronously (GroupStore, as offline.KV does), every record of a Flush
+// goes out at once and shares one commit: 100,000 retained messages cost a
+// hundred fsyncs, not 100,000.
 func (b *Broker) Flush() error {
 	p := &b.persist
 	p.flushMu.Lock()
 	defer p.flushMu.Unlock()
 	ids, retained := p.take()
+	var ws []storeWrite
 	var errs []error
 	for id := range ids {
-		err := b.flushSession(id)
-		if p.retry("session "+id, err) {
-			p.addSession(id)
+		w, err := b.sessionWrite(id)
+		if err != nil {
+			if p.retry("session "+id, err) {
+				p.addSession(id)
+			}
+			errs = append(errs, err)
+			continue
 		}
-		errs = append(errs, err)
+		if w.st != nil {
+			ws = append(ws, w)
+		}
 	}
 	for name, msg := range retained {
-		err := b.flushRetained(name, msg)
-		if p.retry("retained "+name, err) {
-			p.retainedChanged(name, msg)
+		if w := b.retainedWrite(name, msg); w.st != nil {
+			ws = append(ws, w)
+		}
+	}
+	for i, err := range applyWrites(ws) {
+		w := ws[i]
+		if err != nil {
+			err = fmt.Errorf("broker: store %s: %w", w.what, err)
+		}
+		if p.retry(w.what, err) {
+			w.again()
 		}
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// GroupStore is a Store that can also write without waiting: a Flush hands
+// it every record at once and waits for all of them, so that they share
+// commits. *offline.KV implements it.
+type GroupStore interface {
+	// PutAsync stores value under key and calls done once it is durable;
+	// value is not modified until then.
+	PutAsync(key string, value []byte, done func(error))
+	// DeleteAsync removes key and calls done once that is durable.
+	DeleteAsync(key string, done func(error))
+}
+
+// storeWrite is one record a Flush writes, or deletes when del is set.
+type storeWrite struct {
+	st    Store
+	key   string
+	value []byte
+	del   bool
+	what  string // "session <id>", "retained <topic>": for errors and retries
+	again func() // marks the record pending again after a failure
+}
+
+// applyWrites performs ws and returns their errors, in order: on a
+// GroupStore all at once, then waiting for them; else one by one.
+func applyWrites(ws []storeWrite) []error {
+	errs := make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		gs, ok := w.st.(GroupStore)
+		switch {
+		case ok:
+			wg.Add(1)
+			done := func(err error) { errs[i] = err; wg.Done() }
+			if w.del {
+				gs.DeleteAsync(w.key, done)
+			} else {
+				gs.PutAsync(w.key, w.value, done)
+			}
+		case w.del:
+			errs[i] = w.st.Delete(w.key)
+		default:
+			errs[i] = w.st.Put(w.key, w.value)
+		}
+	}
+	wg.Wait()
+	return errs
 }
 
 // maxWriteAttempts bounds how often Flush tries to write one record, so a
@@ -145,30 +210,28 @@ func (b *Broker) persistLoop(ctx context.Context) {
 	}
 }
 
-// flushSession writes the current state of the session with this id, or
-// deletes it when the id has no persistent session any more.
-func (b *Broker) flushSession(id string) error {
+// sessionWrite returns the write storing the current state of the session
+// with this id, or deleting it when the id has no persistent session any
+// more; a zero write when there is no session store.
+func (b *Broker) sessionWrite(id string) (storeWrite, error) {
 	st := b.opts.Sessions
 	if st == nil {
-		return nil
+		return storeWrite{}, nil
 	}
+	w := storeWrite{st: st, key: id, what: "session " + id, again: func() { b.persist.addSession(id) }}
 	b.mu.Lock()
 	s := b.sessions[id]
 	b.mu.Unlock()
 	if s == nil || s.clean {
-		if err := st.Delete(id); err != nil {
-			return fmt.Errorf("broker: delete session %q: %w", id, err)
-		}
-		return nil
+		w.del = true
+		return w, nil
 	}
 	rec, err := s.record()
-	if err == nil {
-		err = st.Put(id, rec)
-	}
 	if err != nil {
-		return fmt.Errorf("broker: store session %q: %w", id, err)
+		return storeWrite{}, fmt.Errorf("broker: store session %q: %w", id, err)
 	}
-	return nil
+	w.value = rec
+	return w, nil
 }
 
 // record encodes the session: version, owner, subscriptions, delivery
@@ -193,22 +256,20 @@ func (s *sess) record() ([]byte, error) {
 	return append(b, state...), nil
 }
 
-// flushRetained writes or deletes one retained message.
-func (b *Broker) flushRetained(name string, msg *packet.Publish) error {
+// retainedWrite returns the write storing or deleting (msg nil) one
+// retained message; a zero write when there is no retained store.
+func (b *Broker) retainedWrite(name string, msg *packet.Publish) storeWrite {
 	st := b.opts.Retained
 	if st == nil {
-		return nil
+		return storeWrite{}
 	}
-	var err error
+	w := storeWrite{st: st, key: name, what: "retained " + name, again: func() { b.persist.retainedChanged(name, msg) }}
 	if msg == nil {
-		err = st.Delete(name)
+		w.del = true
 	} else {
-		err = st.Put(name, append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...))
+		w.value = append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...)
 	}
-	if err != nil {
-		return fmt.Errorf("broker: store retained message %q: %w", name, err)
-	}
-	return nil
+	return w
 }
 
 // restore loads retained messages and persistent sessions from the
