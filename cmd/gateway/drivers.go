@@ -8,6 +8,7 @@ import (
 	"github.com/edgegw/edgegw/sensors/ds18b20"
 	"github.com/edgegw/edgegw/sensors/gpio"
 	"github.com/edgegw/edgegw/sensors/i2creg"
+	"github.com/edgegw/edgegw/sensors/iio"
 	"github.com/edgegw/edgegw/sensors/serial"
 	"github.com/edgegw/edgegw/sensors/sim"
 )
@@ -23,6 +24,7 @@ func newRegistry() *sensors.Registry {
 		"bmp280":       bmxx80.Driver(bmxx80.BMP280),
 		"i2c_register": i2creg.Driver(),
 		"ds18b20":      ds18b20.Driver(),
+		"iio":          iio.Driver(),
 		"gpio_in":      gpio.InDriver(),
 		"gpio_out":     gpio.OutDriver(),
 		"serial":       serial.Driver(),
