@@ -43,7 +43,9 @@
 // Retries times RetryDelay apart, honouring ctx, and counted (Stats); a read
 // that still fails is an error, never a value. A device that disappears
 // (module unloaded, I²C device gone) is an error of every Sense until it
-// comes back, under any iio:deviceN number.
+// comes back, under any iio:deviceN number. A DHT read takes up to about a
+// second and the sensor wants 1–2 s between measurements: give it an
+// interval of 10s or more so that the retries fit in the poll's timeout.
 //
 // Config keys (beside the common ones):
 //
