@@ -195,6 +195,7 @@ func (r *crashRig) cycle(n int) {
 		rep.uplink = *r.only
 	}
 	r.setUplink(rep.uplink)
+	fmt.Fprintf(r.p.log, "=== test harness: cycle %d: uplink %v, load %v\n", n, rep.uplink, rep.loadFor)
 	r.p.Start()
 	r.checkNoQuarantine(fmt.Sprintf("start of cycle %d", n))
 	stopFlap := r.flap(rep.uplink)
@@ -225,6 +226,7 @@ func (r *crashRig) cycle(n int) {
 		r.t.Fatalf("cycle %d: %v", n, err)
 	}
 	rep.cut = cut
+	fmt.Fprintf(r.p.log, "=== test harness: power cut after cycle %d: %+v\n", n, cut)
 	if rep.fault != 0 && cut.Faulted == 0 {
 		r.t.Fatalf("cycle %d: the %v fault failed no change: the gateway wrote nothing meanwhile", n, rep.fault)
 	}
@@ -431,6 +433,20 @@ func firstIDs(ids []string, n int) []string {
 		return ids[:n]
 	}
 	return ids
+}
+
+// arrivals returns the numbers of the messages of id's run (cycle and
+// publisher) that the upstream got on topic, in arrival order: where a lost
+// message should have been.
+func (r *crashRig) arrivals(topic, id string) string {
+	run, _, _ := strings.Cut(id, "-")
+	var b strings.Builder
+	for _, got := range r.upstreamIDs()[topic] {
+		if n, ok := strings.CutPrefix(got, run+"-"); ok {
+			b.WriteString(n + " ")
+		}
+	}
+	return b.String()
 }
 
 // report logs a summary of the cycles.

@@ -39,6 +39,9 @@ func TestPowerCut(t *testing.T) {
 	t.Run("no acknowledged message lost", func(t *testing.T) {
 		for topic, ids := range v.missing {
 			t.Errorf("%s: %d acknowledged messages never reached the upstream, first %v", topic, len(ids), firstIDs(ids, 10))
+			for _, id := range firstIDs(ids, 3) {
+				t.Logf("%s: the upstream got, of the run of %s: %s", topic, id, r.arrivals(topic, id))
+			}
 		}
 	})
 	t.Run("no QoS 2 duplicate", func(t *testing.T) {
