@@ -108,14 +108,6 @@ func parseRename(o *sensors.Options) map[string]string {
 	return out
 }
 
-func sortedKeys(m map[string]any) []string {
-	s := make(map[string]string, len(m))
-	for k := range m {
-		s[k] = ""
-	}
-	return keys(s)
-}
-
 // trim drops the package prefix an error message carries, for option
 // errors that already say where they stand.
 func trim(err error) string { return strings.TrimPrefix(err.Error(), "iio: ") }

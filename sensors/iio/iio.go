@@ -110,7 +110,7 @@ func New(opts *Opts) (*Dev, error) {
 	if err := checkDevice(o.Device); err != nil {
 		return nil, err
 	}
-	for _, id := range append(append([]string(nil), o.Channels...), keys(o.Rename)...) {
+	for _, id := range append(append([]string(nil), o.Channels...), sortedKeys(o.Rename)...) {
 		if !validID(id) {
 			return nil, fmt.Errorf("iio: bad channel id %q (want like temp, voltage0, concentration_co2)", id)
 		}
@@ -172,7 +172,8 @@ func checkDevice(dev string) error {
 	return nil
 }
 
-func keys(m map[string]string) []string {
+// sortedKeys returns m's keys, sorted.
+func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -257,18 +258,9 @@ func (d *Dev) channels(dir string) ([]channel, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return out, d.wrap(dir, fmt.Errorf("%w: %s (the device has %s)", ErrNoChannel, strings.Join(missing, ", "), strings.Join(sortedIDs(byID), ", ")))
+		return out, d.wrap(dir, fmt.Errorf("%w: %s (the device has %s)", ErrNoChannel, strings.Join(missing, ", "), strings.Join(sortedKeys(byID), ", ")))
 	}
 	return out, nil
-}
-
-func sortedIDs(byID map[string]channel) []string {
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // wrap names the device in err.
