@@ -114,7 +114,7 @@ func TestOptions_validate(t *testing.T) {
 		{"no local", func(o *Options) { o.Local = nil }, "needs a local broker"},
 		{"inflight", func(o *Options) { o.Inflight = 70000 }, "inflight"},
 		{"delays", func(o *Options) { o.Reconnect = Reconnect{MinDelay: 2e9, MaxDelay: 1e9} }, "reconnect delays"},
-		{"keepalive", func(o *Options) { o.KeepAlive = -1 }, "keepalive"},
+		{"keepalive", func(o *Options) { o.KeepAlive = 65536 * time.Second }, "keepalive"},
 		{"drain rate", func(o *Options) { o.DrainRate = -1 }, "drain rate"},
 		{"monitor prefix", func(o *Options) { o.Monitor.TopicPrefix = "a/#" }, "monitor topic prefix"},
 		{"bad rule", func(o *Options) { o.Rules[0].QoS = 5 }, "rule 0"},
