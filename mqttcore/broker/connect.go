@@ -126,15 +126,17 @@ func (b *Broker) takeSession(c *client) (s *sess, present, ok bool) {
 	}
 	if old != nil {
 		same := old.username == c.username
-		if oc := old.conn.Load(); oc != nil {
+		if oc := old.claim.Load(); oc != nil && oc != c {
 			oc.kick(old.clean || c.clean || !same)
 		}
 		if resume {
+			old.claim.Store(c)
 			return old, true, true
 		}
 		b.discardLocked(old)
 	}
 	s = newSess(b, c.id, c.username, c.clean)
+	s.claim.Store(c)
 	b.addSessionLocked(s)
 	return s, false, true
 }

@@ -19,6 +19,11 @@ type sess struct {
 	clean    bool
 
 	conn  atomic.Pointer[client] // attached connection; written under mu
+	// claim is the connection that took the session last (takeSession,
+	// under Broker.mu), from before its attach: a newer connection with
+	// the same id kicks it even while it is still attaching, when conn
+	// is not set yet but its CONNACK may already be on the wire.
+	claim atomic.Pointer[client]
 	nsubs atomic.Int32           // len(subs), read without mu by the fan-out
 	dirty atomic.Bool            // changed since last persisted
 
@@ -65,6 +70,7 @@ func (s *sess) attach(c *client, present bool) {
 // detach separates c from the session if it is still attached and reports
 // whether it was.
 func (s *sess) detach(c *client) bool {
+	s.claim.CompareAndSwap(c, nil) // nothing to kick any more
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn.Load() != c {
