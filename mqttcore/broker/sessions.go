@@ -18,14 +18,14 @@ type sess struct {
 	username string // the owner: who created it (see takeSession)
 	clean    bool
 
-	conn  atomic.Pointer[client] // attached connection; written under mu
+	conn atomic.Pointer[client] // attached connection; written under mu
 	// claim is the connection that took the session last (takeSession,
 	// under Broker.mu), from before its attach: a newer connection with
 	// the same id kicks it even while it is still attaching, when conn
 	// is not set yet but its CONNACK may already be on the wire.
 	claim atomic.Pointer[client]
-	nsubs atomic.Int32           // len(subs), read without mu by the fan-out
-	dirty atomic.Bool            // changed since last persisted
+	nsubs atomic.Int32 // len(subs), read without mu by the fan-out
+	dirty atomic.Bool  // changed since last persisted
 
 	mu   sync.Mutex
 	st   *session.Session
