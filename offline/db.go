@@ -46,6 +46,12 @@ type Options struct {
 	// Defaults 4096 messages, 8 MiB.
 	MaxDeferred      int
 	MaxDeferredBytes int64
+	// DeferredGroup is the number of deferred messages waiting that makes
+	// them commit at once, without waiting out their delays: under load a
+	// group fills while the previous commit's fsync runs, so deferring never
+	// throttles ingest, while a trickle still shares one commit per delay.
+	// Default 256.
+	DeferredGroup int
 
 	// clock replaces the real clocks in tests.
 	clock clock
@@ -59,6 +65,7 @@ const (
 	DefaultAckLinger        = time.Second
 	DefaultMaxDeferred      = 4096
 	DefaultMaxDeferredBytes = 8 << 20
+	DefaultDeferredGroup    = 256
 )
 
 func (o Options) withDefaults() Options {
@@ -79,6 +86,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxDeferredBytes <= 0 {
 		o.MaxDeferredBytes = DefaultMaxDeferredBytes
+	}
+	if o.DeferredGroup <= 0 {
+		o.DeferredGroup = DefaultDeferredGroup
 	}
 	if o.CompactMinSize == 0 {
 		o.CompactMinSize = DefaultCompactMinSize

@@ -23,8 +23,8 @@ import (
 // Ordering: done calls of appends with the same delay come in call order;
 // an append with a shorter delay may complete before an earlier one with a
 // longer delay. Sequence numbers (and so Read order) always follow call
-// order. Commits come early when more than Options.MaxDeferred messages or
-// Options.MaxDeferredBytes are waiting, when another write commits anyway
+// order. Commits come early when Options.DeferredGroup messages (or more
+// than MaxDeferred, or MaxDeferredBytes) are waiting, when another write commits anyway
 // and the message has waited at least half its delay, and at Close. A delay
 // ≤ 0 commits at once, exactly like AppendAsync.
 func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uint64, err error)) {
@@ -186,7 +186,7 @@ func (d *DB) takeDeferredLocked(now time.Time, commitAnyway bool) (taken []*op, 
 			bytes += o.size
 		}
 	}
-	force := d.closed || live > d.opts.MaxDeferred || int64(bytes) > d.opts.MaxDeferredBytes
+	force := d.closed || live >= d.opts.DeferredGroup || live > d.opts.MaxDeferred || int64(bytes) > d.opts.MaxDeferredBytes
 	anyDue := force
 	for _, o := range d.deferred {
 		if o.state.Load() == opPending && !o.due.After(now) {

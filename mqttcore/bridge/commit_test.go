@@ -7,6 +7,7 @@ import (
 
 	"github.com/edgegw/edgegw/mqttcore/bridge"
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/offline"
 )
 
@@ -96,24 +97,41 @@ func TestBridge_CommitDelay_silentUplinkCommits(t *testing.T) {
 	mqtttest.WaitFor(t, func() bool { return q.Stats().Messages == 0 }, "an empty queue")
 }
 
-// TestBridge_CommitDelay_uplinkDownWritesAhead: with the uplink down there
-// is nothing to wait for: a client's message is written and acknowledged at
-// once, not after the delay.
-func TestBridge_CommitDelay_uplinkDownWritesAhead(t *testing.T) {
+// TestBridge_CommitDelay_uplinkDownGroups: with the uplink down, messages
+// are written within the commit delay, several to a commit, and each
+// publisher is acknowledged once its message is on disk.
+func TestBridge_CommitDelay_uplinkDownGroups(t *testing.T) {
 	addr := mqtttest.StartMosquitto(t, "")
 	proxy := mqtttest.NewProxy(t, addr)
 	proxy.SetMode(mqtttest.Refuse)
-	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
-	r := start(t, commitOptions(t, q, proxy.Addr(), time.Hour, time.Hour))
-	start := time.Now()
-	if err := publish(t, r.b, "app", "sensors/client", "c", 1); err != nil {
-		t.Fatal(err)
+	db, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	r := start(t, commitOptions(t, q, proxy.Addr(), 200*time.Millisecond, time.Hour))
+	before := db.Stats().Commits
+	// A trickle: one message every 5 ms, each publisher waiting for its
+	// own acknowledgement only.
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		r.b.OnPublish(fmt.Sprintf("client-%d", i), &packet.Publish{QoS: 1, Topic: "sensors/client", Payload: []byte("x")},
+			func(err error) { errs <- err })
+		time.Sleep(5 * time.Millisecond)
 	}
-	if waited := time.Since(start); waited > 30*time.Second {
-		t.Fatalf("acknowledged after %v: the commit waited for the delay with no uplink", waited)
+	for range n {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(mqtttest.DefaultWait):
+			t.Fatal("a publisher was never acknowledged")
+		}
 	}
-	if st := q.Stats(); st.Appended != 1 {
-		t.Errorf("queue %+v, want the message written", st)
+	if st := q.Stats(); st.Appended != n || st.Messages != n {
+		t.Errorf("queue %+v, want the %d messages written", st, n)
+	}
+	// Written ahead, each would have had a commit of its own.
+	if commits := db.Stats().Commits - before; commits > 4 {
+		t.Errorf("%d commits for %d messages 5 ms apart with the uplink down, want them grouped", commits, n)
 	}
 }
 
