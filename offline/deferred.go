@@ -88,21 +88,24 @@ func (q *Queue) pendIndex(seq uint64) (int, bool) {
 	})
 }
 
-// pendingAfter returns up to max pending entries with Seq > after, oldest
-// first, and how many of the pending entries are not yet being committed,
-// with their bytes.
-func (q *Queue) pendingAfter(after uint64, max int) []Entry {
+// pendingAfter returns up to max deferred entries with Seq > after, oldest
+// first, and limit: the sequence number of the first entry after after that
+// is written ahead and not yet committed (0: none). Readers see nothing from
+// limit on until that entry is committed: an entry written ahead (QoS 2,
+// say) must be on disk before it is sent, and a reader must not pass it.
+func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, limit uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	i, _ := q.pendIndex(after + 1)
-	var out []Entry
 	for _, pe := range q.pend[i:] {
-		if len(out) == max {
-			break
+		if !pe.deferred {
+			return out, pe.seq
 		}
-		out = append(out, pe.entry)
+		if len(out) < max {
+			out = append(out, pe.entry)
+		}
 	}
-	return out
+	return out, 0
 }
 
 // pendingDepth returns the messages and bytes waiting for their commit and

@@ -225,6 +225,9 @@ func (q *Queue) appendOp(m Message, delay time.Duration, done func(uint64, error
 	o.apply = func(b *batch) error { return b.appendEntry(q, pe.seq, val, size) }
 	o.done = func(err error) {
 		q.dropPending(pe.seq)
+		if !pe.deferred {
+			q.notify() // readers held back at it (pendingAfter's limit) go on
+		}
 		if err != nil && err != errDelivered {
 			done(0, err)
 			return

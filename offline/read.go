@@ -23,14 +23,24 @@ func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error
 		wait := q.waitChan()
 		// Pending entries first: one whose commit completes meanwhile
 		// leaves them only after it is on disk, where the scan finds it.
-		pend := q.pendingAfter(after, max)
+		pend, limit := q.pendingAfter(after, max)
 		res, err := q.scan(after, max)
 		if err != nil {
 			return nil, err
 		}
 		q.dropDead(res)
-		if live := mergeEntries(res, pend, max); len(live) > 0 {
+		if live := before(mergeEntries(res, pend, max), limit); len(live) > 0 {
 			return live, nil
+		}
+		if limit != 0 { // an entry written ahead is not committed yet
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, fmt.Errorf("offline: read: %w", ctx.Err())
+			case <-q.d.quit:
+				return nil, ErrClosed
+			}
 		}
 		if res.last > after {
 			after = res.last // only dead entries so far: look further
@@ -99,6 +109,19 @@ func (q *Queue) scan(after uint64, max int) (scanResult, error) {
 		return nil
 	})
 	return res, err
+}
+
+// before returns the entries of es (sorted) with Seq < limit; all of them
+// when limit is 0.
+func before(es []Entry, limit uint64) []Entry {
+	if limit == 0 {
+		return es
+	}
+	n := 0
+	for n < len(es) && es[n].Seq < limit {
+		n++
+	}
+	return es[:n]
 }
 
 // mergeEntries merges the live entries of a scan and the pending entries

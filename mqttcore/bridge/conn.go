@@ -39,6 +39,7 @@ type conn struct {
 	lastSent atomic.Int64 // Bridge.since() of the last socket write
 	lastPing atomic.Int64 // Bridge.since() of the last PINGREQ
 	stalled  atomic.Bool  // the reader waits for the inbound worker or the acker
+	rel      relQueue     // PUBRELs in PUBREC order
 }
 
 // dial connects to a, sends CONNECT and waits for the CONNACK, all within

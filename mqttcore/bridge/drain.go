@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -202,48 +203,108 @@ func (c *conn) delivered(seq uint64) {
 }
 
 // onPubrec persists the PUBREC of a QoS 2 message, then sends PUBREL. The
-// durable write runs on its own goroutine so the reader goes on reading;
-// concurrent writes are group-committed by the queue.
+// durable writes run off the reader, which goes on reading; PUBRELs go out
+// in the order of their PUBRECs [MQTT-4.6.0-3] (the upstream delivers QoS 2
+// messages in PUBREL order), through one queue per connection (relQueue).
 func (c *conn) onPubrec(pid uint16) {
 	b := c.b
 	f := b.win.get(pid)
-	if f == nil {
-		// Unknown to us (e.g. dropped by the overflow policy): release it
-		// so the upstream does not keep the identifier forever.
-		c.send(&packet.Pubrel{PacketID: pid})
-		return
-	}
-	var seq uint64
-	var mark, release bool
-	b.win.update(f, func(f *flight) {
-		switch {
-		case f.msg.QoS != 2 || f.marking:
-		case f.received:
-			release = true
-		default:
-			f.marking, mark, seq = true, true, f.seq
+	job := relJob{f: f, pid: pid}
+	if f != nil {
+		skip := false
+		b.win.update(f, func(f *flight) {
+			switch {
+			case f.msg.QoS != 2 || f.marking:
+				skip = true // not ours to release, or already on its way
+			case !f.received:
+				f.marking, job.mark, job.seq = true, true, f.seq
+			}
+		})
+		if skip {
+			return
 		}
-	})
-	if release {
-		c.send(&packet.Pubrel{PacketID: pid})
 	}
-	if mark {
-		c.spawn(func() error { return c.markReceived(f, seq, pid) })
+	// Unknown to us (e.g. dropped by the overflow policy): released all
+	// the same, so the upstream does not keep the identifier forever.
+	c.rel.push(c, job)
+}
+
+// relJob is one PUBREL to send, after persisting the PUBREC when mark.
+type relJob struct {
+	f    *flight
+	pid  uint16
+	seq  uint64
+	mark bool
+}
+
+// relQueue orders a connection's PUBRELs: one goroutine at a time takes
+// every job queued, persists their PUBRECs together (one group commit) and
+// sends the PUBRELs in order.
+type relQueue struct {
+	mu   sync.Mutex
+	jobs []relJob
+	busy bool
+}
+
+func (q *relQueue) push(c *conn, j relJob) {
+	q.mu.Lock()
+	q.jobs = append(q.jobs, j)
+	start := !q.busy
+	q.busy = true
+	q.mu.Unlock()
+	if start {
+		c.spawn(func() error { return q.run(c) })
 	}
 }
 
-func (c *conn) markReceived(f *flight, seq uint64, pid uint16) error {
-	b := c.b
-	err := b.o.Queue.MarkReceived(seq)
-	if err != nil && !errors.Is(err, offline.ErrNotFound) {
-		b.win.update(f, func(f *flight) { f.marking = false })
-		return fmt.Errorf("bridge: persist pubrec: %w", err)
+func (q *relQueue) run(c *conn) error {
+	for {
+		q.mu.Lock()
+		jobs := q.jobs
+		q.jobs = nil
+		if len(jobs) == 0 {
+			q.busy = false
+		}
+		q.mu.Unlock()
+		if len(jobs) == 0 {
+			return nil
+		}
+		errs := c.markAll(jobs)
+		for i, j := range jobs {
+			if err := errs[i]; err != nil {
+				for _, rest := range jobs[i:] { // retried on the next connection
+					if rest.mark {
+						c.b.win.update(rest.f, func(f *flight) { f.marking = false })
+					}
+				}
+				return fmt.Errorf("bridge: persist pubrec: %w", err)
+			}
+			if j.mark {
+				c.b.win.update(j.f, func(f *flight) { f.marking, f.received = false, true })
+			}
+			c.send(&packet.Pubrel{PacketID: j.pid})
+		}
 	}
-	// ErrNotFound: the overflow policy dropped it meanwhile; releasing it
-	// still delivers it once.
-	b.win.update(f, func(f *flight) { f.marking, f.received = false, true })
-	c.send(&packet.Pubrel{PacketID: pid})
-	return nil
+}
+
+// markAll persists the PUBRECs of jobs at once and returns each one's error.
+// ErrNotFound (the overflow policy dropped the entry meanwhile) is not one:
+// releasing it still delivers it once.
+func (c *conn) markAll(jobs []relJob) []error {
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if !j.mark {
+			continue
+		}
+		wg.Go(func() {
+			if err := c.b.o.Queue.MarkReceived(j.seq); err != nil && !errors.Is(err, offline.ErrNotFound) {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // ackLoop deletes delivered entries from the queue, as many per ack as

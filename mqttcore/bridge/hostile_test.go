@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,37 @@ func TestBridge_wire_keepAliveDisabled(t *testing.T) {
 	}
 	if !r.b.Stats().Connected {
 		t.Error("the bridge dropped a quiet uplink with keepalive disabled")
+	}
+}
+
+// TestBridge_wire_pubrelOrder: PUBRELs go out in the order of the PUBRECs
+// [MQTT-4.6.0-3], although each PUBREC is persisted first; Mosquitto
+// delivers QoS 2 messages in PUBREL order.
+func TestBridge_wire_pubrelOrder(t *testing.T) {
+	s := newScripted(t)
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, s.addr())
+	o.Rules = o.Rules[:1] // out only, QoS 2
+	r := start(t, o)
+	c, _ := s.accept()
+	c.connack(false)
+	r.awaitConnection(t)
+	const n = 40 // twice the window: PUBRECs go out as PUBLISHes arrive
+	publishSeq(t, r.b, "sensors/r", 0, n, 2)
+	var recs, rels []uint16
+	for len(rels) < n {
+		switch p := c.read().(type) {
+		case *packet.Publish:
+			recs = append(recs, p.PacketID)
+			c.write(&packet.Pubrec{PacketID: p.PacketID})
+		case *packet.Pubrel:
+			rels = append(rels, p.PacketID)
+			c.write(&packet.Pubcomp{PacketID: p.PacketID})
+		default:
+			t.Fatalf("unexpected %s", show(p))
+		}
+	}
+	if !slices.Equal(rels, recs) {
+		t.Fatalf("PUBRELs in order %v, PUBRECs were sent in order %v", rels, recs)
 	}
 }
