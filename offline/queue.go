@@ -298,10 +298,21 @@ const lingerMaxSeqs = 64
 // sender to continue with PUBREL instead of publishing again. An entry
 // marked received never expires. It returns ErrNotFound if seq is gone.
 func (q *Queue) MarkReceived(seq uint64) error {
+	res := make(chan error, 1)
+	q.MarkReceivedAsync(seq, func(err error) { res <- err })
+	return <-res
+}
+
+// MarkReceivedAsync is MarkReceived without waiting: done is called once
+// the mark is durable, or with the error, on the writer goroutine (it must
+// be quick). Marks issued in order become durable in that order: a crash
+// never keeps a later mark without an earlier one.
+func (q *Queue) MarkReceivedAsync(seq uint64, done func(error)) {
 	q.promote(seq)
-	return q.d.do(context.Background(), func(b *batch) error {
-		return b.markReceived(q, seq)
-	})
+	o := &op{apply: func(b *batch) error { return b.markReceived(q, seq) }, done: done}
+	if err := q.d.submit(o); err != nil {
+		done(err)
+	}
 }
 
 // Quarantine moves entry seq out of the queue into the queue's quarantine

@@ -287,9 +287,11 @@ func (q *relQueue) run(c *conn) error {
 	}
 }
 
-// markAll persists the PUBRECs of jobs at once and returns each one's error.
-// ErrNotFound (the overflow policy dropped the entry meanwhile) is not one:
-// releasing it still delivers it once.
+// markAll persists the PUBRECs of jobs at once, in order (a crash keeps a
+// prefix of them: a later message is never released before an earlier
+// one), and returns each one's error. ErrNotFound (the overflow policy
+// dropped the entry meanwhile) is not one: releasing it still delivers it
+// once.
 func (c *conn) markAll(jobs []relJob) []error {
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
@@ -297,10 +299,12 @@ func (c *conn) markAll(jobs []relJob) []error {
 		if !j.mark {
 			continue
 		}
-		wg.Go(func() {
-			if err := c.b.o.Queue.MarkReceived(j.seq); err != nil && !errors.Is(err, offline.ErrNotFound) {
+		wg.Add(1)
+		c.b.o.Queue.MarkReceivedAsync(j.seq, func(err error) {
+			if err != nil && !errors.Is(err, offline.ErrNotFound) {
 				errs[i] = err
 			}
+			wg.Done()
 		})
 	}
 	wg.Wait()

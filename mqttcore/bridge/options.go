@@ -53,8 +53,9 @@ type Queue interface {
 	LastSeq() (uint64, error)
 	// Ack durably deletes delivered entries; unknown seqs are ignored.
 	AckAsync(seqs []uint64, done func(error))
-	// MarkReceived durably records the PUBREC of a QoS 2 entry.
-	MarkReceived(seq uint64) error
+	// MarkReceivedAsync durably records the PUBREC of a QoS 2 entry and
+	// then calls done; marks become durable in the order they were issued.
+	MarkReceivedAsync(seq uint64, done func(error))
 	// Quarantine moves an entry that can never be sent out of the queue.
 	Quarantine(seq uint64, reason string) error
 	// Stats reports the depth and the drop counters.

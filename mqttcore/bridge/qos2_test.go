@@ -10,19 +10,20 @@ import (
 )
 
 // markHook is the real queue with a callback after each persisted PUBREC:
-// the bridge sends PUBREL only after MarkReceived returned, so the callback
+// the bridge sends PUBREL only after the mark is durable, so the callback
 // can cut the link exactly between the two.
 type markHook struct {
 	*offline.Queue
 	onMarked func(seq uint64)
 }
 
-func (h *markHook) MarkReceived(seq uint64) error {
-	err := h.Queue.MarkReceived(seq)
-	if err == nil && h.onMarked != nil {
-		h.onMarked(seq)
-	}
-	return err
+func (h *markHook) MarkReceivedAsync(seq uint64, done func(error)) {
+	h.Queue.MarkReceivedAsync(seq, func(err error) {
+		if err == nil && h.onMarked != nil {
+			h.onMarked(seq)
+		}
+		done(err)
+	})
 }
 
 // TestBridge_QoS2_exactlyOnceAcrossRestart stops the bridge in the middle of

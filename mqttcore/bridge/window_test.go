@@ -24,7 +24,7 @@ func (nopQueue) Read(ctx context.Context, _ uint64, _ int) ([]offline.Entry, err
 }
 func (nopQueue) LastSeq() (uint64, error)                               { return 0, nil }
 func (nopQueue) AckAsync([]uint64, func(error))                         {}
-func (nopQueue) MarkReceived(uint64) error                              { return nil }
+func (nopQueue) MarkReceivedAsync(_ uint64, done func(error))           { done(nil) }
 func (nopQueue) Quarantine(uint64, string) error                        { return nil }
 func (nopQueue) Stats() offline.QueueStats                              { return offline.QueueStats{} }
 func (nopLocal) Publish(context.Context, string, *packet.Publish) error { return nil }
