@@ -116,7 +116,6 @@ type DB struct {
 	// goroutine is the only one that changes bolt, so it reads it freely.
 	handleMu sync.RWMutex
 	bolt     *bolt.DB
-	broken   error // set when a compaction could not reopen the file
 
 	mu       sync.Mutex // guards pending, deferred, closed and the due times of deferred ops
 	pending  []*op
@@ -330,9 +329,6 @@ func (d *DB) view(fn func(*bolt.Tx) error) (err error) {
 	d.handleMu.RLock()
 	defer d.handleMu.RUnlock()
 	if d.bolt == nil {
-		if d.broken != nil {
-			return d.broken
-		}
 		return ErrClosed
 	}
 	defer func() {

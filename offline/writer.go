@@ -223,9 +223,6 @@ func (d *DB) commitBatch(ops []*op) (errs []error, drained, ok bool) {
 // A bbolt panic is returned as ErrCorrupt.
 func (d *DB) update(fn func(*bolt.Tx) error, nops int) (err error) {
 	if d.bolt == nil {
-		if d.broken != nil {
-			return d.broken
-		}
 		return ErrClosed
 	}
 	defer func() {
