@@ -23,10 +23,11 @@ import (
 // Ordering: done calls of appends with the same delay come in call order;
 // an append with a shorter delay may complete before an earlier one with a
 // longer delay. Sequence numbers (and so Read order) always follow call
-// order. Commits come early when Options.DeferredGroup messages (or more
-// than MaxDeferred, or MaxDeferredBytes) are waiting, when another write commits anyway
-// and the message has waited at least half its delay, and at Close. A delay
-// ≤ 0 commits at once, exactly like AppendAsync.
+// order. Commits come early when another deferred message is due (all
+// waiting commit together), when Options.DeferredGroup messages (or more
+// than MaxDeferred, or MaxDeferredBytes) are waiting, when another write
+// commits anyway and the message has waited at least half its delay, and
+// at Close. A delay ≤ 0 commits at once, exactly like AppendAsync.
 func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uint64, err error)) {
 	if err := validateMessage(m); err != nil {
 		// Through the writer, so that it fails in order with the others.
@@ -176,8 +177,12 @@ func (q *Queue) promote(seq uint64) {
 
 // takeDeferredLocked moves the deferred appends that should commit now into
 // ops and returns how long until the next one is due (0: none waiting).
-// commitAnyway says that a commit happens regardless: entries that waited
-// half their delay join it. Called with d.mu held.
+// When one is due, all commit: an upstream that has not acknowledged the
+// oldest in time will hardly acknowledge the others in theirs, and one
+// commit for all spares the flash (sensor readings during an outage: one
+// commit per delay, not per half delay). commitAnyway says that a commit
+// happens regardless: entries that waited half their delay join it. Called
+// with d.mu held.
 func (d *DB) takeDeferredLocked(now time.Time, commitAnyway bool) (taken []*op, next time.Duration) {
 	if len(d.deferred) == 0 {
 		return nil, 0
@@ -202,7 +207,7 @@ func (d *DB) takeDeferredLocked(now time.Time, commitAnyway bool) (taken []*op, 
 	for _, o := range d.deferred {
 		switch {
 		case o.state.Load() != opPending: // cancelled by an Ack: forget it
-		case force || !o.due.After(now) || (anyDue || commitAnyway) && !o.early.After(now):
+		case force || anyDue || commitAnyway && !o.early.After(now):
 			if o.state.CompareAndSwap(opPending, opTaken) {
 				taken = append(taken, o)
 			}

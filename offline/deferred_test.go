@@ -117,7 +117,7 @@ func TestQueue_AppendDeferred_closeCommits(t *testing.T) {
 func TestQueue_AppendDeferred_mixedDelaysKeepOrder(t *testing.T) {
 	d := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{})
 	q := openQueue(t, d, "up", QueueOptions{})
-	delays := []time.Duration{0, time.Hour, 30 * time.Millisecond, 0, time.Hour, 30 * time.Millisecond}
+	delays := []time.Duration{0, time.Hour, 300 * time.Millisecond, 0, time.Hour, 300 * time.Millisecond}
 	var results []<-chan appendResult
 	for i := range 60 {
 		delay := delays[i%len(delays)]
