@@ -67,14 +67,7 @@ func TestBridge_hostileUpstream_logsBounded(t *testing.T) {
 // message whose PUBREC never came does not complete it: the message stays
 // queued and is published again (DUP) on the next connection.
 func TestBridge_hostileUpstream_pubcompBeforePubrec(t *testing.T) {
-	s := newScripted(t)
-	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
-	o := options(t, q, s.addr())
-	o.Rules = o.Rules[:1] // out only, QoS 2
-	r := start(t, o)
-	c1, _ := s.accept()
-	c1.connack(false)
-	r.awaitConnection(t)
+	s, r, q, c1 := startOutOnly(t, nil)
 	if err := publish(t, r.b, "c", "sensors/r", "x", 2); err != nil {
 		t.Fatal(err)
 	}
@@ -119,14 +112,7 @@ func TestBridge_wire_keepAliveDisabled(t *testing.T) {
 // [MQTT-4.6.0-3], although each PUBREC is persisted first; Mosquitto
 // delivers QoS 2 messages in PUBREL order.
 func TestBridge_wire_pubrelOrder(t *testing.T) {
-	s := newScripted(t)
-	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
-	o := options(t, q, s.addr())
-	o.Rules = o.Rules[:1] // out only, QoS 2
-	r := start(t, o)
-	c, _ := s.accept()
-	c.connack(false)
-	r.awaitConnection(t)
+	_, r, _, c := startOutOnly(t, nil)
 	const n = 40 // twice the window: PUBRECs go out as PUBLISHes arrive
 	publishSeq(t, r.b, "sensors/r", 0, n, 2)
 	var recs, rels []uint16
@@ -145,4 +131,23 @@ func TestBridge_wire_pubrelOrder(t *testing.T) {
 	if !slices.Equal(rels, recs) {
 		t.Fatalf("PUBRELs in order %v, PUBRECs were sent in order %v", rels, recs)
 	}
+}
+
+// startOutOnly starts a bridge with only the QoS 2 out rule (no SUBSCRIBE in
+// the way) against a scripted server, with mod applied to its options, and
+// returns the server, the bridge, its queue and the accepted connection.
+func startOutOnly(t *testing.T, mod func(*bridge.Options)) (*scripted, *runner, *offline.Queue, *serverConn) {
+	t.Helper()
+	s := newScripted(t)
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := options(t, q, s.addr())
+	o.Rules = o.Rules[:1]
+	if mod != nil {
+		mod(&o)
+	}
+	r := start(t, o)
+	c, _ := s.accept()
+	c.connack(false)
+	r.awaitConnection(t)
+	return s, r, q, c
 }
