@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,7 +27,7 @@ const offlineHelperEnv = "CRASHFS_OFFLINE_HELPER"
 // runOffline runs step of offlineChild on the store at path.
 func runOffline(t *testing.T, step, path string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := childCommand(t)
 	cmd.Env = append(os.Environ(), offlineHelperEnv+"="+step+":"+path)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("offline step %s: %v\n%s", step, err, out)
