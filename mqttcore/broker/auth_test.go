@@ -205,13 +205,27 @@ func TestBroker_auth_underAttack(t *testing.T) {
 	start := time.Now()
 	paho(t, addr, uniqueID(t, "elsewhere"), true, withUser("app", "app-secret"), withLocalAddr("127.0.0.2"))
 	fresh := time.Since(start)
+	// From the attackers' own address a client also competes with them for
+	// the address's allowance of connections before CONNECT: it may be
+	// pushed out before its CONNECT is read, and gets in when it retries,
+	// as clients do (see TestBroker_pending_silentSockets).
 	start = time.Now()
-	paho(t, addr, uniqueID(t, "same-address"), true, withUser("app", "app-secret"))
+	for attempt := 1; ; attempt++ {
+		c, tok := pahoConnect(t, addr, uniqueID(t, "same-address"), true, withUser("app", "app-secret"))
+		if tok.WaitTimeout(wait) && tok.Error() == nil {
+			c.Disconnect(0)
+			t.Logf("login from the attackers' address at attempt %d", attempt)
+			break
+		}
+		if attempt == 20 {
+			t.Fatalf("a login from the attackers' address failed 20 times: %v", tok.Error())
+		}
+	}
 	cached := time.Since(start)
 	failures := b.Stats().AuthFailures
 	t.Logf("under attack (%d failed logins so far): first login from another address %v, cached login from the attackers' address %v", failures, fresh, cached)
-	if fresh > bound || cached > bound {
-		t.Fatalf("logins took %v and %v under attack, want < %v", fresh, cached, bound)
+	if fresh > bound || cached > 3*bound {
+		t.Fatalf("logins took %v and %v under attack, want < %v and < %v", fresh, cached, bound, 3*bound)
 	}
 }
 
