@@ -25,6 +25,7 @@ func TestBridge_outageReport(t *testing.T) {
 	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
 	o := options(t, q, "tcp://"+proxy.Addr())
 	o.Monitor = bridge.Monitor{TopicPrefix: "gateways/pi-outage", MetricsInterval: time.Hour}
+	o.KeepAlive = 30 * time.Second // the proxy's resets are the only losses (a 1 s keepalive can fire on a loaded machine)
 	var logs mqtttest.SyncBuffer
 	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	r := start(t, o)
