@@ -254,12 +254,7 @@ func TestPoller_removedProbe(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		var states []string
-		for _, m := range pub.Topic("sensors/tank/status") {
-			var st sensors.Status
-			m.Decode(&st)
-			states = append(states, st.State+":"+st.Error)
-		}
+		states := pub.States("sensors/tank/status")
 		want := []string{"ok:", "error:ds18b20: " + probeA + ": device not present", "ok:"}
 		if strings.Join(states, "|") != strings.Join(want, "|") {
 			t.Errorf("statuses = %q, want %q", states, want)

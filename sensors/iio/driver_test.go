@@ -133,12 +133,7 @@ func TestPoller_flakyAndRemoved(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		var states []string
-		for _, m := range pub.Topic("sensors/env/status") {
-			var st sensors.Status
-			m.Decode(&st)
-			states = append(states, st.State+":"+st.Error)
-		}
+		states := pub.States("sensors/env/status")
 		want := []string{"ok:", `error:iio: device not found: no "dht11" under ` + fs.root, "ok:"}
 		if strings.Join(states, "|") != strings.Join(want, "|") {
 			t.Errorf("statuses = %q\nwant %q", states, want)

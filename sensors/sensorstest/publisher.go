@@ -76,6 +76,20 @@ func (p *Publisher) Last(topic string) (Message, bool) {
 	return msgs[len(msgs)-1], true
 }
 
+// States returns the state of each status message on topic (a sensor's
+// "<topic>/status"), oldest first, as "<state>:<error>": "ok:",
+// "error:ds18b20: … not present". A payload that is not a sensors.Status
+// gives ":".
+func (p *Publisher) States(topic string) []string {
+	var out []string
+	for _, m := range p.Topic(topic) {
+		var st sensors.Status
+		_ = m.Decode(&st)
+		out = append(out, st.State+":"+st.Error)
+	}
+	return out
+}
+
 // Reset forgets the recorded messages.
 func (p *Publisher) Reset() {
 	p.mu.Lock()

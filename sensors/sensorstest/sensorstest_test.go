@@ -103,6 +103,17 @@ func TestPublisher(t *testing.T) {
 	}
 }
 
+func TestPublisher_States(t *testing.T) {
+	var p Publisher
+	for _, payload := range []string{`{"state":"ok","ts":"x"}`, `{"state":"error","error":"gone","ts":"y"}`, `not json`} {
+		p.Publish(t.Context(), "s/status", []byte(payload), 1, true)
+	}
+	p.Publish(t.Context(), "s/temperature", []byte(`{"value":1}`), 0, false)
+	if got, want := strings.Join(p.States("s/status"), "|"), "ok:|error:gone|:"; got != want {
+		t.Errorf("States = %q, want %q", got, want)
+	}
+}
+
 func TestSubscriber_Deliver(t *testing.T) {
 	var s Subscriber
 	var got []string
