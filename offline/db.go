@@ -117,6 +117,8 @@ type DB struct {
 	handleMu sync.RWMutex
 	bolt     *bolt.DB
 
+	pathChecked time.Time // the writer's last checkPath; writer goroutine only
+
 	mu       sync.Mutex // guards pending, deferred, closed and the due times of deferred ops
 	pending  []*op
 	deferred []*op // AppendDeferred ops waiting for their due time (see take)

@@ -30,8 +30,11 @@ import (
 // at Close. A delay ≤ 0 commits at once, exactly like AppendAsync.
 func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uint64, err error)) {
 	if err := validateMessage(m); err != nil {
-		// Through the writer, so that it fails in order with the others.
-		q.AppendAsync(m, done)
+		// An op through the writer, so that it fails in order with the others.
+		o := &op{apply: func(*batch) error { return reject(err) }, done: func(err error) { done(0, err) }}
+		if err := q.d.submit(o); err != nil {
+			done(0, err)
+		}
 		return
 	}
 	if err := q.enqueue(q.appendOp(m, delay, done)); err != nil {
@@ -187,21 +190,15 @@ func (d *DB) takeDeferredLocked(now time.Time, commitAnyway bool) (taken []*op, 
 	if len(d.deferred) == 0 {
 		return nil, 0
 	}
-	live, bytes := 0, 0
+	live, bytes, anyDue := 0, 0, false
 	for _, o := range d.deferred {
 		if o.state.Load() == opPending {
 			live++
 			bytes += o.size
+			anyDue = anyDue || !o.due.After(now)
 		}
 	}
 	force := d.closed || live >= d.opts.DeferredGroup || live > d.opts.MaxDeferred || int64(bytes) > d.opts.MaxDeferredBytes
-	anyDue := force
-	for _, o := range d.deferred {
-		if o.state.Load() == opPending && !o.due.After(now) {
-			anyDue = true
-			break
-		}
-	}
 	keep := d.deferred[:0]
 	var nextDue time.Time
 	for _, o := range d.deferred {

@@ -145,21 +145,14 @@ func (d *DB) loadQueue(q *Queue) (m queueMeta, last uint64, err error) {
 	return m, last, err
 }
 
-// lastSeqOf returns the highest sequence number a queue bucket has used: the
-// entries bucket's sequence, or its last key if that is higher (a file
-// written before sequences were set explicitly).
+// lastSeqOf returns the highest sequence number a queue bucket has used:
+// the entries bucket's sequence, which every append raises to its own
+// (appendEntry) and NextSequence did before.
 func lastSeqOf(bk *bolt.Bucket) uint64 {
-	eb := bk.Bucket(entriesBucket)
-	if eb == nil {
-		return 0
+	if eb := bk.Bucket(entriesBucket); eb != nil {
+		return eb.Sequence()
 	}
-	last := eb.Sequence()
-	if k, _ := eb.Cursor().Last(); k != nil {
-		if s, ok := keySeq(k); ok && s > last {
-			last = s
-		}
-	}
-	return last
+	return 0
 }
 
 // Append stores m and returns its sequence number once it is on disk
@@ -193,17 +186,7 @@ func (q *Queue) Append(ctx context.Context, m Message) (seq uint64, err error) {
 // writer it runs on; AppendAsync is fine. After Close, done(0, ErrClosed) is
 // called before AppendAsync returns.
 func (q *Queue) AppendAsync(m Message, done func(seq uint64, err error)) {
-	if err := validateMessage(m); err != nil {
-		// An op that fails in order with the others.
-		o := &op{apply: func(*batch) error { return reject(err) }, done: func(err error) { done(0, err) }}
-		if err := q.d.submit(o); err != nil {
-			done(0, err)
-		}
-		return
-	}
-	if err := q.enqueue(q.appendOp(m, 0, done)); err != nil {
-		done(0, err)
-	}
+	q.AppendDeferred(m, 0, done)
 }
 
 // appendOp encodes m (valid) now, so the caller may reuse its buffers, and

@@ -32,18 +32,10 @@ func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error
 		if live := before(mergeEntries(res, pend, max), limit); len(live) > 0 {
 			return live, nil
 		}
-		if limit != 0 { // an entry written ahead is not committed yet
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				return nil, fmt.Errorf("offline: read: %w", ctx.Err())
-			case <-q.d.quit:
-				return nil, ErrClosed
-			}
-		}
-		if res.last > after {
-			after = res.last // only dead entries so far: look further
+		// Only dead entries so far: look further — unless an entry written
+		// ahead and not committed yet holds the reader back (limit).
+		if limit == 0 && res.last > after {
+			after = res.last
 			continue
 		}
 		select {
@@ -222,8 +214,8 @@ func (d *DB) age(r *record, now time.Duration) time.Duration {
 // LastSeq returns the sequence number of the newest entry ever appended to
 // q (0 for none yet), whether or not it is still queued. A sender takes it
 // as the boundary between a backlog and what arrives while it drains.
-func (q *Queue) LastSeq() (uint64, error) {
+func (q *Queue) LastSeq() uint64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.lastSeq, nil
+	return q.lastSeq
 }

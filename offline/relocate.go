@@ -8,9 +8,13 @@ import (
 	"time"
 )
 
-// pathCheckInterval is how often an idle writer checks that the store's
-// file is still at its path; a busy one checks after every commit.
-const pathCheckInterval = 10 * time.Second
+// How often the writer checks that the store's file is still at its path:
+// after a commit at most every pathCheckBusy (a stat, not one per commit on
+// a busy store), and every pathCheckInterval when idle.
+const (
+	pathCheckBusy     = time.Second
+	pathCheckInterval = 10 * time.Second
+)
 
 // checkPath notices that the store's file is gone from its path — the data
 // directory deleted by a mistaken rm -rf, say. bbolt would go on writing to
@@ -20,9 +24,10 @@ const pathCheckInterval = 10 * time.Second
 // fsync'd), and the DB goes on on it. The event is logged and counted
 // (DBStats.Relocations). Only the writer goroutine calls it.
 func (d *DB) checkPath() {
-	if d.bolt == nil {
+	if d.bolt == nil || time.Since(d.pathChecked) < pathCheckBusy {
 		return
 	}
+	d.pathChecked = time.Now()
 	_, err := os.Stat(d.path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return
