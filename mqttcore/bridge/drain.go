@@ -32,9 +32,7 @@ func (c *conn) drain(ctx context.Context) error {
 		}
 	}
 	if b.o.LiveFirst {
-		if last, err := b.o.Queue.LastSeq(); err == nil {
-			b.win.startLanes(last)
-		}
+		b.win.startLanes(b.o.Queue.LastSeq())
 	}
 	for {
 		free, after, live, err := b.win.room(ctx)

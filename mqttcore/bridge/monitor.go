@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
-	"github.com/edgegw/edgegw/offline"
 )
 
 // tsLayout is RFC 3339 in UTC with milliseconds, as in sensor readings.
@@ -92,11 +91,8 @@ func (b *Bridge) metrics() map[string]any {
 			m[k] = v
 		}
 	}
-	st := b.Stats()
-	var q offline.QueueStats
-	if b.o.Queue != nil {
-		q = b.o.Queue.Stats()
-	}
+	q := b.queueStats()
+	st := b.statsWith(q)
 	state := "offline"
 	if st.Connected {
 		state = "online"

@@ -50,7 +50,8 @@ type Queue interface {
 	// Read returns up to max entries with Seq > after, oldest first,
 	// blocking until there is one or ctx ends.
 	Read(ctx context.Context, after uint64, max int) ([]offline.Entry, error)
-	LastSeq() (uint64, error)
+	// LastSeq returns the newest sequence number appended so far.
+	LastSeq() uint64
 	// Ack durably deletes delivered entries; unknown seqs are ignored.
 	AckAsync(seqs []uint64, done func(error))
 	// MarkReceivedAsync durably records the PUBREC of a QoS 2 entry and

@@ -83,9 +83,8 @@ func (t *outageTracker) notify() {
 	t.changed = make(chan struct{})
 }
 
-// outageSnapshot returns the Outage for Stats.
-func (b *Bridge) outageSnapshot() Outage {
-	depth := b.queueDepth()
+// outageSnapshot returns the Outage for Stats; depth is the queue's.
+func (b *Bridge) outageSnapshot(depth uint64) Outage {
 	t := &b.stats.outage
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -106,7 +105,8 @@ func (b *Bridge) outageSnapshot() Outage {
 // noteDown records the end of a connection: an outage starts unless the
 // bridge is shutting down (ctx done).
 func (b *Bridge) noteDown(ctx context.Context) {
-	depth, dropped := b.queueDepth(), b.droppedNow()
+	q := b.queueStats()
+	depth, dropped := q.Messages, b.droppedWith(q)
 	t := &b.stats.outage
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -127,10 +127,7 @@ func (b *Bridge) noteDown(ctx context.Context) {
 // drain. It returns the outage's length and the backlog to drain (0, 0
 // when there was no outage).
 func (b *Bridge) noteUp() (length time.Duration, backlog uint64) {
-	var st offline.QueueStats
-	if b.o.Queue != nil {
-		st = b.o.Queue.Stats()
-	}
+	st := b.queueStats()
 	failedFirst := b.stats.connectFailures.Load() > 0
 	dropped := b.droppedWith(st)
 	t := &b.stats.outage
@@ -177,10 +174,7 @@ func (c *conn) watchDrain(ctx context.Context) {
 // or dropped since. With LiveFirst only an empty queue counts, since fresh
 // messages are acknowledged ahead of the backlog.
 func (b *Bridge) drainDone() bool {
-	var st offline.QueueStats
-	if b.o.Queue != nil {
-		st = b.o.Queue.Stats()
-	}
+	st := b.queueStats()
 	t := &b.stats.outage
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -194,7 +188,7 @@ func (b *Bridge) drainDone() bool {
 
 // logDrained closes the drain: it fills the Last* figures and logs them.
 func (b *Bridge) logDrained() {
-	dropped := b.droppedNow()
+	dropped := b.droppedWith(b.queueStats())
 	t := &b.stats.outage
 	t.mu.Lock()
 	if !t.draining {
@@ -220,21 +214,13 @@ func (b *Bridge) logDrained() {
 		slog.Group("dropped", countAttrs(rec.LastDropped)...))
 }
 
-// queueDepth is the queue's depth in messages (0 without a queue).
-func (b *Bridge) queueDepth() uint64 {
+// queueStats is the queue's Stats (zero without a queue). It reads the
+// store (the oldest entry's age): read it once per figure wanted.
+func (b *Bridge) queueStats() offline.QueueStats {
 	if b.o.Queue == nil {
-		return 0
+		return offline.QueueStats{}
 	}
-	return b.o.Queue.Stats().Messages
-}
-
-// droppedNow is Stats().Dropped without the rest of Stats.
-func (b *Bridge) droppedNow() map[string]uint64 {
-	var st offline.QueueStats
-	if b.o.Queue != nil {
-		st = b.o.Queue.Stats()
-	}
-	return b.droppedWith(st)
+	return b.o.Queue.Stats()
 }
 
 // droppedWith is the bridge's drop counts merged with the queue's in st.

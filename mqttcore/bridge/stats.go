@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/edgegw/edgegw/offline"
 )
 
 // Reasons in Stats.Dropped besides the queue's own (offline.DroppedExpired,
@@ -73,7 +75,10 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the bridge's state and counters.
-func (b *Bridge) Stats() Stats {
+func (b *Bridge) Stats() Stats { return b.statsWith(b.queueStats()) }
+
+// statsWith is Stats with the queue's statistics already read (q).
+func (b *Bridge) statsWith(q offline.QueueStats) Stats {
 	s := Stats{
 		Connected:         b.cur.Load() != nil,
 		Connects:          b.stats.connects.Load(),
@@ -83,8 +88,8 @@ func (b *Bridge) Stats() Stats {
 		StoreErrors:       b.stats.storeErrors.Load(),
 		SubscribeFailures: b.stats.subscribeFailures.Load(),
 		Inflight:          b.win.len(),
-		Dropped:           b.droppedNow(),
-		Outage:            b.outageSnapshot(),
+		Dropped:           b.droppedWith(q),
+		Outage:            b.outageSnapshot(q.Messages),
 	}
 	if s.Connects > 0 {
 		s.Reconnects = s.Connects - 1

@@ -22,7 +22,7 @@ func (nopQueue) Read(ctx context.Context, _ uint64, _ int) ([]offline.Entry, err
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
-func (nopQueue) LastSeq() (uint64, error)                               { return 0, nil }
+func (nopQueue) LastSeq() uint64                                        { return 0 }
 func (nopQueue) AckAsync([]uint64, func(error))                         {}
 func (nopQueue) MarkReceivedAsync(_ uint64, done func(error))           { done(nil) }
 func (nopQueue) Quarantine(uint64, string) error                        { return nil }
