@@ -106,20 +106,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nMedian of %d runs (loss rows: worst run); throughput scenarios publish for %s.\n", rep.Runs, rep.Duration)
 	fmt.Fprintln(w, "ratio > 1 favours edgegw: edgegw/mosquitto for rates, mosquitto/edgegw for latency and RSS.")
-	for _, name := range []string{nameEdgegw, nameMosquitto} {
-		if v := rep.Versions[name]; v != "" {
-			fmt.Fprintf(w, "%s: %s\n", name, v)
-		}
-	}
+	writeVersions(w, rep.Versions)
 	if rep.EdgegwError != "" {
 		fmt.Fprintf(w, "\nedgegw could not be run, so its column is empty:\n  %s\n", rep.EdgegwError)
 	}
-	if len(rep.Errors) > 0 {
-		fmt.Fprintf(w, "\n%d measurements failed:\n", len(rep.Errors))
-		for _, e := range rep.Errors {
-			fmt.Fprintf(w, "  %s\n", e)
-		}
-	}
+	writeErrors(w, rep.Errors)
 	return nil
 }
 
@@ -144,6 +135,27 @@ func (r FlowResult) Summary() string {
 }
 
 //
+
+// writeVersions prints the brokers' version lines, edgegw first, under a
+// table (WriteTable of compare and of wear).
+func writeVersions(w io.Writer, versions map[string]string) {
+	for _, name := range []string{nameEdgegw, nameMosquitto} {
+		if v := versions[name]; v != "" {
+			fmt.Fprintf(w, "%s: %s\n", name, v)
+		}
+	}
+}
+
+// writeErrors prints the measurements that failed, if any, under a table.
+func writeErrors(w io.Writer, errs []string) {
+	if len(errs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%d measurements failed:\n", len(errs))
+	for _, e := range errs {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+}
 
 // finite returns &v, or nil for NaN and infinities (not representable in
 // JSON, and meaningless in the table).

@@ -152,12 +152,8 @@ func checkWorkloads(names []string) error {
 
 // Summary is a one-line description of r.
 func (r WearResult) Summary() string {
-	f := "—"
-	if r.Fsyncs >= 0 {
-		f = fmt.Sprintf("%.1f", r.FsyncsPerSec)
-	}
 	s := fmt.Sprintf("%d msgs in %v (upstream %d): wrote %d B, %.0f B/msg, %.1f MB/day, fsyncs/s %s, syscw/s %.0f",
-		r.Messages, round(r.Window), r.Upstream, r.IO.WriteBytes, r.BytesPerMsg, r.MBPerDay, f, r.SyscwPerSec)
+		r.Messages, round(r.Window), r.Upstream, r.IO.WriteBytes, r.BytesPerMsg, r.MBPerDay, r.fsyncsCell(), r.SyscwPerSec)
 	if r.SaveBytes >= 0 {
 		s += fmt.Sprintf("; one save after the window %d B", r.SaveBytes)
 	}

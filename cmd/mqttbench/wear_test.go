@@ -227,13 +227,15 @@ func TestWearReport_WriteTable(t *testing.T) {
 		t.Fatalf("derive: %+v; want 4096 B/msg, 2 fsyncs/s, 1 syscw/s, 3538.9 MB/day", r)
 	}
 	m := WearResult{Workload: "W4", Broker: nameMosquitto, Window: time.Second, Messages: 10, Fsyncs: -1, SaveBytes: 8192}
-	rep := &WearReport{Results: []WearResult{r, m}, FsyncsCounted: true}
+	rep := &WearReport{Results: []WearResult{r, m}, FsyncsCounted: true,
+		Versions: map[string]string{nameMosquitto: "mosquitto version 2.0.11"}, Errors: []string{"W3, edgegw: no messages"}}
 	var b strings.Builder
 	if err := rep.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"W1  ", "4096", "3538.9", "2.0", "NO", "W4 mosquitto", "8192 B"} {
+	for _, want := range []string{"W1  ", "4096", "3538.9", "2.0", "NO", "W4 mosquitto", "8192 B",
+		"mosquitto: mosquitto version 2.0.11", "1 measurements failed:\n  W3, edgegw: no messages"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

@@ -114,12 +114,8 @@ func (rep *WearReport) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "workload\tload\tbroker\tmsgs\twindow\twritten\tB/msg\tMB/day\tfsyncs/s\tsyscw/s\ttarget\tmet?")
 	for _, r := range rep.Results {
-		f := "—"
-		if r.Fsyncs >= 0 {
-			f = fmt.Sprintf("%.1f", r.FsyncsPerSec)
-		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%v\t%s\t%.0f\t%.1f\t%s\t%.0f\t%s\t%s\n", r.Workload, r.Description, r.Broker,
-			r.Messages, round(r.Window), bytesCell(r.IO.WriteBytes), r.BytesPerMsg, r.MBPerDay, f, r.SyscwPerSec,
+			r.Messages, round(r.Window), bytesCell(r.IO.WriteBytes), r.BytesPerMsg, r.MBPerDay, r.fsyncsCell(), r.SyscwPerSec,
 			dash(r.Target), metCell(r.Met))
 	}
 	if err := tw.Flush(); err != nil {
@@ -140,21 +136,20 @@ func (rep *WearReport) WriteTable(w io.Writer) error {
 				bytesCell(r.SaveBytes))
 		}
 	}
-	for _, name := range []string{nameEdgegw, nameMosquitto} {
-		if v := rep.Versions[name]; v != "" {
-			fmt.Fprintf(w, "%s: %s\n", name, v)
-		}
-	}
-	if len(rep.Errors) > 0 {
-		fmt.Fprintf(w, "\n%d measurements failed:\n", len(rep.Errors))
-		for _, e := range rep.Errors {
-			fmt.Fprintf(w, "  %s\n", e)
-		}
-	}
+	writeVersions(w, rep.Versions)
+	writeErrors(w, rep.Errors)
 	return nil
 }
 
 //
+
+// fsyncsCell formats r's sync calls per second, "—" when not counted.
+func (r WearResult) fsyncsCell() string {
+	if r.Fsyncs < 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", r.FsyncsPerSec)
+}
 
 // bytesCell formats a byte count in B, KB or MB (powers of 1000).
 func bytesCell(n int64) string {
