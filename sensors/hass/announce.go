@@ -44,6 +44,16 @@ func (a *Announcer) Publish(ctx context.Context, topic string, payload []byte, q
 	return errors.Join(a.pub.Publish(ctx, topic, payload, qos, retain), errAnnounce)
 }
 
+// AnnounceQuantities publishes the discovery configs of qs at once (a
+// sensor's known quantities, before any reading) and marks them announced.
+func (a *Announcer) AnnounceQuantities(ctx context.Context, qs []sensors.Quantity) error {
+	names := make([]string, len(qs))
+	for i, q := range qs {
+		names[i] = q.Name
+	}
+	return a.publish(ctx, qs, names...)
+}
+
 //
 
 // pending returns the quantity of topic when it still needs announcing. A
@@ -63,14 +73,21 @@ func (a *Announcer) pending(topic string) (string, bool) {
 	return q, !a.done[q]
 }
 
-// AnnounceQuantities publishes the discovery configs of qs at once (a
-// sensor's known quantities, before any reading) and marks them announced.
-func (a *Announcer) AnnounceQuantities(ctx context.Context, qs []sensors.Quantity) error {
-	s := Sensor{Spec: a.spec}
-	for _, q := range qs {
-		s.Quantities = append(s.Quantities, Quantity{Name: q.Name, Unit: q.Unit})
+// announce publishes the config of quantity q ("": a gpio_out sensor's
+// switch), with the unit of the reading payload.
+func (a *Announcer) announce(ctx context.Context, q string, payload []byte) error {
+	if q == "" {
+		return a.publish(ctx, nil, q)
 	}
-	msgs, err := Discovery(a.prefix, a.gw, []Sensor{s})
+	var p sensors.Payload
+	_ = json.Unmarshal(payload, &p) // no unit if it is not a reading
+	return a.publish(ctx, []Quantity{{Name: q, Unit: p.Unit}}, q)
+}
+
+// publish publishes the discovery configs of the sensor with quantities qs,
+// then marks names announced.
+func (a *Announcer) publish(ctx context.Context, qs []Quantity, names ...string) error {
+	msgs, err := Discovery(a.prefix, a.gw, []Sensor{{Spec: a.spec, Quantities: qs}})
 	if err != nil {
 		return err
 	}
@@ -81,30 +98,8 @@ func (a *Announcer) AnnounceQuantities(ctx context.Context, qs []sensors.Quantit
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, q := range qs {
-		a.done[q.Name] = true
+	for _, n := range names {
+		a.done[n] = true
 	}
-	return nil
-}
-
-func (a *Announcer) announce(ctx context.Context, q string, payload []byte) error {
-	var p sensors.Payload
-	_ = json.Unmarshal(payload, &p) // no unit if it is not a reading
-	s := Sensor{Spec: a.spec}
-	if q != "" {
-		s.Quantities = []Quantity{{Name: q, Unit: p.Unit}}
-	}
-	msgs, err := Discovery(a.prefix, a.gw, []Sensor{s})
-	if err != nil {
-		return err
-	}
-	for _, m := range msgs {
-		if err := a.pub.Publish(ctx, m.Topic, m.Payload, a.spec.QoS, m.Retain); err != nil {
-			return fmt.Errorf("hass: announce %s: %w", m.Topic, err)
-		}
-	}
-	a.mu.Lock()
-	a.done[q] = true
-	a.mu.Unlock()
 	return nil
 }

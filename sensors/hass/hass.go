@@ -45,11 +45,9 @@ type Gateway struct {
 	Version string // firmware version (sw_version)
 }
 
-// Quantity is one quantity of a sensor and the unit its driver reports.
-type Quantity struct {
-	Name string
-	Unit string // overridden by the spec's Process unit when set
-}
+// Quantity is one quantity of a sensor and the unit its driver reports; a
+// unit in the spec's Process for that quantity overrides it.
+type Quantity = sensors.Quantity
 
 // Sensor is a configured sensor and its quantities.
 type Sensor struct {

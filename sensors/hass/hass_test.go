@@ -248,6 +248,35 @@ func TestAnnouncer_Publish(t *testing.T) {
 	}
 }
 
+// TestAnnouncer_AnnounceQuantities: known quantities are announced at once
+// with their units, and their readings do not announce them again.
+func TestAnnouncer_AnnounceQuantities(t *testing.T) {
+	pub := &sensorstest.Publisher{}
+	spec := sensors.Spec{Name: "env", Driver: "bme280", Topic: "sensors/env", QoS: 1}
+	a := hass.NewAnnouncer(pub, "", gw, spec)
+	ctx := t.Context()
+	if err := a.AnnounceQuantities(ctx, []sensors.Quantity{{Name: "temperature", Unit: "°C"}, {Name: "pressure", Unit: "hPa"}}); err != nil {
+		t.Fatal(err)
+	}
+	a.Publish(ctx, "sensors/env/temperature", []byte(`{"value":21.5,"unit":"°C"}`), 1, false)
+	var topics []string
+	for _, m := range pub.Messages() {
+		topics = append(topics, m.Topic)
+	}
+	want := []string{
+		"homeassistant/sensor/pi-kitchen/env_temperature/config",
+		"homeassistant/sensor/pi-kitchen/env_pressure/config",
+		"sensors/env/temperature",
+	}
+	if strings.Join(topics, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("published\n%s\nwant\n%s", strings.Join(topics, "\n"), strings.Join(want, "\n"))
+	}
+	m := pub.Messages()[1]
+	if e := decode(t, hass.Message{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain}); e.Unit != "hPa" || !m.Retain || m.QoS != 1 {
+		t.Errorf("announced %+v (retain %v, qos %d), want hPa, retained, at the spec's QoS", e, m.Retain, m.QoS)
+	}
+}
+
 // TestAnnouncer_poller: behind a real poller, each entity's config goes out
 // before its first reading and only once.
 func TestAnnouncer_poller(t *testing.T) {
