@@ -196,7 +196,7 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		ClientID:     b.ClientID,
 		Username:     b.Username,
 		Password:     b.Password,
-		KeepAlive:    keepAlive(b.KeepAlive),
+		KeepAlive:    offIfZero(b.KeepAlive),
 		CleanSession: b.CleanSession,
 		TLS:          tc,
 		Reconnect:    bridge.Reconnect{MinDelay: dur(b.Reconnect.MinDelay), MaxDelay: dur(b.Reconnect.MaxDelay)},
@@ -207,26 +207,18 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		MessageTTL:   dur(b.Queue.TTL),
 		LiveFirst:    b.LiveFirst,
 
-		CommitDelay:           commitDelay(b.Queue.CommitDelay),
+		CommitDelay:           offIfZero(b.Queue.CommitDelay),
 		UnattendedOrigins:     []string{sensorOrigin},
-		UnattendedCommitDelay: commitDelay(b.Queue.SensorCommitDelay),
+		UnattendedCommitDelay: offIfZero(b.Queue.SensorCommitDelay),
 	}
 	o.Rules = bridgeRules(b)
 	return o, nil
 }
 
-// keepAlive maps bridge.keepalive: 0 in the file disables it, which the
-// bridge spells negative (its 0 means the default).
-func keepAlive(d config.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return dur(d)
-}
-
-// commitDelay maps a config commit delay to the bridge's: 0 in the file
-// (write every message ahead) is negative there, where 0 means the default.
-func commitDelay(d config.Duration) time.Duration {
+// offIfZero maps a duration whose 0 in the file turns something off
+// (bridge.keepalive, bridge.queue.commit_delay, sensor_commit_delay) to the
+// bridge's spelling: negative, since the bridge's 0 means its default.
+func offIfZero(d config.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}
