@@ -183,20 +183,34 @@ func TestQueue_AppendDeferred_markReceivedCommitsFirst(t *testing.T) {
 	}
 }
 
+// Each bound on what waits in memory commits everything waiting at once,
+// long before the delays run out.
 func TestQueue_AppendDeferred_boundsForceCommit(t *testing.T) {
-	d := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{MaxDeferred: 10})
-	q := openQueue(t, d, "up", QueueOptions{})
-	var results []<-chan appendResult
-	for i := range 11 {
-		results = append(results, appendDeferred(q, Message{Topic: "a", Payload: []byte{byte(i)}, QoS: 1}, time.Hour))
-	}
-	for _, res := range results {
-		if r := await(t, res); r.err != nil {
-			t.Fatal(r.err)
-		}
-	}
-	if st := q.Stats(); st.Appended != 11 {
-		t.Fatalf("stats: %+v", st)
+	for _, tt := range []struct {
+		name string
+		opts Options
+		n    int // appends of 10 bytes that cross the bound
+	}{
+		{"MaxDeferred", Options{MaxDeferred: 10}, 11},
+		{"MaxDeferredBytes", Options{MaxDeferredBytes: 100}, 11},
+		{"DeferredGroup", Options{DeferredGroup: 5}, 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := openTest(t, filepath.Join(t.TempDir(), "q.db"), tt.opts)
+			q := openQueue(t, d, "up", QueueOptions{})
+			var results []<-chan appendResult
+			for range tt.n {
+				results = append(results, appendDeferred(q, Message{Topic: "a", Payload: make([]byte, 9), QoS: 1}, time.Hour))
+			}
+			for _, res := range results {
+				if r := await(t, res); r.err != nil {
+					t.Fatal(r.err)
+				}
+			}
+			if st := q.Stats(); st.Appended != uint64(tt.n) {
+				t.Fatalf("stats: %+v", st)
+			}
+		})
 	}
 }
 
