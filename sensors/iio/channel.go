@@ -14,6 +14,10 @@ type channel struct {
 	modifier string // "co2", "ambient", or ""
 	file     string // "in_voltage0-voltage1_raw"
 	raw      bool   // _raw (convert with _offset and _scale), not _input
+
+	// offset and scale are the device's files holding a raw channel's
+	// offset and scale (see attrFile), "" when it has none.
+	offset, scale string
 }
 
 // unit is how a channel type's ABI unit converts to the published one.
@@ -117,6 +121,17 @@ func (c channel) attrFiles(attr string) []string {
 		files = append(files, "in_"+c.typ+mod+"_"+attr)
 	}
 	return append(files, "in_"+c.typ+"_"+attr)
+}
+
+// attrFile returns the first of the channel's attr files (attrFiles) that
+// the device has, going by the names in its directory; "" when none.
+func (c channel) attrFile(attr string, has map[string]bool) string {
+	for _, f := range c.attrFiles(attr) {
+		if has[f] {
+			return f
+		}
+	}
+	return ""
 }
 
 //

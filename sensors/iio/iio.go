@@ -227,16 +227,25 @@ func (d *Dev) attr(dir, file string) string {
 }
 
 // channels lists the device's input channels that are selected, sorted by
-// id, a processed (_input) file preferred to a raw one.
+// id, a processed (_input) file preferred to a raw one. The offset and
+// scale files of raw channels are picked from the same listing, so that a
+// read opens only files that exist.
 func (d *Dev) channels(dir string) ([]channel, error) {
 	entries, err := fs.ReadDir(d.fsys, dir)
 	if err != nil {
 		return nil, d.wrap(dir, err)
 	}
+	has := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		has[e.Name()] = true
+	}
 	byID := map[string]channel{}
 	for _, e := range entries {
 		c, ok := parseChannel(e.Name())
 		if prev, dup := byID[c.id]; ok && (!dup || prev.raw && !c.raw) {
+			if c.raw {
+				c.offset, c.scale = c.attrFile("offset", has), c.attrFile("scale", has)
+			}
 			byID[c.id] = c
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,6 +192,31 @@ func TestDev_Sense_badChannels(t *testing.T) {
 		Rename: map[string]string{"voltage0": "voltage1"}})
 	if rs, err := d.Sense(t.Context()); !errors.Is(err, iio.ErrDuplicate) || len(rs) != 1 {
 		t.Errorf("rename onto another channel: %v, %v; want one reading and ErrDuplicate", rs, err)
+	}
+}
+
+// TestDev_Sense_opensOnlyPresentFiles: a Sense opens each file it needs
+// once and never probes for offset or scale files the device lacks (an
+// ADS1015 has a scale per channel and no offset; an INA226 neither offset
+// nor shared scale).
+func TestDev_Sense_opensOnlyPresentFiles(t *testing.T) {
+	for _, files := range []map[string]string{ads1015, ina226} {
+		fs := newSysfs(t)
+		fs.add(files)
+		d := dev(t, fs.root, iio.Opts{Device: files["name"]})
+		opened := map[string]int{}
+		iio.InjectFaults(d, func(name string) error { opened[name]++; return nil })
+		if _, err := d.Sense(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for name, n := range opened {
+			if _, err := os.Stat(filepath.Join(fs.root, name)); err != nil {
+				t.Errorf("%s: opened %s, which the device does not have", files["name"], name)
+			}
+			if n > 1 {
+				t.Errorf("%s: opened %s %d times in one Sense", files["name"], name, n)
+			}
+		}
 	}
 }
 

@@ -35,30 +35,25 @@ func (d *Dev) read(ctx context.Context, dir, device string, c channel) (sensors.
 }
 
 // convert applies the channel's offset and scale to raw: (raw + offset) ×
-// scale, each looked up separate first, then shared by type.
+// scale, a missing offset being 0 and a missing scale 1.
 func (d *Dev) convert(ctx context.Context, dir string, c channel, raw float64) (float64, error) {
-	offset, err := d.optional(ctx, dir, c.attrFiles("offset"), 0)
+	offset, err := d.optional(ctx, dir, c.offset, 0)
 	if err != nil {
 		return 0, err
 	}
-	scale, err := d.optional(ctx, dir, c.attrFiles("scale"), 1)
+	scale, err := d.optional(ctx, dir, c.scale, 1)
 	if err != nil {
 		return 0, err
 	}
 	return (raw + offset) * scale, nil
 }
 
-// optional reads the first of files that exists, or returns def when none
-// does.
-func (d *Dev) optional(ctx context.Context, dir string, files []string, def float64) (float64, error) {
-	for _, f := range files {
-		v, err := d.number(ctx, path.Join(dir, f))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		return v, err
+// optional reads file, or returns def when the device has no such file ("").
+func (d *Dev) optional(ctx context.Context, dir, file string, def float64) (float64, error) {
+	if file == "" {
+		return def, nil
 	}
-	return def, nil
+	return d.number(ctx, path.Join(dir, file))
 }
 
 // number reads a value file, retrying transient errors.
