@@ -57,13 +57,7 @@ func runDrain(ctx context.Context, c DrainConfig) (DrainResult, error) {
 	if err != nil {
 		return DrainResult{}, err
 	}
-	gctx, cancel := context.WithCancel(ctx)
-	var g errgroup.Group
-	g.Go(func() error { return gt.Run(gctx) })
-	defer func() {
-		cancel()
-		_ = g.Wait()
-	}()
+	defer gt.start(ctx)()
 	gw, err := startGateway(ctx, c.Gateway, gatewayOptions{Bridge: bridgeConf(gt.Addr())})
 	if err != nil {
 		return DrainResult{}, err

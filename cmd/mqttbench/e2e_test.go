@@ -275,14 +275,7 @@ func TestRunFlow_detectsLoss(t *testing.T) {
 
 // runGate runs g until the test ends.
 func runGate(t *testing.T, g *gate) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	t.Cleanup(g.start(context.Background()))
 }
 
 func mustGetwd(t *testing.T) string {

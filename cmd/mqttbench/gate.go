@@ -84,6 +84,21 @@ func (g *gate) Run(ctx context.Context) error {
 	return nil
 }
 
+// start runs g on a goroutine of its own until stop is called (or ctx is
+// done); stop waits for Run to return.
+func (g *gate) start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		_ = g.Run(ctx)
+		close(done)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 //
 
 // forward copies bytes both ways between c and a new upstream connection

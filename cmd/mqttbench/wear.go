@@ -240,15 +240,9 @@ func startUplink(ctx context.Context, c WearConfig, mode string) (uplink, func()
 		mosq.Stop()
 		return uplink{}, nil, err
 	}
-	gctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		_ = g.Run(gctx)
-		close(done)
-	}()
+	stopGate := g.start(ctx)
 	return uplink{addr: mosq.Addr, bridgeAddr: g.Addr()}, func() {
-		cancel()
-		<-done
+		stopGate()
 		mosq.Stop()
 	}, nil
 }
@@ -262,7 +256,6 @@ func measureWear(ctx context.Context, c WearConfig, w workload, b *broker, upAdd
 		topic = "sensors/#"
 	}
 	cctx, stopCount := context.WithCancel(ctx)
-	defer stopCount()
 	var g errgroup.Group
 	defer func() {
 		stopCount()
