@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,21 +69,7 @@ func TestGateway_IIO_EndToEnd(t *testing.T) {
 	}
 	sub := connectLocal(t, p, clientOpts{})
 	sub.sub("sensors/#", 1)
-	waitFor(t, mqtttest.DefaultWait, "every iio quantity", func() bool {
-		for topic := range want {
-			if len(sub.on(topic)) == 0 {
-				return false
-			}
-		}
-		return true
-	}, func() string { return fmt.Sprintf("got %s; log:\n%s", topicsOf(sub), p.LogTail(30)) })
-	for topic, w := range want {
-		m, _ := sub.last(topic)
-		v, unit := checkReading(t, topic, m.Payload)
-		if unit != w.unit || math.Abs(v-w.value) > w.tol {
-			t.Errorf("%s: %v %q, want %v %q", topic, v, unit, w.value, w.unit)
-		}
-	}
+	waitReadings(t, p, sub, want)
 	for _, m := range sub.messages() {
 		if _, ok := want[m.Topic]; !ok && !strings.HasSuffix(m.Topic, "/status") {
 			t.Errorf("unexpected topic %q: %s", m.Topic, m.Payload)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +89,36 @@ type reading struct {
 	tol   float64
 }
 
+// waitReadings waits until sub got a message on every topic of want, then
+// checks the last one of each: the reading contract, the unit and, unless
+// NaN, the value.
+func waitReadings(t *testing.T, p *proc, sub *client, want map[string]reading) {
+	t.Helper()
+	missing := func() []string {
+		var miss []string
+		for topic := range want {
+			if len(sub.on(topic)) == 0 {
+				miss = append(miss, topic)
+			}
+		}
+		sort.Strings(miss)
+		return miss
+	}
+	waitFor(t, mqtttest.DefaultWait, "every quantity of every sensor", func() bool { return len(missing()) == 0 }, func() string {
+		return fmt.Sprintf("missing %v; got %s; log:\n%s", missing(), topicsOf(sub), p.LogTail(30))
+	})
+	for topic, w := range want {
+		m, _ := sub.last(topic)
+		v, unit := checkReading(t, topic, m.Payload)
+		if unit != w.unit {
+			t.Errorf("%s: unit %q, want %q", topic, unit, w.unit)
+		}
+		if !math.IsNaN(w.value) && math.Abs(v-w.value) > w.tol {
+			t.Errorf("%s: value %v, want %v", topic, v, w.value)
+		}
+	}
+}
+
 // TestSensors_EndToEnd: sim, serial (JSON lines and NMEA over a pty) and
 // ds18b20 (fake sysfs) sensors in the real binary: a Paho subscriber gets
 // every quantity on its topic with the contract JSON and the right value.
@@ -123,32 +154,7 @@ func TestSensors_EndToEnd(t *testing.T) {
 	}
 	sub := connectLocal(t, p, clientOpts{})
 	sub.sub("sensors/#", 1)
-	waitFor(t, mqtttest.DefaultWait, "every quantity of every sensor", func() bool {
-		for topic := range want {
-			if len(sub.on(topic)) == 0 {
-				return false
-			}
-		}
-		return true
-	}, func() string {
-		var miss []string
-		for topic := range want {
-			if len(sub.on(topic)) == 0 {
-				miss = append(miss, topic)
-			}
-		}
-		return fmt.Sprintf("missing %v; got %s; log:\n%s", miss, topicsOf(sub), p.LogTail(30))
-	})
-	for topic, w := range want {
-		m, _ := sub.last(topic)
-		v, unit := checkReading(t, topic, m.Payload)
-		if unit != w.unit {
-			t.Errorf("%s: unit %q, want %q", topic, unit, w.unit)
-		}
-		if !math.IsNaN(w.value) && math.Abs(v-w.value) > w.tol {
-			t.Errorf("%s: value %v, want %v", topic, v, w.value)
-		}
-	}
+	waitReadings(t, p, sub, want)
 	for _, m := range sub.messages() {
 		if strings.HasSuffix(m.Topic, "/status") {
 			if st := stateOf(m.Payload); st != "ok" {
