@@ -178,6 +178,24 @@ func TestRunWear_gateway(t *testing.T) {
 	}
 }
 
+// TestRunWear_slowUplink runs W1-slow briefly on the real gateway: its
+// bridge reaches an upstream Mosquitto through the delay gate, and the
+// readings must arrive there (the uplink-up path of every workload but W2
+// and W4: the upstream started, bridged to and counted).
+func TestRunWear_slowUplink(t *testing.T) {
+	c := WearConfig{Gateway: buildGateway(t), Mosquitto: mosquittoBin(t), Workloads: []string{"W1-slow"},
+		SensorWindow: 2 * time.Second, PublisherWindow: time.Second, Warmup: time.Second,
+		Sensors: 10, SensorInterval: 100 * time.Millisecond, Publishers: 1, Rate: 1, Delay: 50 * time.Millisecond}
+	res, errs := runWear(t.Context(), c)
+	if len(errs) > 0 {
+		t.Fatalf("runWear: %v", errs)
+	}
+	if len(res) != 1 || res[0].Messages < 10 || res[0].Upstream < 10 {
+		t.Fatalf("W1-slow: %+v; want one result with ≥ 10 readings, ≥ 10 of them upstream", res)
+	}
+	t.Logf("%s %s: %s", res[0].Workload, res[0].Broker, res[0].Summary())
+}
+
 // buildGateway builds ./cmd/gateway into a temporary directory.
 func buildGateway(t *testing.T) string {
 	t.Helper()
