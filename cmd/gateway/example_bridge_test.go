@@ -32,8 +32,7 @@ func TestExamples_BridgeYAML_outageRecipe(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond) // two or three readings queue
 	before := sub.Count("gateways/demo-bridge/sensors/demo/temperature")
 	px.SetMode(mqtttest.Pass)
-	p.WaitLog("bridge: backlog drained")
-	if line := lastLine(p.Log(), "bridge: backlog drained"); strings.Contains(line, "queued=0 ") {
+	if line := p.WaitLog("bridge: backlog drained"); strings.Contains(line, "queued=0 ") {
 		t.Errorf("nothing queued during a 2.5s outage: %s", line)
 	}
 	mqtttest.WaitFor(t, func() bool { return sub.Count("gateways/demo-bridge/sensors/demo/temperature") >= before+2 },

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +26,9 @@ func TestGateway_UplinkState_FollowsAtOnce(t *testing.T) {
 	publishAll(t, c, "sensors/x", "out", 1, 50, 32)
 	px.SetMode(mqtttest.Pass)
 	waitUplinkState(t, c, "connected")
-	p.WaitLog("bridge: backlog drained")
+	line := p.WaitLog("bridge: backlog drained")
 	for _, want := range []string{"queued=50", "drained=50"} {
-		if line := lastLine(p.Log(), "bridge: backlog drained"); !strings.Contains(line, want) {
+		if !strings.Contains(line, want) {
 			t.Errorf("drained line %q lacks %q", line, want)
 		}
 	}
@@ -67,19 +66,7 @@ func TestGateway_Shutdown_SensorsOffline(t *testing.T) {
 	}
 	late := mqtttest.Subscribe(t, up, "gw/sensors/room/status")
 	mqtttest.WaitFor(t, func() bool { return late.Len() > 0 }, "retained status upstream")
-	var st struct{ State string }
-	if err := json.Unmarshal(late.Messages()[0].Payload, &st); err != nil || st.State != "offline" || !late.Messages()[0].Retained {
-		t.Errorf("upstream retained status = %+v %q, want retained state offline", late.Messages()[0], late.Messages()[0].Payload)
+	if m := late.Messages()[0]; stateOf(m.Payload) != "offline" || !m.Retained {
+		t.Errorf("upstream retained status = %+v %q, want retained state offline", m, m.Payload)
 	}
-}
-
-// lastLine returns the last line of log containing s.
-func lastLine(log, s string) string {
-	line := ""
-	for _, l := range strings.Split(log, "\n") {
-		if strings.Contains(l, s) {
-			line = l
-		}
-	}
-	return line
 }

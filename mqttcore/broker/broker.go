@@ -92,9 +92,9 @@ func New(opts Options) (*Broker, error) {
 		subs:     topic.NewTrie[subscriber](),
 		retained: topic.NewStore[*packet.Publish](),
 		started:  time.Now(),
-		pend:     newPending(opts.MaxPending),
 		sessions: make(map[string]*sess),
 	}
+	b.pend = newPending(opts.MaxPending, &b.stats.pendingEvicted)
 	b.persist.init()
 	b.SetAuth(opts.AllowAnonymous, opts.Authenticator, opts.Authorizer)
 	if err := b.restore(); err != nil {

@@ -62,9 +62,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	b.stats.conns.Add(1)
 	defer b.stats.conns.Add(-1)
 	raw := rawConn(conn)
-	if n := b.pend.add(raw); n > 0 {
-		b.stats.pendingEvicted.Add(uint64(n))
-	}
+	b.pend.watch(raw)
 	defer b.pend.remove(raw)
 	c := &client{b: b, conn: conn, room: make(chan struct{}, 1)}
 	c.acks.room = make(chan struct{}, 1)

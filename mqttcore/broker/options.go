@@ -40,7 +40,9 @@ type Options struct {
 	// connections of a WebSocket listener, or before CONNECT), a quarter of
 	// them from one address. A new one over either allowance closes the
 	// oldest (of its address first), so sockets that never log in cannot
-	// lock clients out. 0 means 128.
+	// lock clients out. A connection counts only after a quarter of a
+	// second without CONNECT (HTTP ones at once), so a burst of clients
+	// that log in at once is not cut down (see pending.go). 0 means 128.
 	MaxPending int
 	// MaxPacketSize is the largest control packet a client may send, in
 	// bytes including the fixed header; a client sending a larger one is

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,57 +17,69 @@ import (
 // pending connection over either allowance closes the oldest pending one
 // (of the same address first): sockets that never send CONNECT are pushed
 // out by newer ones instead of locking clients out until the connect
-// timeout, and one address cannot take the whole allowance. Open sockets
-// are thus bounded by MaxConnections + MaxPending.
+// timeout, and one address cannot take the whole allowance.
+//
+// A network connection served by [Broker.ServeConn] counts only once it
+// has gone pendingGrace without an accepted CONNECT: a client that logs in
+// at once never takes part, so a burst of logins from one address (2,000
+// clients started together behind one NAT, or a benchmark) is not cut
+// down to the address's allowance by pushing out connections whose
+// CONNECT is already on its way. HTTP connections of a WebSocket listener
+// count from their first byte (the HTTP server offers no later hook). Open
+// sockets are thus bounded by MaxConnections + MaxPending, plus the
+// connections opened within the last pendingGrace.
 
-// pending tracks the connections that have not completed CONNECT, oldest
-// first.
+// pendingGrace is how long a network connection may go without an
+// accepted CONNECT before it counts as pending.
+const pendingGrace = 250 * time.Millisecond
+
+// pending tracks the connections that have not completed CONNECT; the
+// counted ones oldest first.
 type pending struct {
-	mu     sync.Mutex
-	max    int                        // Options.MaxPending
-	perIP  int                        // the allowance of one address
-	order  *list.List                 // of *pendingConn, oldest first
-	byConn map[net.Conn]*list.Element // by raw connection
-	byIP   map[netip.Addr]int
+	mu      sync.Mutex
+	max     int                       // Options.MaxPending
+	perIP   int                       // the allowance of one address
+	evicted *atomic.Uint64            // Stats.PendingEvicted
+	order   *list.List                // of the counted *pendingConn, oldest first
+	byConn  map[net.Conn]*pendingConn // by raw connection, counted or not
+	byIP    map[netip.Addr]int        // counted connections by address
 }
 
 type pendingConn struct {
-	conn net.Conn
-	ip   netip.Addr
-	at   time.Time
+	conn  net.Conn
+	ip    netip.Addr
+	elem  *list.Element // in order once counted, else nil
+	grace *time.Timer   // counts it when pendingGrace is over; nil for add
 }
 
-func newPending(n int) *pending {
-	return &pending{max: n, perIP: max(1, n/4), order: list.New(),
-		byConn: make(map[net.Conn]*list.Element), byIP: make(map[netip.Addr]int)}
+func newPending(n int, evicted *atomic.Uint64) *pending {
+	return &pending{max: n, perIP: max(1, n/4), evicted: evicted, order: list.New(),
+		byConn: make(map[net.Conn]*pendingConn), byIP: make(map[netip.Addr]int)}
 }
 
-// add registers conn (a raw network connection) and closes the
-// connections it pushes out; it returns how many. Adding a connection
-// twice does nothing.
-func (p *pending) add(conn net.Conn) (evicted int) {
-	ip := remoteIP(conn.RemoteAddr())
-	var victims []net.Conn
+// add registers conn (a raw network connection) and counts it at once,
+// closing the connection it pushes out. Registering a connection twice
+// does nothing.
+func (p *pending) add(conn net.Conn) {
 	p.mu.Lock()
-	if _, dup := p.byConn[conn]; dup {
-		p.mu.Unlock()
-		return 0
+	pc := p.registerLocked(conn)
+	var victim net.Conn
+	if pc != nil {
+		victim = p.countLocked(pc)
 	}
-	if ip.IsValid() && p.byIP[ip] >= p.perIP {
-		victims = append(victims, p.oldestLocked(ip))
-	} else if p.order.Len() >= p.max {
-		victims = append(victims, p.oldestLocked(netip.Addr{}))
-	}
-	for _, v := range victims {
-		p.removeLocked(v)
-	}
-	p.byConn[conn] = p.order.PushBack(&pendingConn{conn: conn, ip: ip, at: time.Now()})
-	p.byIP[ip]++
 	p.mu.Unlock()
-	for _, v := range victims {
-		_ = v.Close()
+	p.evict(victim)
+}
+
+// watch registers conn (a raw network connection), to be counted if it is
+// still registered after pendingGrace. Registering a connection twice does
+// nothing.
+func (p *pending) watch(conn net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pc := p.registerLocked(conn); pc != nil {
+		pc.grace = time.AfterFunc(pendingGrace, func() { p.graceOver(pc) })
 	}
-	return len(victims)
 }
 
 // remove forgets conn: its CONNECT was accepted, or it closed.
@@ -76,15 +89,61 @@ func (p *pending) remove(conn net.Conn) {
 	p.removeLocked(conn)
 }
 
-// len returns the number of pending connections.
+// len returns the number of counted pending connections.
 func (p *pending) len() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.order.Len()
 }
 
-// oldestLocked returns the oldest pending connection from ip, or the oldest
-// of all for the zero Addr.
+//
+
+// registerLocked records conn, not counted yet, and returns it; nil if it
+// is registered already.
+func (p *pending) registerLocked(conn net.Conn) *pendingConn {
+	if _, dup := p.byConn[conn]; dup {
+		return nil
+	}
+	pc := &pendingConn{conn: conn, ip: remoteIP(conn.RemoteAddr())}
+	p.byConn[conn] = pc
+	return pc
+}
+
+// graceOver counts pc if it is still pending.
+func (p *pending) graceOver(pc *pendingConn) {
+	p.mu.Lock()
+	var victim net.Conn
+	if p.byConn[pc.conn] == pc {
+		victim = p.countLocked(pc)
+	}
+	p.mu.Unlock()
+	p.evict(victim)
+}
+
+// countLocked counts pc toward the allowances and returns the connection
+// it pushes out, or nil.
+func (p *pending) countLocked(pc *pendingConn) (victim net.Conn) {
+	if pc.ip.IsValid() && p.byIP[pc.ip] >= p.perIP {
+		victim = p.oldestLocked(pc.ip)
+	} else if p.order.Len() >= p.max {
+		victim = p.oldestLocked(netip.Addr{})
+	}
+	p.removeLocked(victim)
+	pc.elem = p.order.PushBack(pc)
+	p.byIP[pc.ip]++
+	return victim
+}
+
+// evict closes a connection that was pushed out, if any.
+func (p *pending) evict(victim net.Conn) {
+	if victim != nil {
+		_ = victim.Close()
+		p.evicted.Add(1)
+	}
+}
+
+// oldestLocked returns the oldest counted connection from ip, or the
+// oldest of all for the zero Addr.
 func (p *pending) oldestLocked(ip netip.Addr) net.Conn {
 	for e := p.order.Front(); e != nil; e = e.Next() {
 		if pc := e.Value.(*pendingConn); !ip.IsValid() || pc.ip == ip {
@@ -95,12 +154,18 @@ func (p *pending) oldestLocked(ip netip.Addr) net.Conn {
 }
 
 func (p *pending) removeLocked(conn net.Conn) {
-	e, ok := p.byConn[conn]
+	pc, ok := p.byConn[conn]
 	if !ok {
 		return
 	}
-	pc := p.order.Remove(e).(*pendingConn)
 	delete(p.byConn, conn)
+	if pc.grace != nil {
+		pc.grace.Stop()
+	}
+	if pc.elem == nil {
+		return
+	}
+	p.order.Remove(pc.elem)
 	if p.byIP[pc.ip]--; p.byIP[pc.ip] <= 0 {
 		delete(p.byIP, pc.ip)
 	}

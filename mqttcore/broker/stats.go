@@ -14,7 +14,8 @@ type Stats struct {
 	// those that have not sent CONNECT yet.
 	Connections int
 	// Pending is the number of network connections without an accepted
-	// CONNECT (see Options.MaxPending), WebSocket HTTP connections included.
+	// CONNECT that count toward Options.MaxPending (those a quarter of a
+	// second old or older), WebSocket HTTP connections included.
 	Pending int
 	// PendingEvicted counts pending connections closed to make room for
 	// newer ones.

@@ -63,9 +63,7 @@ func (b *Broker) serveWebSocket(ctx context.Context, l net.Listener, path string
 func (b *Broker) wsConnState(conn net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
-		if n := b.pend.add(conn); n > 0 {
-			b.stats.pendingEvicted.Add(uint64(n))
-		}
+		b.pend.add(conn)
 	case http.StateClosed:
 		b.pend.remove(conn)
 	}
