@@ -36,8 +36,7 @@ pick_binary() {
 	if [[ -z "$arch" ]]; then # no dpkg (e.g. Buildroot): the userland's word size decides
 		case "$machine/$bits" in
 		aarch64/64 | arm64/64) arch=arm64 ;;
-		aarch64/32 | armv7*/* | armv8*/*) arch=armhf ;;
-		armv6*/*) arch=armhf ;;
+		aarch64/32 | armv6*/* | armv7*/* | armv8*/*) arch=armhf ;;
 		*) arch=$machine ;;
 		esac
 	fi
