@@ -31,17 +31,16 @@ import (
 // for how unknown users are hidden. The broker calls
 // [Auth.AuthenticateFrom], which also throttles addresses that failed.
 func (a *Auth) Authenticate(username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode {
-	return a.authenticate(context.Background(), netip.Addr{}, username, password, hasUsername, hasPassword)
+	return a.AuthenticateFrom(context.Background(), netip.Addr{}, username, password, hasUsername, hasPassword)
 }
 
-// MaxPasswordLen is the longest password accepted: bcrypt reads only the
-// first 72 bytes, so a longer one is refused rather than checked in part.
-const MaxPasswordLen = 72
-
-//
-
-// authenticate implements Authenticate and AuthenticateFrom.
-func (a *Auth) authenticate(ctx context.Context, addr netip.Addr, username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode {
+// AuthenticateFrom is [Auth.Authenticate] for a CONNECT from addr, with the
+// throttling described in the package doc: it may wait for a bcrypt slot
+// and, after a failure, for the address's penalty, both until ctx ends. It
+// returns [packet.RefusedServerUnavailable] when too many checks from
+// addresses with recent failures are waiting or ctx ended first. A zero
+// addr is not tracked.
+func (a *Auth) AuthenticateFrom(ctx context.Context, addr netip.Addr, username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode {
 	switch {
 	case !hasUsername && hasPassword:
 		return packet.RefusedBadUsernamePassword
@@ -65,6 +64,12 @@ func (a *Auth) authenticate(ctx context.Context, addr netip.Addr, username strin
 	}
 	return code
 }
+
+// MaxPasswordLen is the longest password accepted: bcrypt reads only the
+// first 72 bytes, so a longer one is refused rather than checked in part.
+const MaxPasswordLen = 72
+
+//
 
 // verify checks password for username: from the cache, or with one bcrypt
 // check shared by concurrent callers with the same credentials, run when

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
 // Throttling of password checks. A bcrypt check at cost 10 costs tens of
@@ -46,18 +44,6 @@ const (
 	// maxStrikes bounds the table of addresses with strikes.
 	maxStrikes = 4096
 )
-
-// AuthenticateFrom is [Auth.Authenticate] for a CONNECT from addr, with the
-// throttling described in the package doc: it may wait for a bcrypt slot
-// and, after a failure, for the address's penalty, both until ctx ends. It
-// returns [packet.RefusedServerUnavailable] when too many checks from
-// addresses with recent failures are waiting or ctx ended first. A zero
-// addr is not tracked.
-func (a *Auth) AuthenticateFrom(ctx context.Context, addr netip.Addr, username string, password []byte, hasUsername, hasPassword bool) packet.ConnackCode {
-	return a.authenticate(ctx, addr, username, password, hasUsername, hasPassword)
-}
-
-//
 
 // gate admits at most n concurrent holders; waiters without strikes go
 // before waiters with strikes, each in arrival order.
