@@ -428,3 +428,10 @@ func TestStrikeKey(t *testing.T) {
 		}
 	}
 }
+
+// has reports whether addr failed within strikeForget.
+func (s *strikes) has(addr netip.Addr, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return addr.IsValid() && s.hasLocked(strikeKey(addr), now)
+}

@@ -14,16 +14,17 @@ import (
 // wrong passwords could keep every core busy and make a legitimate login
 // wait behind hundreds of checks. Three things prevent that:
 //
-//   - at most maxChecks (the number of usable cores) bcrypt checks run at
-//     once; others wait for a slot;
+//   - at most GOMAXPROCS (the number of usable cores) bcrypt checks run
+//     at once; others wait for a slot (gate);
 //   - a check from an address that failed recently (a strike), or that
 //     has another check under way, waits behind every other one, in a
 //     queue of at most maxLowWaiters: a client from elsewhere gets the next
 //     free slot, and the queue's overflow is refused (0x03, server
 //     unavailable) without any check;
 //   - a failure is answered only after a penalty that grows with the
-//     address's recent failures (strikeDelay), spent on a timer: it costs
-//     no CPU and slows down attackers who wait for their CONNACK.
+//     address's recent failures (strikeBase, doubling up to strikeMax),
+//     spent on a timer: it costs no CPU and slows down attackers who wait
+//     for their CONNACK.
 //
 // Credentials that passed before are accepted from the cache without any of
 // this, so clients that logged in once stay fast under attack. An IPv6
@@ -127,7 +128,7 @@ type strike struct {
 	last time.Time
 }
 
-// key returns the address strikes are counted under: the /64 of an IPv6
+// strikeKey returns the address strikes are counted under: the /64 of an IPv6
 // address.
 func strikeKey(addr netip.Addr) netip.Addr {
 	addr = addr.Unmap()
@@ -138,16 +139,8 @@ func strikeKey(addr netip.Addr) netip.Addr {
 	return addr
 }
 
-// has reports whether addr failed within strikeForget.
-func (s *strikes) has(addr netip.Addr, now time.Time) bool {
-	if !addr.IsValid() {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hasLocked(strikeKey(addr), now)
-}
-
+// hasLocked reports whether the address with key k failed within
+// strikeForget.
 func (s *strikes) hasLocked(k netip.Addr, now time.Time) bool {
 	st, ok := s.m[k]
 	return ok && now.Sub(st.last) < strikeForget
