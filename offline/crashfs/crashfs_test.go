@@ -267,6 +267,17 @@ func TestPowerCut_tornWrites(t *testing.T) {
 	}
 }
 
+// Stats counts the requests the model acts on: writes, file fsyncs and
+// directory fsyncs.
+func TestFS_Stats(t *testing.T) {
+	m := mount(t, crashfs.Options{}, nil)
+	writeFile(t, filepath.Join(m.Dir(), "f"), "data", true)
+	syncDir(t, m.Dir())
+	if st := m.Stats(); st.Writes < 1 || st.Fsyncs != 1 || st.DirFsyncs != 1 {
+		t.Errorf("after a write, a file fsync and a directory fsync: %+v", st)
+	}
+}
+
 func TestSetFault(t *testing.T) {
 	m := mount(t, crashfs.Options{}, map[string]string{"f": "durable"})
 	p := filepath.Join(m.Dir(), "f")
