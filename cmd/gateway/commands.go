@@ -10,9 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"reflect"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -89,29 +87,11 @@ func checkSensors(cfg *config.Config) error {
 	reg := newRegistry()
 	var errs []error
 	for i, s := range cfg.Sensors {
-		spec := sensorSpec(cfg.File, i, s)
-		spec.Options.Driver, spec.Options.Common = s.Driver, sensorCommonKeys
-		if err := reg.Check(spec); err != nil {
+		if err := reg.Check(sensorSpec(cfg.File, i, s)); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// sensorCommonKeys are the keys of a sensor entry that are not driver
-// options, from config.Sensor's yaml tags.
-var sensorCommonKeys = yamlKeys(reflect.TypeFor[config.Sensor]())
-
-// yamlKeys returns the keys of struct type t's yaml tags.
-func yamlKeys(t reflect.Type) []string {
-	var keys []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
-	return keys
 }
 
 // printErrors writes a joined error one line per error.

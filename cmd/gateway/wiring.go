@@ -262,7 +262,8 @@ func sensorSpec(file string, index int, s config.Sensor) sensors.Spec {
 		Retain:   s.Retain,
 		File:     file,
 		Line:     s.Line,
-		Options:  sensors.Options{File: file, Path: fmt.Sprintf("sensors[%d]", index), Values: map[string]sensors.Option{}},
+		Options: sensors.Options{File: file, Path: fmt.Sprintf("sensors[%d]", index), Driver: s.Driver, Common: sensorCommonKeys,
+			Values: map[string]sensors.Option{}},
 	}
 	for k, v := range s.Options {
 		spec.Options.Values[k] = sensors.Option{Value: v.Value, Line: v.Line}
@@ -277,6 +278,22 @@ func sensorSpec(file string, index int, s config.Sensor) sensors.Spec {
 		}
 	}
 	return spec
+}
+
+// sensorCommonKeys are the keys of a sensor entry that are not driver
+// options, from config.Sensor's yaml tags.
+var sensorCommonKeys = yamlKeys(reflect.TypeFor[config.Sensor]())
+
+// yamlKeys returns the keys of struct type t's yaml tags.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // newLogger builds the process logger from log: (level through a LevelVar so
