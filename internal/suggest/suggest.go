@@ -7,10 +7,10 @@ package suggest
 // is within a third of key's length (plus one); among equally close names
 // the first in known wins.
 func Closest(key string, known []string) (string, bool) {
-	best, bestDist := "", len(key)/3+1
+	best, bestDist := "", len(key)/3+2 // one more than the farthest accepted
 	for _, k := range known {
-		if d := editDistance(key, k); d <= bestDist && (best == "" || d < editDistance(key, best)) {
-			best = k
+		if d := editDistance(key, k); d < bestDist {
+			best, bestDist = k, d
 		}
 	}
 	return best, best != ""
