@@ -186,6 +186,20 @@ func TestPowerCut_truncateWithoutFsyncIsUndone(t *testing.T) {
 	assertFiles(t, m.cut(t), map[string]string{"f": "keep me"})
 }
 
+// A file shrunk, then grown again, and fsync'd holds zeros where the
+// shrink cut it, not the old content.
+func TestPowerCut_truncateThenGrowIsDurable(t *testing.T) {
+	m := mount(t, crashfs.Options{}, map[string]string{"f": "old content"})
+	p := filepath.Join(m.Dir(), "f")
+	must(t, os.Truncate(p, 3))
+	must(t, os.Truncate(p, 11))
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	must(t, err)
+	must(t, f.Sync())
+	must(t, f.Close())
+	assertFiles(t, m.cut(t), map[string]string{"f": "old" + strings.Repeat("\x00", 8)})
+}
+
 func TestPowerCut_renameNeedsDirectoryFsync(t *testing.T) {
 	for _, sync := range []bool{false, true} {
 		m := mount(t, crashfs.Options{}, map[string]string{"a": "A", "b": "old B"})

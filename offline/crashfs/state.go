@@ -22,6 +22,7 @@ type tracker struct {
 	// Files.
 	durable []byte           // the content as of the last fsync
 	size    int64            // the current size
+	low     int64            // the lowest size since the last fsync: what a truncate left of durable
 	pending map[int64][]byte // page index → its content after the last write to it, since the last fsync
 
 	// Directories.
@@ -64,7 +65,7 @@ func (c *FS) scan(path string) (*tracker, error) {
 			return nil, err
 		}
 		t = newFile(mode)
-		t.durable, t.size = data, int64(len(data))
+		t.durable, t.size, t.low = data, int64(len(data)), int64(len(data))
 	default:
 		return nil, fmt.Errorf("%s: only regular files and directories are supported", path)
 	}
@@ -99,7 +100,7 @@ func (c *FS) written(t *tracker, fd int, off int64, n int) {
 func (c *FS) resized(t *tracker, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t.size = size
+	t.size, t.low = size, min(t.low, size)
 	for pg, buf := range t.pending {
 		switch start := pg * pageSize; {
 		case start >= size:
@@ -115,7 +116,8 @@ func (c *FS) syncFile(t *tracker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.Fsyncs++
-	t.durable = resize(t.durable, t.size)
+	t.durable = resize(resize(t.durable, min(int64(len(t.durable)), t.low)), t.size)
+	t.low = t.size
 	for pg, buf := range t.pending {
 		t.apply(pg, buf)
 	}
