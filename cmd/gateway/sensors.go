@@ -183,6 +183,49 @@ func (g *gateway) publishSensorStatus(ctx context.Context, spec sensors.Spec, ca
 	}
 }
 
+// sensorsOfflineBudget bounds the offline statuses published at shutdown.
+const sensorsOfflineBudget = 2 * time.Second
+
+// publishSensorsOffline sets every configured sensor's <topic>/status to
+// {"state":"offline"} (retained, at the sensor's QoS, so a bridge rule sends
+// it upstream too), after the sensors stopped and before the bridge does.
+// With the uplink up it waits, within sensorsOfflineBudget, until the
+// upstream acknowledged as many messages (otherwise they stay queued and go
+// up at the next start).
+func (g *gateway) publishSensorsOffline() {
+	ctx, cancel := context.WithTimeout(context.Background(), sensorsOfflineBudget)
+	defer cancel()
+	cfg := g.config()
+	var forwarded uint64
+	if g.bridge != nil {
+		forwarded = g.bridge.Stats().Forwarded
+	}
+	payload := sensors.MarshalOffline(time.Now())
+	upstream := uint64(0) // statuses a bridge rule sends upstream
+	for i, s := range cfg.Sensors {
+		spec := sensorSpec(cfg.File, i, s)
+		p := &packet.Publish{Topic: spec.TopicOrDefault() + "/status", Payload: payload, QoS: spec.QoS, Retain: true}
+		if g.bridge != nil && g.bridge.Forwards(p.Topic) {
+			upstream++
+		}
+		if err := g.broker.Publish(ctx, sensorOrigin, p); err != nil {
+			g.log.Warn("publish offline status", "sensor", spec.Name, "err", err)
+		}
+	}
+	if upstream == 0 {
+		return
+	}
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for g.bridge.Stats().Connected && g.bridge.Stats().Forwarded-forwarded < upstream {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // sensorPublisher publishes readings through the broker's inline client: no
 // TCP, and at QoS ≥ 1 the call returns once a bridge rule made it durable.
 type sensorPublisher struct{ g *gateway }
