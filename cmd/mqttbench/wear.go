@@ -144,10 +144,19 @@ func runWear(ctx context.Context, c WearConfig) (res []WearResult, errs []error)
 func checkWorkloads(names []string) error {
 	for _, n := range names {
 		if len(selectWorkloads([]string{n})) == 0 {
-			return fmt.Errorf("mqttbench: wear: unknown workload %q (want W1, W1-slow, W2, W3, W3-nagle, W4)", n)
+			return fmt.Errorf("mqttbench: wear: unknown workload %q (want %s)", n, strings.Join(workloadNames(), ", "))
 		}
 	}
 	return nil
+}
+
+// workloadNames are the names of wearWorkloads, in table order.
+func workloadNames() []string {
+	names := make([]string, len(wearWorkloads))
+	for i, w := range wearWorkloads {
+		names[i] = w.name
+	}
+	return names
 }
 
 // Summary is a one-line description of r.

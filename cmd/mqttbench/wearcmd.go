@@ -31,7 +31,7 @@ func cmdWear(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&c.Mosquitto, "mosquitto", defaultMosquitto, "Mosquitto `binary` (upstream, and the gateway's role in W3/W4)")
 	strace, _ := exec.LookPath("strace")
 	fs.StringVar(&c.Strace, "strace", strace, "strace `binary` that counts fsyncs; empty: fsyncs are not counted")
-	workloads := fs.String("workloads", "W1,W1-slow,W2,W3,W3-nagle,W4", "comma-separated workloads to run")
+	workloads := fs.String("workloads", strings.Join(workloadNames(), ","), "comma-separated workloads to run")
 	fs.DurationVar(&c.SensorWindow, "window", 60*time.Second, "measurement window of W1 and W2")
 	fs.DurationVar(&c.PublisherWindow, "publish-window", 20*time.Second, "publishing time (the window) of W3 and W4")
 	fs.DurationVar(&c.Warmup, "warmup", 15*time.Second,
