@@ -85,6 +85,55 @@ func TestBroker_pending_loginBurst(t *testing.T) {
 	}
 }
 
+// The allowance of all addresses together: once it is full, a connection
+// from an address within its own allowance pushes out the oldest pending
+// connection, whichever its address.
+func TestBroker_pending_totalAllowance(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxPending = 8 // 2 per address
+	b, addr := startBroker(t, opts)
+	dial := func(ip string) net.Conn {
+		t.Helper()
+		d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	var first []net.Conn
+	for i := range 4 {
+		ip := fmt.Sprint("127.0.0.", i+2)
+		first = append(first, dial(ip), dial(ip))
+	}
+	waitFor(t, "8 pending connections", func() bool { return b.Stats().Pending == 8 })
+	last := []net.Conn{dial("127.0.0.6"), dial("127.0.0.6")}
+	waitFor(t, "2 connections pushed out", func() bool { return b.Stats().PendingEvicted == 2 })
+	if n := b.Stats().Pending; n != 8 {
+		t.Fatalf("%d pending connections, allowance 8", n)
+	}
+	open := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		_, err := c.Read(make([]byte, 1))
+		return isTimeout(err)
+	}
+	for _, c := range last {
+		if !open(c) {
+			t.Fatal("a new connection was pushed out")
+		}
+	}
+	closed := 0
+	for _, c := range first {
+		if !open(c) {
+			closed++
+		}
+	}
+	if closed != 2 {
+		t.Fatalf("%d of the 8 older connections closed, want 2", closed)
+	}
+}
+
 // Finding 7: HTTP connections to a WebSocket listener that never upgrade
 // count as pending (bounded, pushed out by newer ones) and are closed when
 // idle for the connect timeout; a WebSocket client still connects.
