@@ -429,6 +429,35 @@ func TestStrikeKey(t *testing.T) {
 	}
 }
 
+// The table of addresses with strikes stays within maxStrikes: a new
+// address makes room by dropping expired entries, or else one entry.
+func TestStrikes_fail_bounded(t *testing.T) {
+	var s strikes
+	now := time.Now()
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}) }
+	const expired = 10
+	for i := range maxStrikes {
+		at := now
+		if i < expired {
+			at = now.Add(-strikeForget)
+		}
+		s.fail(addr(i), at)
+	}
+	s.fail(addr(maxStrikes), now)
+	if got, want := len(s.m), maxStrikes-expired+1; got != want {
+		t.Fatalf("%d addresses after the table filled up with %d expired, want %d", got, expired, want)
+	}
+	for i := range expired {
+		s.fail(addr(maxStrikes+1+i), now)
+	}
+	if len(s.m) != maxStrikes {
+		t.Fatalf("%d addresses, want %d", len(s.m), maxStrikes)
+	}
+	if !s.has(addr(maxStrikes+expired), now) {
+		t.Fatal("the newest address has no strike")
+	}
+}
+
 // has reports whether addr failed within strikeForget.
 func (s *strikes) has(addr netip.Addr, now time.Time) bool {
 	s.mu.Lock()
