@@ -288,18 +288,8 @@ func measureWear(ctx context.Context, c WearConfig, w workload, b *broker, upAdd
 	if err != nil {
 		return WearResult{}, err
 	}
-	t0, n0, u0 := time.Now(), local.Load(), upstream.Load()
-	if w.sensors {
-		err = sleep(ctx, c.SensorWindow)
-		r.Messages = local.Load() - n0
-	} else {
-		var fr FlowResult
-		fr, err = runFlow(ctx, FlowConfig{Addr: b.Addr, Publishers: c.Publishers, Subscribers: 1, QoS: 1,
-			PayloadSize: 64, Window: 64, Duration: c.PublisherWindow, Rate: c.Rate, DrainTimeout: 30 * time.Second,
-			Quiet: 5 * time.Second, Backlog: defaultBacklog})
-		r.Messages = fr.Sent
-	}
-	if err != nil {
+	t0, u0 := time.Now(), upstream.Load()
+	if r.Messages, err = c.load(ctx, w, b.Addr, local); err != nil {
 		return WearResult{}, err
 	}
 	io1, err := readProcIO(b.PID())
@@ -320,17 +310,38 @@ func measureWear(ctx context.Context, c WearConfig, w workload, b *broker, upAdd
 		}
 	}
 	r.derive()
-	if w.met != nil && b.Name == nameEdgegw {
-		met := w.met(r)
+	return r, r.judge(w)
+}
+
+// load runs w's load on the broker at addr for the window and returns the
+// messages of the window: the readings the local subscriber counted (local)
+// or the messages the publishers had acknowledged.
+func (c WearConfig) load(ctx context.Context, w workload, addr string, local *atomic.Int64) (int64, error) {
+	if w.sensors {
+		n0 := local.Load()
+		err := sleep(ctx, c.SensorWindow)
+		return local.Load() - n0, err
+	}
+	fr, err := runFlow(ctx, FlowConfig{Addr: addr, Publishers: c.Publishers, Subscribers: 1, QoS: 1,
+		PayloadSize: 64, Window: 64, Duration: c.PublisherWindow, Rate: c.Rate, DrainTimeout: 30 * time.Second,
+		Quiet: 5 * time.Second, Backlog: defaultBacklog})
+	return fr.Sent, err
+}
+
+// judge sets r's verdict on w's target (edgegw only) and fails a window
+// without messages, or without any upstream while the uplink is up.
+func (r *WearResult) judge(w workload) error {
+	if w.met != nil && r.Broker == nameEdgegw {
+		met := w.met(*r)
 		r.Target, r.Met = w.target, &met
 	}
 	if r.Messages == 0 {
-		return r, errors.New("mqttbench: wear: no messages in the window")
+		return errors.New("mqttbench: wear: no messages in the window")
 	}
 	if w.uplink != "down" && r.Upstream == 0 {
-		return r, errors.New("mqttbench: wear: the uplink is up but no message arrived upstream")
+		return errors.New("mqttbench: wear: the uplink is up but no message arrived upstream")
 	}
-	return r, nil
+	return nil
 }
 
 // derive computes the per-message and per-day figures.

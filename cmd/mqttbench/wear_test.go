@@ -190,8 +190,8 @@ func TestRunWear_slowUplink(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("runWear: %v", errs)
 	}
-	if len(res) != 1 || res[0].Messages < 10 || res[0].Upstream < 10 {
-		t.Fatalf("W1-slow: %+v; want one result with ≥ 10 readings, ≥ 10 of them upstream", res)
+	if len(res) != 1 || res[0].Messages < 10 || res[0].Upstream < 10 || res[0].Met == nil {
+		t.Fatalf("W1-slow: %+v; want one result with ≥ 10 readings, ≥ 10 of them upstream, its target judged", res)
 	}
 	t.Logf("%s %s: %s", res[0].Workload, res[0].Broker, res[0].Summary())
 }
