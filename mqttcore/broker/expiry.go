@@ -51,9 +51,11 @@ func (b *Broker) expireSessions(now time.Time) int {
 }
 
 // expired reports whether s is a persistent session whose client has been
-// away for d or longer at now.
+// away for d or longer at now. A session a connection has claimed
+// (takeSession) is not, even before it is attached: that client is told
+// its session is present.
 func (s *sess) expired(now time.Time, d time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.clean && !s.away.IsZero() && s.conn.Load() == nil && now.Sub(s.away) >= d
+	return !s.clean && !s.away.IsZero() && s.claim.Load() == nil && now.Sub(s.away) >= d
 }

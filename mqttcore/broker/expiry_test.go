@@ -63,3 +63,30 @@ func TestBroker_maxSessions(t *testing.T) {
 		t.Fatalf("SessionsRefused = %d, want 1", st.SessionsRefused)
 	}
 }
+
+// A persistent session that a returning client has claimed (takeSession,
+// session present) but not attached yet does not expire under it: it
+// would be attached discarded, its subscriptions gone.
+func TestBroker_expireSessions_claimed(t *testing.T) {
+	opts := testOptions(t)
+	opts.SessionExpiry = time.Minute
+	b, addr := startBroker(t, opts)
+	id := uniqueID(t, "c")
+	c, _ := connectRaw(t, addr, id, false)
+	c.send(&packet.Disconnect{})
+	c.expectClosed()
+	waitFor(t, "the client to be away", func() bool {
+		b.mu.Lock()
+		s := b.sessions[id]
+		b.mu.Unlock()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return !s.away.IsZero()
+	})
+	if _, present, ok := b.takeSession(&client{b: b, id: id}); !present || !ok {
+		t.Fatalf("takeSession: present %v, ok %v", present, ok)
+	}
+	if n := b.expireSessions(time.Now().Add(time.Hour)); n != 0 {
+		t.Fatalf("%d claimed sessions expired", n)
+	}
+}
