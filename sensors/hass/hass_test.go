@@ -227,21 +227,14 @@ func TestAnnouncer_Publish(t *testing.T) {
 	pub.SetErr(nil)
 	a.Publish(ctx, "sensors/tank/28-000005e2fdc3", reading, 1, false) // announced now
 
-	var topics []string
-	for _, m := range pub.Messages() {
-		topics = append(topics, m.Topic)
-	}
-	want := []string{
+	checkTopics(t, pub,
 		"sensors/tank/status",
 		"homeassistant/sensor/pi-kitchen/tank_28-0316a2794bff/config",
 		"sensors/tank/28-0316a2794bff",
 		"sensors/tank/28-0316a2794bff",
 		"homeassistant/sensor/pi-kitchen/tank_28-000005e2fdc3/config",
 		"sensors/tank/28-000005e2fdc3",
-	}
-	if strings.Join(topics, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("published\n%s\nwant\n%s", strings.Join(topics, "\n"), strings.Join(want, "\n"))
-	}
+	)
 	m := pub.Messages()[1]
 	if e := decode(t, hass.Message{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain}); e.DeviceClass != "temperature" || e.Unit != "°C" || m.QoS != 1 {
 		t.Errorf("announced %+v (qos %d), want a temperature in °C at the spec's QoS", e, m.QoS)
@@ -259,21 +252,27 @@ func TestAnnouncer_AnnounceQuantities(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Publish(ctx, "sensors/env/temperature", []byte(`{"value":21.5,"unit":"°C"}`), 1, false)
+	checkTopics(t, pub,
+		"homeassistant/sensor/pi-kitchen/env_temperature/config",
+		"homeassistant/sensor/pi-kitchen/env_pressure/config",
+		"sensors/env/temperature",
+	)
+	m := pub.Messages()[1]
+	if e := decode(t, hass.Message{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain}); e.Unit != "hPa" || !m.Retain || m.QoS != 1 {
+		t.Errorf("announced %+v (retain %v, qos %d), want hPa, retained, at the spec's QoS", e, m.Retain, m.QoS)
+	}
+}
+
+// checkTopics fails the test unless pub recorded messages on exactly want,
+// in order.
+func checkTopics(t *testing.T, pub *sensorstest.Publisher, want ...string) {
+	t.Helper()
 	var topics []string
 	for _, m := range pub.Messages() {
 		topics = append(topics, m.Topic)
 	}
-	want := []string{
-		"homeassistant/sensor/pi-kitchen/env_temperature/config",
-		"homeassistant/sensor/pi-kitchen/env_pressure/config",
-		"sensors/env/temperature",
-	}
 	if strings.Join(topics, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("published\n%s\nwant\n%s", strings.Join(topics, "\n"), strings.Join(want, "\n"))
-	}
-	m := pub.Messages()[1]
-	if e := decode(t, hass.Message{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain}); e.Unit != "hPa" || !m.Retain || m.QoS != 1 {
-		t.Errorf("announced %+v (retain %v, qos %d), want hPa, retained, at the spec's QoS", e, m.Retain, m.QoS)
 	}
 }
 
