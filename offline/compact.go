@@ -105,8 +105,9 @@ func (d *DB) compact() error {
 // old handle is still open: a test hook.
 var compactRenamed = func(path string) {}
 
-// writeCompacted writes the compacted copy of src to path, fsyncs it and
-// returns it still open (and so locked).
+// writeCompacted writes the compacted copy of src to path and returns it
+// still open (and so locked). It is durable on return: bbolt.Compact
+// commits on dst, and each commit fsyncs.
 func writeCompacted(path string, src *bolt.DB, timeout time.Duration) (*bolt.DB, error) {
 	dst, err := bolt.Open(path, 0o600, boltOptions(timeout))
 	if err != nil {
@@ -115,12 +116,6 @@ func writeCompacted(path string, src *bolt.DB, timeout time.Duration) (*bolt.DB,
 	if err := bolt.Compact(dst, src, compactTxBytes); err != nil {
 		closeQuietly(dst)
 		return nil, fmt.Errorf("offline: compact: %w", err)
-	}
-	if !crashControlNoSync {
-		if err := dst.Sync(); err != nil {
-			closeQuietly(dst)
-			return nil, fmt.Errorf("offline: compact: fsync %s: %w", path, err)
-		}
 	}
 	return dst, nil
 }
