@@ -101,9 +101,7 @@ type cycleReport struct {
 	sighup   bool
 	loadFor  time.Duration
 	fault    syscall.Errno
-	faulted  int // changes the fault failed
-	acked    int
-	cut      crashfs.Stats
+	cut      crashfs.Stats // what the power cut dropped, and the changes the fault failed
 	duration time.Duration
 }
 
@@ -218,9 +216,7 @@ func (r *crashRig) cycle(n int) {
 	r.p.Kill() // the power cut takes the process with it
 	stopFlap()
 	for _, pub := range pubs {
-		ids := pub.wait()
-		r.acked[pub.topic] = append(r.acked[pub.topic], ids...)
-		rep.acked += len(ids)
+		r.acked[pub.topic] = append(r.acked[pub.topic], pub.wait()...)
 	}
 	cut, err := r.fs.PowerCut(r.rng)
 	if err != nil {
