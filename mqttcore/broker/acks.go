@@ -15,8 +15,6 @@ type ackQueue struct {
 	slots    []ackSlot
 	base     uint64 // sequence number of slots[0]
 	unstored int    // payload bytes handed to the hook and not yet done
-
-	room chan struct{} // signalled when unstored shrinks or the client closes
 }
 
 type ackSlot struct {
@@ -76,14 +74,15 @@ func (c *client) waitStored() {
 		if !over || c.closed.Load() {
 			return
 		}
-		<-a.room
+		<-c.wake
 	}
 }
 
-// signalRoom wakes a reader in waitStored.
-func (a *ackQueue) signalRoom() {
+// wakeReader wakes the reader if it waits in waitStored or waitRoom; they
+// check their condition again.
+func (c *client) wakeReader() {
 	select {
-	case a.room <- struct{}{}:
+	case c.wake <- struct{}{}:
 	default:
 	}
 }
@@ -103,7 +102,7 @@ func (c *client) hookDone(seq uint64, err error) {
 	}
 	if a.slots[i].state == ackPending {
 		a.unstored -= a.slots[i].size
-		defer a.signalRoom()
+		defer c.wakeReader()
 	}
 	a.slots[i].state = ackReady
 	if err != nil {

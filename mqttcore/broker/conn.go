@@ -50,7 +50,9 @@ type client struct {
 
 	acks ackQueue
 
-	room chan struct{} // signalled by the writer when it takes a batch (see waitRoom)
+	// wake wakes the reader waiting in waitStored or waitRoom: the hook
+	// stored a message, the writer took a batch, or the connection closed.
+	wake chan struct{}
 }
 
 // ServeConn serves one MQTT connection until it ends or ctx is done, then
@@ -64,8 +66,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	raw := rawConn(conn)
 	b.pend.watch(raw)
 	defer b.pend.remove(raw)
-	c := &client{b: b, conn: conn, room: make(chan struct{}, 1)}
-	c.acks.room = make(chan struct{}, 1)
+	c := &client{b: b, conn: conn, wake: make(chan struct{}, 1)}
 	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
 	defer stop()
 	defer c.finish(ctx)
@@ -150,7 +151,7 @@ func (c *client) abort(cause error) {
 	if !already {
 		c.closed.Store(true)
 		_ = c.conn.Close()
-		c.acks.signalRoom() // a reader waiting for the hook gives up
+		c.wakeReader() // a reader waiting for the hook or for room gives up
 	}
 }
 

@@ -152,6 +152,33 @@ func TestBroker_retained_pacedForQoS0(t *testing.T) {
 	}
 }
 
+// A reader pacing retained messages for a client that does not read gives
+// up as soon as the connection is closed (here by a takeover), not after
+// WriteTimeout: the connection's goroutine, and its will, are not held up.
+func TestBroker_retained_pacingEndsWithConnection(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxOutbound, opts.WriteTimeout = 10, time.Minute
+	b, addr := startBroker(t, opts)
+	payload := make([]byte, 1024)
+	for i := range 5000 { // 5 MiB: more than socket buffers hold
+		if err := b.Publish(context.Background(), "test", &packet.Publish{Topic: fmt.Sprint("many/", i), Retain: true, Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := uniqueID(t, "c")
+	c, _ := connectRaw(t, addr, id, true)
+	c.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "many/#", QoS: 0}}})
+	time.Sleep(100 * time.Millisecond) // the reader waits for room; c reads nothing
+	connectRaw(t, addr, id, true)      // takes over: c is closed
+	deadline := time.Now().Add(2 * time.Second)
+	for b.Stats().Connections > 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the taken-over connection still served after 2 s (WriteTimeout %v)", opts.WriteTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Finding 12, the broker side: retained messages (from clients or from the
 // bridge's inline publishes, here) are bounded in count and bytes; what does
 // not fit is delivered, not retained, and counted. Replacing and clearing

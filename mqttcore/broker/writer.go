@@ -92,7 +92,7 @@ func (c *client) waitRoom() bool {
 			timeout = t.C
 		}
 		select {
-		case <-c.room:
+		case <-c.wake:
 		case <-timeout:
 			return false
 		}
@@ -168,10 +168,7 @@ func (c *client) writeLoop() {
 		if !ok {
 			return
 		}
-		select { // the queue has room now
-		case c.room <- struct{}{}:
-		default:
-		}
+		c.wakeReader() // the queue has room now
 		var pubs uint64
 		*bp, pubs = appendBatch((*bp)[:0], batch)
 		clear(batch)
