@@ -7,7 +7,7 @@ import (
 )
 
 // boltOptions are the options of every bbolt handle the package opens: the
-// store itself, its reopening after compaction and the compaction's copy.
+// store itself and the compaction's copy, which then becomes the store.
 //
 // NoFreelistSync stays off although it would spare one page per commit
 // (measured on ext4: 32 KB → 28 KB per small commit): with it, bbolt's Open

@@ -352,11 +352,7 @@ func (q *Queue) Stats() QueueStats {
 		Quarantined: st.quarantined,
 		Appended:    st.appended,
 		Acked:       st.acked,
-		Dropped: map[string]uint64{
-			DroppedExpired:        st.expired,
-			DroppedOverflowOldest: st.overflowOldest,
-			DroppedOverflowNew:    st.overflowNew,
-		},
+		Dropped:     st.dropped(),
 	}
 }
 

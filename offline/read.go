@@ -203,13 +203,7 @@ func (d *DB) expired(r *record, now time.Duration) bool {
 // age is how long r has been queued, by the boot-relative clock: since its
 // append when it was appended in this boot, otherwise since this boot first
 // opened the DB. Wall-clock steps never change it.
-func (d *DB) age(r *record, now time.Duration) time.Duration {
-	since := d.boot.firstSeen
-	if r.bootSeq == d.boot.seq {
-		since = r.bootStamp
-	}
-	return max(now-since, 0)
-}
+func (d *DB) age(r *record, now time.Duration) time.Duration { return d.boot.age(r, now) }
 
 // LastSeq returns the sequence number of the newest entry ever appended to
 // q (0 for none yet), whether or not it is still queued. A sender takes it

@@ -28,7 +28,7 @@ var (
 // bbolt's shared lock, so it waits up to timeout (0: for ever) while a
 // gateway holds the store, then fails with ErrLocked.
 func ReadQueueStats(path, name string, timeout time.Duration) (QueueStats, error) {
-	st := QueueStats{Name: name, Dropped: map[string]uint64{DroppedExpired: 0, DroppedOverflowOldest: 0, DroppedOverflowNew: 0}}
+	st := QueueStats{Name: name, Dropped: queueMeta{}.dropped()}
 	if _, err := os.Stat(path); err != nil {
 		return st, fmt.Errorf("offline: %w", err)
 	}
@@ -58,9 +58,7 @@ func readQueueStats(tx *bolt.Tx, name string, clk clock, st *QueueStats) error {
 		if err != nil {
 			return fmt.Errorf("offline: queue %q: %w", name, err)
 		}
-		st.Messages, st.Bytes, st.Quarantined = m.messages, m.bytes, m.quarantined
-		st.Dropped[DroppedExpired], st.Dropped[DroppedOverflowOldest], st.Dropped[DroppedOverflowNew] =
-			m.expired, m.overflowOldest, m.overflowNew
+		st.Messages, st.Bytes, st.Quarantined, st.Dropped = m.messages, m.bytes, m.quarantined, m.dropped()
 	}
 	eb := bk.Bucket(entriesBucket)
 	if eb == nil {
@@ -88,10 +86,5 @@ func readOnlyAge(tx *bolt.Tx, r *record, clk clock) time.Duration {
 	if err != nil || rec.id != id {
 		return 0
 	}
-	now := clk.boottime()
-	since := rec.firstSeen
-	if r.bootSeq == rec.seq {
-		since = r.bootStamp
-	}
-	return max(now-since, 0)
+	return rec.age(r, clk.boottime())
 }

@@ -22,6 +22,16 @@ type queueMeta struct {
 	expired, overflowOldest, overflowNew uint64 // dropped, by reason
 }
 
+// dropped returns the drop counters as QueueStats.Dropped has them (all
+// three keys present).
+func (m queueMeta) dropped() map[string]uint64 {
+	return map[string]uint64{
+		DroppedExpired:        m.expired,
+		DroppedOverflowOldest: m.overflowOldest,
+		DroppedOverflowNew:    m.overflowNew,
+	}
+}
+
 func (m queueMeta) encode() []byte {
 	b := []byte{recordVersion}
 	b = binary.AppendUvarint(b, m.messages)
@@ -56,6 +66,17 @@ type bootRecord struct {
 	seq       uint64
 	id        string
 	firstSeen time.Duration
+}
+
+// age is how long entry e has been queued at boot time now, when r is this
+// boot's record: since its append if that was in this boot, otherwise
+// since this boot first opened the DB (see the package doc).
+func (r bootRecord) age(e *record, now time.Duration) time.Duration {
+	since := r.firstSeen
+	if e.bootSeq == r.seq {
+		since = e.bootStamp
+	}
+	return max(now-since, 0)
 }
 
 func (r bootRecord) encode() []byte {
