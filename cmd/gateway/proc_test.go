@@ -314,21 +314,10 @@ func (p *proc) WaitNotify(want string) {
 func (p *proc) WaitLog(s string) string {
 	p.t.Helper()
 	mqtttest.WaitFor(p.t, func() bool { return strings.Contains(p.Log(), s) }, "gateway log line containing %q", s)
-	return lastLine(p.Log(), s)
+	return mqtttest.LastLine(p.Log(), s)
 }
 
 //
-
-// lastLine returns the last line of log containing s.
-func lastLine(log, s string) string {
-	line := ""
-	for _, l := range strings.Split(log, "\n") {
-		if strings.Contains(l, s) {
-			line = l
-		}
-	}
-	return line
-}
 
 // notifySocket is a fake systemd notify socket: a unixgram socket that
 // records every datagram the gateway sends.

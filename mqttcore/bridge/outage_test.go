@@ -56,13 +56,13 @@ func TestBridge_outageReport(t *testing.T) {
 		st.LastDrained != 200 || st.PeakBacklog != 200 || st.LastDrainTime <= 0 {
 		t.Errorf("after the drain: %+v", st)
 	}
-	line := logLine(logs.String(), "bridge: backlog drained")
+	line := mqtttest.LastLine(logs.String(), "bridge: backlog drained")
 	for _, want := range []string{"queued=200", "drained=200", "peak_backlog=200", "drain_rate_per_s=", "outage=", "drain_time="} {
 		if !strings.Contains(line, want) {
 			t.Errorf("drained line %q lacks %q", line, want)
 		}
 	}
-	if c := logLine(logs.String(), "bridge: connected"); !strings.Contains(logs.String(), "backlog=200") {
+	if c := mqtttest.LastLine(logs.String(), "bridge: connected"); !strings.Contains(logs.String(), "backlog=200") {
 		t.Errorf("reconnection line lacks backlog=200; first connected line: %q", c)
 	}
 
@@ -94,15 +94,4 @@ func awaitClosed(t *testing.T, ch <-chan struct{}, what string) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("%s: not within 10s", what)
 	}
-}
-
-// logLine returns the last log line containing msg.
-func logLine(logs, msg string) string {
-	line := ""
-	for _, l := range strings.Split(logs, "\n") {
-		if strings.Contains(l, msg) {
-			line = l
-		}
-	}
-	return line
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -53,4 +54,15 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// LastLine returns the last line of log that contains s, or "".
+func LastLine(log, s string) string {
+	line := ""
+	for l := range strings.Lines(log) {
+		if strings.Contains(l, s) {
+			line = strings.TrimSuffix(l, "\n")
+		}
+	}
+	return line
 }
