@@ -15,7 +15,11 @@ import "github.com/edgegw/edgegw/mqttcore/session"
 // authConfig and is emptied when SetAuth installs another. A session whose
 // every subscription can deliver only readable topics (FilterReader) skips
 // the check altogether: sess.allReadable holds the authConfig under which
-// that was established, and is reset before a subscription is added.
+// that was established, and is reset before a subscription is added. To
+// know it without asking about every filter at each change, the session
+// counts its filters that FilterReader does not vouch for (sess.unreadable,
+// under sess.readAllAuth): a subscription change asks about its own filter
+// only, and new rules have every filter asked about again.
 
 // maxReadCache bounds each session's cache of read decisions; a full cache
 // is emptied and starts over.
@@ -75,17 +79,41 @@ func (s *sess) refreshReadAll() {
 
 func (s *sess) refreshReadAllLocked() {
 	a := s.b.auth.Load()
-	if a.readAll == nil {
-		s.allReadable.Store(nil)
-		return
-	}
+	s.readAllAuth, s.unreadable = a, 0
 	for f := range s.subs {
-		if !a.readAll.CanReadAll(s.id, s.username, f) {
-			s.allReadable.Store(nil)
-			return
+		if !s.readsAll(a, f) {
+			s.unreadable++
 		}
 	}
-	s.allReadable.Store(a)
+	s.storeAllReadableLocked()
+}
+
+// filterChangedLocked records that filter was added to s.subs (delta 1),
+// removed from it (-1) or subscribed again (0); s.mu must be held.
+func (s *sess) filterChangedLocked(filter string, delta int) {
+	a := s.b.auth.Load()
+	if s.readAllAuth != a { // counted under other rules
+		s.refreshReadAllLocked()
+		return
+	}
+	if delta != 0 && !s.readsAll(a, filter) {
+		s.unreadable += delta
+	}
+	s.storeAllReadableLocked()
+}
+
+// readsAll reports whether a vouches that filter delivers only topics the
+// session's client may read.
+func (s *sess) readsAll(a *authConfig, filter string) bool {
+	return a.readAll != nil && a.readAll.CanReadAll(s.id, s.username, filter)
+}
+
+func (s *sess) storeAllReadableLocked() {
+	if s.readAllAuth.readAll == nil || s.unreadable > 0 {
+		s.allReadable.Store(nil)
+	} else {
+		s.allReadable.Store(s.readAllAuth)
+	}
 }
 
 // sendLocked hands o, which the session released for sending, to c, unless

@@ -34,6 +34,8 @@ type sess struct {
 	away time.Time       // when a persistent session went offline (restored: when loaded); zero while attached
 
 	allReadable atomic.Pointer[authConfig] // see refreshReadAll
+	readAllAuth *authConfig                // the rules unreadable was counted under; guarded by mu
+	unreadable  int                        // filters in subs CanReadAll does not vouch for
 	rmu         sync.Mutex                 // guards the read-access cache; taken after mu
 	rauth       *authConfig                // the rules rcache was filled under
 	rcache      map[string]bool            // topic name → readable (see readable)

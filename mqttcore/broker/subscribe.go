@@ -70,9 +70,13 @@ func (s *sess) subscribe(filter string, qos byte) {
 	if s.subs == nil {
 		s.subs = make(map[string]byte)
 	}
+	delta := 1
+	if _, had := s.subs[filter]; had {
+		delta = 0
+	}
 	s.subs[filter] = qos
 	s.nsubs.Store(int32(len(s.subs)))
-	s.refreshReadAllLocked()
+	s.filterChangedLocked(filter, delta)
 	s.mu.Unlock()
 	s.subscriptionsChanged()
 }
@@ -81,9 +85,11 @@ func (s *sess) subscribe(filter string, qos byte) {
 func (s *sess) unsubscribe(filter string) {
 	s.mu.Lock()
 	_, had := s.subs[filter]
-	delete(s.subs, filter)
-	s.nsubs.Store(int32(len(s.subs)))
-	s.refreshReadAllLocked()
+	if had {
+		delete(s.subs, filter)
+		s.nsubs.Store(int32(len(s.subs)))
+		s.filterChangedLocked(filter, -1)
+	}
 	s.mu.Unlock()
 	if had {
 		s.b.subs.Unsubscribe(filter, s)
