@@ -17,6 +17,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"go.uber.org/goleak"
 
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -71,15 +72,11 @@ func serve(t *testing.T, b *Broker) string {
 	return ln.Addr().String()
 }
 
-// waitFor polls cond until it is true or the deadline passes.
+// waitFor polls cond until it is true or wait passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !mqtttest.Poll(wait, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -126,24 +126,20 @@ func TestBroker_largePartialPackets_memory(t *testing.T) {
 		c.sendBytes(append(header, make([]byte, sent)...))
 		conns = append(conns, c)
 	}
-	waitForKiB(t, "the buffers to fill", func() bool { return child.rss() > base+clients*sent>>10 })
+	waitForMemory(t, "the buffers to fill", func() bool { return child.rss() > base+clients*sent>>10 })
 	peak := child.rss()
 	for _, c := range conns {
 		_ = c.conn.Close()
 	}
-	waitForKiB(t, "the memory to be returned", func() bool { return child.rss() < base+32<<10 })
+	waitForMemory(t, "the memory to be returned", func() bool { return child.rss() < base+32<<10 })
 	t.Logf("RSS: %d KiB idle, %d KiB with %d partial packets, %d KiB after they closed", base, peak, clients, child.rss())
 }
 
-// waitForKiB is waitFor with a longer deadline, for memory to settle.
-func waitForKiB(t *testing.T, what string, cond func() bool) {
+// waitForMemory is waitFor with a longer deadline, for memory to settle.
+func waitForMemory(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * releaseGap)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !mqtttest.Poll(3*releaseGap, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -170,12 +171,8 @@ func TestBroker_retained_pacingEndsWithConnection(t *testing.T) {
 	c.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "many/#", QoS: 0}}})
 	time.Sleep(100 * time.Millisecond) // the reader waits for room; c reads nothing
 	connectRaw(t, addr, id, true)      // takes over: c is closed
-	deadline := time.Now().Add(2 * time.Second)
-	for b.Stats().Connections > 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the taken-over connection still served after 2 s (WriteTimeout %v)", opts.WriteTimeout)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !mqtttest.Poll(2*time.Second, func() bool { return b.Stats().Connections == 1 }) {
+		t.Fatalf("the taken-over connection still served after 2 s (WriteTimeout %v)", opts.WriteTimeout)
 	}
 }
 
