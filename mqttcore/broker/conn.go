@@ -64,19 +64,22 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	b.stats.conns.Add(1)
 	defer b.stats.conns.Add(-1)
 	raw := rawConn(conn)
-	b.pend.watch(raw)
+	connectCtx, pushedOut := context.WithCancel(ctx) // for the CONNECT: ends if pending pushes conn out
+	defer pushedOut()
+	b.pend.watch(raw, pushedOut)
 	defer b.pend.remove(raw)
 	c := &client{b: b, conn: conn, wake: make(chan struct{}, 1)}
 	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
 	defer stop()
 	defer c.finish(ctx)
 	defer c.recoverPanic("reader")
-	c.serve(ctx)
+	c.serve(connectCtx)
 }
 
 //
 
-// serve reads the CONNECT, then every packet until the connection ends.
+// serve reads the CONNECT, then every packet until the connection ends;
+// ctx bounds the handling of the CONNECT.
 func (c *client) serve(ctx context.Context) {
 	fr := newFrameReader(c.conn, c.b.opts.MaxPacketSize, &c.b.stats)
 	fr.rel = &c.b.memRel

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"container/list"
+	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -46,10 +47,11 @@ type pending struct {
 }
 
 type pendingConn struct {
-	conn  net.Conn
-	ip    netip.Addr
-	elem  *list.Element // in order once counted, else nil
-	grace *time.Timer   // counts it when pendingGrace is over; nil for add
+	conn   net.Conn
+	ip     netip.Addr
+	elem   *list.Element      // in order once counted, else nil
+	grace  *time.Timer        // counts it when pendingGrace is over; nil for add
+	cancel context.CancelFunc // ends its CONNECT's handling when pushed out; nil for add
 }
 
 func newPending(n int, evicted *atomic.Uint64) *pending {
@@ -63,7 +65,7 @@ func newPending(n int, evicted *atomic.Uint64) *pending {
 func (p *pending) add(conn net.Conn) {
 	p.mu.Lock()
 	pc := p.registerLocked(conn)
-	var victim net.Conn
+	var victim *pendingConn
 	if pc != nil {
 		victim = p.countLocked(pc)
 	}
@@ -72,12 +74,14 @@ func (p *pending) add(conn net.Conn) {
 }
 
 // watch registers conn (a raw network connection), to be counted if it is
-// still registered after pendingGrace. Registering a connection twice does
-// nothing.
-func (p *pending) watch(conn net.Conn) {
+// still registered after pendingGrace; if it is pushed out, cancel is
+// called too (a CONNECT's authentication, with its failure penalty, then
+// ends with the connection). Registering a connection twice does nothing.
+func (p *pending) watch(conn net.Conn, cancel context.CancelFunc) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pc := p.registerLocked(conn); pc != nil {
+		pc.cancel = cancel
 		pc.grace = time.AfterFunc(pendingGrace, func() { p.graceOver(pc) })
 	}
 }
@@ -112,7 +116,7 @@ func (p *pending) registerLocked(conn net.Conn) *pendingConn {
 // graceOver counts pc if it is still pending.
 func (p *pending) graceOver(pc *pendingConn) {
 	p.mu.Lock()
-	var victim net.Conn
+	var victim *pendingConn
 	if p.byConn[pc.conn] == pc {
 		victim = p.countLocked(pc)
 	}
@@ -122,32 +126,38 @@ func (p *pending) graceOver(pc *pendingConn) {
 
 // countLocked counts pc toward the allowances and returns the connection
 // it pushes out, or nil.
-func (p *pending) countLocked(pc *pendingConn) (victim net.Conn) {
+func (p *pending) countLocked(pc *pendingConn) (victim *pendingConn) {
 	if pc.ip.IsValid() && p.byIP[pc.ip] >= p.perIP {
 		victim = p.oldestLocked(pc.ip)
 	} else if p.order.Len() >= p.max {
 		victim = p.oldestLocked(netip.Addr{})
 	}
-	p.removeLocked(victim)
+	if victim != nil {
+		p.removeLocked(victim.conn)
+	}
 	pc.elem = p.order.PushBack(pc)
 	p.byIP[pc.ip]++
 	return victim
 }
 
 // evict closes a connection that was pushed out, if any.
-func (p *pending) evict(victim net.Conn) {
-	if victim != nil {
-		_ = victim.Close()
-		p.evicted.Add(1)
+func (p *pending) evict(victim *pendingConn) {
+	if victim == nil {
+		return
 	}
+	_ = victim.conn.Close()
+	if victim.cancel != nil {
+		victim.cancel()
+	}
+	p.evicted.Add(1)
 }
 
 // oldestLocked returns the oldest counted connection from ip, or the
 // oldest of all for the zero Addr.
-func (p *pending) oldestLocked(ip netip.Addr) net.Conn {
+func (p *pending) oldestLocked(ip netip.Addr) *pendingConn {
 	for e := p.order.Front(); e != nil; e = e.Next() {
 		if pc := e.Value.(*pendingConn); !ip.IsValid() || pc.ip == ip {
-			return pc.conn
+			return pc
 		}
 	}
 	return nil

@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/edgegw/edgegw/mqttcore/auth"
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -131,6 +135,36 @@ func TestBroker_pending_totalAllowance(t *testing.T) {
 	}
 	if closed != 2 {
 		t.Fatalf("%d of the 8 older connections closed, want 2", closed)
+	}
+}
+
+// Clients that send a wrong password and hang up at once do not leave
+// their connections' goroutines waiting out the failure penalty (up to
+// strikeMax, 3 s): a pushed-out connection's authentication ends with it.
+// Before, 5,000 such CONNECTs in 3 s left 5,000 goroutines waiting.
+func TestBroker_pending_hitAndRunLogins(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("app-secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(false, []auth.User{{Username: "app", PasswordHash: string(hash)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t)
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.AllowAnonymous, opts.Authenticator, opts.Authorizer = false, a, a
+	opts.MaxPending = 8 // 2 per address
+	b, addr := startBroker(t, opts)
+	for i := range 30 {
+		c := dialRaw(t, addr)
+		c.send(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "x", CleanSession: true,
+			UsernameFlag: true, Username: "app", PasswordFlag: true, Password: []byte(fmt.Sprint("guess-", i))})
+		_ = c.conn.Close()
+	}
+	waitFor(t, "the failures", func() bool { return b.Stats().AuthFailures >= 5 })
+	if !mqtttest.Poll(time.Second, func() bool { return b.Stats().Connections <= 2 }) {
+		t.Fatalf("%d of 30 abandoned logins still served a second later (%d pushed out)", b.Stats().Connections, b.Stats().PendingEvicted)
 	}
 }
 
