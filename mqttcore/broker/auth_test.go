@@ -26,9 +26,17 @@ var (
 	_ FilterReader      = (*auth.Auth)(nil)
 )
 
+// newAuth returns the tests' auth: user app, password "secret", hashed at
+// bcrypt's minimum cost.
 func newAuth(t *testing.T, allowAnonymous bool) *auth.Auth {
 	t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
+	return newAuthCost(t, allowAnonymous, bcrypt.MinCost)
+}
+
+// newAuthCost is newAuth with the password hashed at cost.
+func newAuthCost(t *testing.T, allowAnonymous bool, cost int) *auth.Auth {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte("secret"), cost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,14 +182,7 @@ func TestBroker_auth_underAttack(t *testing.T) {
 	if raceEnabled {
 		t.Skip("SKIPPED: a timing check; -race makes bcrypt many times slower (the gate is race-tested in mqttcore/auth)")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte("app-secret"), bcrypt.DefaultCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := auth.New(false, []auth.User{{Username: "app", PasswordHash: string(hash)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newAuthCost(t, false, bcrypt.DefaultCost)
 	opts := testOptions(t)
 	opts.Logger = slog.New(slog.DiscardHandler) // thousands of refusals
 	opts.AllowAnonymous, opts.Authenticator, opts.Authorizer = false, a, a
@@ -203,7 +204,7 @@ func TestBroker_auth_underAttack(t *testing.T) {
 
 	const bound = 2 * time.Second
 	start := time.Now()
-	paho(t, addr, uniqueID(t, "elsewhere"), true, withUser("app", "app-secret"), withLocalAddr("127.0.0.2"))
+	paho(t, addr, uniqueID(t, "elsewhere"), true, withUser("app", "secret"), withLocalAddr("127.0.0.2"))
 	fresh := time.Since(start)
 	// From the attackers' own address a client also competes with them for
 	// the address's allowance of connections before CONNECT: it may be
@@ -211,7 +212,7 @@ func TestBroker_auth_underAttack(t *testing.T) {
 	// as clients do (see TestBroker_pending_silentSockets).
 	start = time.Now()
 	for attempt := 1; ; attempt++ {
-		c, tok := pahoConnect(t, addr, uniqueID(t, "same-address"), true, withUser("app", "app-secret"))
+		c, tok := pahoConnect(t, addr, uniqueID(t, "same-address"), true, withUser("app", "secret"))
 		if tok.WaitTimeout(wait) && tok.Error() == nil {
 			c.Disconnect(0)
 			t.Logf("login from the attackers' address at attempt %d", attempt)

@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/edgegw/edgegw/mqttcore/auth"
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
@@ -143,14 +140,7 @@ func TestBroker_pending_totalAllowance(t *testing.T) {
 // strikeMax, 3 s): a pushed-out connection's authentication ends with it.
 // Before, 5,000 such CONNECTs in 3 s left 5,000 goroutines waiting.
 func TestBroker_pending_hitAndRunLogins(t *testing.T) {
-	hash, err := bcrypt.GenerateFromPassword([]byte("app-secret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := auth.New(false, []auth.User{{Username: "app", PasswordHash: string(hash)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newAuth(t, false)
 	opts := testOptions(t)
 	opts.Logger = slog.New(slog.DiscardHandler)
 	opts.AllowAnonymous, opts.Authenticator, opts.Authorizer = false, a, a
