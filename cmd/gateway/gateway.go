@@ -95,8 +95,14 @@ func newGateway(l *loaded, log *slog.Logger, level *slog.LevelVar) (_ *gateway, 
 	bo.Logger = log.With("component", "broker")
 	bo.Retained = g.db.KV("retained")
 	bo.Sessions = g.db.KV("sessions")
+	bo.Messages = g.db.KV("held")
 	bo.SysExtra = g.sysExtra
 	if cfg.Bridge != nil {
+		// One commit delay for every message a local publisher waits on.
+		bo.CommitDelay = time.Duration(cfg.Bridge.Queue.CommitDelay)
+		if bo.CommitDelay == 0 {
+			bo.CommitDelay = -1 // write at once
+		}
 		if err := g.newBridge(); err != nil {
 			return nil, err
 		}

@@ -124,14 +124,13 @@ func (s *sess) sendLocked(c *client, o session.Outbound) {
 		c.enqueueOutbound(o)
 		return
 	}
+	var m session.Message
 	switch o.QoS {
 	case 1:
-		s.st.Ack(o.PacketID)
+		m, _ = s.st.Ack(o.PacketID)
 	case 2:
 		s.st.Received(o.PacketID)
-		s.st.Complete(o.PacketID)
+		m, _ = s.st.Complete(o.PacketID)
 	}
-	if !s.clean {
-		s.markDirty()
-	}
+	s.letGoLocked(m)
 }

@@ -56,6 +56,7 @@ type Broker struct {
 	memRel   memReleaser
 	started  time.Time
 	persist  persister
+	held     *heldStore // nil without Options.Messages
 
 	mu       sync.Mutex
 	sessions map[string]*sess // by client id, persistent ones also while offline
@@ -96,6 +97,9 @@ func New(opts Options) (*Broker, error) {
 	}
 	b.pend = newPending(opts.MaxPending, &b.stats.pendingEvicted)
 	b.persist.init()
+	if opts.Messages != nil {
+		b.held = newHeldStore(b)
+	}
 	b.SetAuth(opts.AllowAnonymous, opts.Authenticator, opts.Authorizer)
 	if err := b.restore(); err != nil {
 		return nil, err

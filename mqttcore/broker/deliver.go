@@ -28,6 +28,7 @@ type delivery struct {
 	retain bool      // the RETAIN flag to send
 	now    time.Time // when the message entered sessions; see stamp
 	enc    [3][]byte
+	held   *heldMsg // the copy persistent sessions hold, once one takes it
 
 	targets []target
 	seen    map[subscriber]int
@@ -70,7 +71,7 @@ func (d *delivery) free() {
 		d.targets = nil
 	}
 	d.targets = d.targets[:0]
-	d.p, d.enc, d.now = nil, [3][]byte{}, time.Time{}
+	d.p, d.enc, d.now, d.held = nil, [3][]byte{}, time.Time{}, nil
 	deliveries.Put(d)
 }
 
@@ -98,7 +99,9 @@ func (d *delivery) encoded(qos byte) []byte {
 // subscription with RETAIN 0 [MQTT-3.3.1-9], one copy per subscriber at
 // the highest QoS of its matching subscriptions [MQTT-3.3.5-1]. Each
 // subscriber gets the messages of one publisher in order [MQTT-4.6.0-6].
-func (b *Broker) route(p *packet.Publish) {
+// It returns the message persistent sessions hold, if any took it, which
+// the caller must pass to [Broker.seal].
+func (b *Broker) route(p *packet.Publish) *heldMsg {
 	if p.Retain {
 		b.retain(p)
 	}
@@ -108,7 +111,44 @@ func (b *Broker) route(p *packet.Publish) {
 	for _, t := range d.targets {
 		t.s.deliver(d, t.qos)
 	}
+	m := d.held
 	d.free()
+	return m
+}
+
+// seal ends the routing of a message that persistent sessions hold (m
+// from route, may be nil): done, if not nil, is called once each of them
+// acknowledged it or it is on disk — at once for m nil. See heldStore.
+func (b *Broker) seal(m *heldMsg, done func(error)) {
+	if m == nil {
+		if done != nil {
+			done(nil)
+		}
+		return
+	}
+	b.held.seal(m, done)
+}
+
+// joinDone returns a done callback to hand to n parties (1 or 2) that
+// calls done once all of them called it, with the first error.
+func joinDone(n int, done func(error)) func(error) {
+	if n <= 1 {
+		return done
+	}
+	var mu sync.Mutex
+	var first error
+	return func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		n--
+		last, err := n == 0, first
+		mu.Unlock()
+		if last {
+			done(err)
+		}
+	}
 }
 
 // merge reduces the targets to one per subscriber, with the highest QoS.

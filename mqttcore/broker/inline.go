@@ -37,17 +37,33 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	}
 	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
 	b.stats.pubIn.Add(1)
-	b.route(msg)
+	held := b.route(msg)
 	hook := b.opts.Hook
 	switch {
-	case hook == nil:
+	case hook == nil && held == nil:
 		return nil
 	case msg.QoS == 0:
-		hook.OnPublish(origin, msg, ignoreDone)
+		if hook != nil {
+			hook.OnPublish(origin, msg, ignoreDone)
+		}
+		b.seal(held, nil)
 		return nil
 	}
 	done := make(chan error, 1)
-	hook.OnPublish(origin, msg, func(err error) { done <- err })
+	n := 0
+	if hook != nil {
+		n++
+	}
+	if held != nil {
+		n++
+	}
+	join := joinDone(n, func(err error) { done <- err })
+	if hook != nil {
+		hook.OnPublish(origin, msg, join)
+	}
+	if held != nil {
+		b.seal(held, join)
+	}
 	select {
 	case err := <-done:
 		if err != nil {

@@ -50,6 +50,9 @@ func (b *Broker) Run(ctx context.Context) error {
 		l.stop()
 	}
 	wg.Wait()
+	if b.held != nil {
+		b.held.flush()
+	}
 	if ferr := b.Flush(); ferr != nil {
 		b.log.Error("persist broker state at shutdown", "err", ferr)
 	}

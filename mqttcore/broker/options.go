@@ -126,6 +126,17 @@ type Options struct {
 	// Sessions persists persistent sessions (CleanSession=0): their
 	// subscriptions, queued and inflight messages. nil keeps them in memory.
 	Sessions Store
+	// Messages, with Sessions, stores the QoS 1/2 messages queued for
+	// persistent sessions before their publishers are acknowledged: once
+	// each, however many sessions hold them (see CommitDelay). nil keeps
+	// them in the session records, written every PersistInterval.
+	Messages Store
+	// CommitDelay is how long a message for a connected persistent
+	// session waits for the client's acknowledgement before it is written
+	// to Messages; the publisher's acknowledgement waits as long at most.
+	// Messages for a session whose client is away are written at once.
+	// 0 means DefaultCommitDelay; negative writes every message at once.
+	CommitDelay time.Duration
 
 	// Logger receives the broker's logs; nil discards them. Connection
 	// problems (malformed packets, timeouts) are logged at Debug.
@@ -216,21 +227,22 @@ type Store interface {
 
 // Defaults for zero Options fields.
 const (
-	DefaultMaxPacketSize    = 1 << 20          // Options.MaxPacketSize: 1 MiB
-	DefaultMaxInflight      = 32               // Options.MaxInflight
-	DefaultMaxQueued        = 1000             // Options.MaxQueued
-	DefaultMaxOutbound      = 1000             // Options.MaxOutbound, in packets
-	DefaultMaxUnstored      = 4 << 20          // Options.MaxUnstored: 4 MiB
-	DefaultMaxRetained      = 100_000          // Options.MaxRetained
-	DefaultMaxRetainedBytes = 64 << 20         // Options.MaxRetainedBytes: 64 MiB
-	DefaultMaxSessions      = 1000             // Options.MaxSessions
-	DefaultMaxTopicLevels   = 200              // Options.MaxTopicLevels
-	DefaultMaxTopicLength   = 8192             // Options.MaxTopicLength, in bytes
-	DefaultConnectTimeout   = 5 * time.Second  // Options.ConnectTimeout
-	DefaultMaxPending       = 128              // Options.MaxPending
-	DefaultWriteTimeout     = 10 * time.Second // Options.WriteTimeout
-	DefaultSysInterval      = 10 * time.Second // Options.SysInterval
-	DefaultPersistInterval  = 10 * time.Second // Options.PersistInterval
+	DefaultMaxPacketSize    = 1 << 20               // Options.MaxPacketSize: 1 MiB
+	DefaultMaxInflight      = 32                    // Options.MaxInflight
+	DefaultMaxQueued        = 1000                  // Options.MaxQueued
+	DefaultMaxOutbound      = 1000                  // Options.MaxOutbound, in packets
+	DefaultMaxUnstored      = 4 << 20               // Options.MaxUnstored: 4 MiB
+	DefaultMaxRetained      = 100_000               // Options.MaxRetained
+	DefaultMaxRetainedBytes = 64 << 20              // Options.MaxRetainedBytes: 64 MiB
+	DefaultMaxSessions      = 1000                  // Options.MaxSessions
+	DefaultMaxTopicLevels   = 200                   // Options.MaxTopicLevels
+	DefaultMaxTopicLength   = 8192                  // Options.MaxTopicLength, in bytes
+	DefaultConnectTimeout   = 5 * time.Second       // Options.ConnectTimeout
+	DefaultMaxPending       = 128                   // Options.MaxPending
+	DefaultWriteTimeout     = 10 * time.Second      // Options.WriteTimeout
+	DefaultSysInterval      = 10 * time.Second      // Options.SysInterval
+	DefaultPersistInterval  = 10 * time.Second      // Options.PersistInterval
+	DefaultCommitDelay      = 30 * time.Millisecond // Options.CommitDelay
 )
 
 // maxPacketTotal is the largest packet the protocol can express: one type
@@ -255,6 +267,9 @@ func (o Options) withDefaults() Options {
 	o.MaxPending = orDefault(o.MaxPending, DefaultMaxPending)
 	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
 	o.PersistInterval = orDefault(o.PersistInterval, DefaultPersistInterval)
+	if o.CommitDelay == 0 {
+		o.CommitDelay = DefaultCommitDelay
+	}
 	if o.SysInterval == 0 { // negative: disabled
 		o.SysInterval = DefaultSysInterval
 	}

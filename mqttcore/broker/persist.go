@@ -280,10 +280,21 @@ func (b *Broker) restore() error {
 			return fmt.Errorf("broker: restore retained messages: %w", err)
 		}
 	}
+	var held *heldLoad
+	if b.held != nil {
+		var err error
+		if held, err = b.held.load(); err != nil {
+			return err
+		}
+	}
 	if st := b.opts.Sessions; st != nil {
-		if err := st.ForEach(b.restoreSession); err != nil {
+		err := st.ForEach(func(id string, v []byte) error { return b.restoreSession(id, v, held) })
+		if err != nil {
 			return fmt.Errorf("broker: restore sessions: %w", err)
 		}
+	}
+	if held != nil {
+		b.held.dropOrphans(held)
 	}
 	return nil
 }
@@ -301,11 +312,18 @@ func (b *Broker) restoreRetained(name string, v []byte) error {
 	return nil
 }
 
-func (b *Broker) restoreSession(id string, v []byte) error {
+// restoreSession restores one stored session, with the messages held for
+// it (held is nil without Options.Messages).
+func (b *Broker) restoreSession(id string, v []byte, held *heldLoad) error {
 	s, subs, err := b.decodeSession(id, v)
 	if err != nil {
 		b.log.Warn("skipping bad session record", "client", id, "err", err)
 		return nil
+	}
+	if held != nil {
+		b.held.restoreInto(held, s)
+	} else {
+		s.st.Restore(func(uint64) (session.Message, bool) { return session.Message{}, false }, nil, time.Now())
 	}
 	for f, q := range subs {
 		b.subs.Subscribe(f, s, q)

@@ -96,11 +96,11 @@ func runUntilStopped(t *testing.T, b *Broker) (string, func()) {
 // restartScenario fills a broker's stores, restarts it on the same stores
 // and checks that retained messages, subscriptions, queued and inflight
 // messages survived.
-func restartScenario(t *testing.T, retained, sessions Store, reopen func() (Store, Store)) {
+func restartScenario(t *testing.T, retained, sessions, messages Store, reopen func() (Store, Store, Store)) {
 	opts := testOptions(t)
 	opts.Listeners = []Listener{{Address: "127.0.0.1:0"}}
 	opts.SysInterval = 50 * time.Millisecond // $SYS must not be persisted
-	opts.Retained, opts.Sessions = retained, sessions
+	opts.Retained, opts.Sessions, opts.Messages = retained, sessions, messages
 	b1, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -129,8 +129,7 @@ func restartScenario(t *testing.T, retained, sessions Store, reopen func() (Stor
 	stop()
 
 	if reopen != nil {
-		retained, sessions = reopen()
-		opts.Retained, opts.Sessions = retained, sessions
+		opts.Retained, opts.Sessions, opts.Messages = reopen()
 	}
 	b2, err := New(opts)
 	if err != nil {
@@ -162,8 +161,20 @@ func restartScenario(t *testing.T, retained, sessions Store, reopen func() (Stor
 }
 
 func TestBroker_persist_restart(t *testing.T) {
-	retained, sessions := newMemStore(), newMemStore()
-	restartScenario(t, retained, sessions, nil)
+	for _, held := range []bool{false, true} {
+		t.Run(fmt.Sprint("held=", held), func(t *testing.T) {
+			var messages Store
+			if held {
+				messages = newMemStore()
+			}
+			retained, sessions := newMemStore(), newMemStore()
+			restartScenario(t, retained, sessions, messages, nil)
+			checkRetainedStore(t, retained)
+		})
+	}
+}
+
+func checkRetainedStore(t *testing.T, retained *memStore) {
 	if keys := retained.keys(); !slices.Contains(keys, "p/ret") {
 		t.Errorf("stored retained topics %q, want p/ret among them", keys)
 	}
@@ -186,12 +197,12 @@ func TestBroker_persist_offlineDB(t *testing.T) {
 	}
 	db := open()
 	t.Cleanup(func() { _ = db.Close() }) // after the brokers' shutdown, which flushes into db
-	restartScenario(t, db.KV("retained"), db.KV("sessions"), func() (Store, Store) {
+	restartScenario(t, db.KV("retained"), db.KV("sessions"), db.KV("held"), func() (Store, Store, Store) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
 		db = open()
-		return db.KV("retained"), db.KV("sessions")
+		return db.KV("retained"), db.KV("sessions"), db.KV("held")
 	})
 }
 

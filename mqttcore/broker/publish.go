@@ -16,10 +16,11 @@ func (c *client) onPublish(p *packet.Publish) {
 		return
 	}
 	accepted := c.admitPublish(p)
+	var held *heldMsg
 	if accepted {
-		c.b.route(p)
+		held = c.b.route(p)
 	}
-	c.acknowledge(p, accepted)
+	c.acknowledge(p, accepted, held)
 }
 
 // onPubrel handles a PUBREL: the QoS 2 identifier is released and PUBCOMP
@@ -48,24 +49,41 @@ func (c *client) admitPublish(p *packet.Publish) bool {
 }
 
 // acknowledge sends PUBACK (QoS 1) or PUBREC (QoS 2) for p: at once when
-// there is no hook or the message was not accepted, otherwise when the
-// hook calls done.
-func (c *client) acknowledge(p *packet.Publish, accepted bool) {
+// the message was not accepted, or there is neither a hook nor a held
+// message (see route); otherwise when the hook called done and the
+// persistent sessions holding it acknowledged it or it is on disk.
+func (c *client) acknowledge(p *packet.Publish, accepted bool, held *heldMsg) {
 	hook := c.b.opts.Hook
 	ack := packet.PUBACK
 	if p.QoS == 2 {
 		ack = packet.PUBREC
 	}
 	switch {
-	case hook == nil || !accepted:
+	case !accepted || hook == nil && held == nil:
 		if p.QoS > 0 {
 			c.ackReady(ack, p.PacketID)
 		}
 	case p.QoS == 0:
-		hook.OnPublish(c.id, p, ignoreDone)
+		if hook != nil {
+			hook.OnPublish(c.id, p, ignoreDone)
+		}
+		c.b.seal(held, nil)
 	default:
 		seq := c.ackPending(ack, p.PacketID, len(p.Payload))
-		hook.OnPublish(c.id, p, func(err error) { c.hookDone(seq, err) })
+		n := 0
+		if hook != nil {
+			n++
+		}
+		if held != nil {
+			n++
+		}
+		done := joinDone(n, func(err error) { c.hookDone(seq, err) })
+		if hook != nil {
+			hook.OnPublish(c.id, p, done)
+		}
+		if held != nil {
+			c.b.seal(held, done)
+		}
 		c.waitStored()
 	}
 }

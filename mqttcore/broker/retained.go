@@ -69,6 +69,7 @@ func (b *Broker) sendRetained(s subscriber, filter string, qos byte) {
 		}
 		d := newDelivery(p, true)
 		s.deliver(d, qos)
+		b.seal(d.held, nil)
 		d.free()
 	}
 }

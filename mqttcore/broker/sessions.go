@@ -90,6 +90,9 @@ func (s *sess) end() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gone = true
+	if s.b.held != nil {
+		s.st.Refs(func(ref uint64) { s.b.held.release(s, ref) })
+	}
 	filters := make([]string, 0, len(s.subs))
 	for f := range s.subs {
 		filters = append(filters, f)
@@ -119,6 +122,9 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 		return
 	}
 	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
+	if !s.clean && s.b.held != nil {
+		m.Ref = s.b.held.hold(d, s, qos)
+	}
 	out, res := s.st.Publish(m, d.stamp())
 	switch res {
 	case session.Send:
@@ -127,8 +133,13 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 		}
 	case session.Dropped:
 		s.b.stats.dropQueueFull.Add(1)
+		if m.Ref != 0 {
+			s.b.held.release(s, m.Ref)
+		}
 	}
-	if !s.clean {
+	// A held message is stored with its own records; the session's record
+	// changes only for its drop count and QoS 2 packet identifiers.
+	if !s.clean && (m.Ref == 0 || res == session.Dropped || res == session.Send && qos == 2) {
 		s.markDirty()
 	}
 }
@@ -159,8 +170,8 @@ func (s *sess) deliverQoS0(d *delivery) {
 func (s *sess) onPuback(id uint16) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.Ack(id) {
-		s.changedLocked()
+	if m, ok := s.st.Ack(id); ok {
+		s.changedLocked(m)
 	}
 }
 
@@ -183,8 +194,8 @@ func (s *sess) onPubrec(id uint16) {
 func (s *sess) onPubcomp(id uint16) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.Complete(id) {
-		s.changedLocked()
+	if m, ok := s.st.Complete(id); ok {
+		s.changedLocked(m)
 	}
 }
 
@@ -208,13 +219,22 @@ func (s *sess) releaseQoS2(id uint16) {
 	}
 }
 
-// changedLocked runs after an acknowledgement freed a window slot: queued
-// messages move into the window.
-func (s *sess) changedLocked() {
+// changedLocked runs after the session let go of m (acknowledged, or
+// forgotten as unreadable), which freed a window slot: queued messages
+// move into the window.
+func (s *sess) changedLocked(m session.Message) {
+	s.letGoLocked(m)
 	if c := s.conn.Load(); c != nil {
 		s.drainLocked(c, time.Now())
 	}
-	if !s.clean {
+}
+
+// letGoLocked records that the session no longer holds m.
+func (s *sess) letGoLocked(m session.Message) {
+	if m.Ref != 0 {
+		s.b.held.release(s, m.Ref)
+	}
+	if !s.clean && (m.Ref == 0 || m.QoS == 2) {
 		s.markDirty()
 	}
 }

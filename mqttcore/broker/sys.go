@@ -88,7 +88,7 @@ func (sp *sysPublisher) publish() {
 			continue
 		}
 		sp.last[name] = val
-		sp.b.route(&packet.Publish{Topic: name, Payload: []byte(val), Retain: true})
+		sp.b.seal(sp.b.route(&packet.Publish{Topic: name, Payload: []byte(val), Retain: true}), nil)
 	}
 }
 

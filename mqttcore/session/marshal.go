@@ -6,25 +6,38 @@ import (
 	"time"
 )
 
-// formatVersion is the first byte of a marshalled session.
-const formatVersion = 1
+// formatVersion is the first byte of a marshalled session. Version 1 had
+// no references (flagRef); Unmarshal reads both.
+const (
+	formatVersion   = 2
+	formatVersionV1 = 1
+)
 
 // Message flag bits in the marshalled form.
 const (
 	flagQoSMask = 0x03
 	flagRetain  = 0x04
+	flagRef     = 0x08 // only the Ref follows, as a uvarint (version 2, inflight only)
 )
 
 // MarshalBinary encodes the session's durable state: the next packet
 // identifier, the inflight messages with their phase, the queue, the inbound
 // QoS 2 identifiers and the drop count. Whether the session is online is
-// not stored: [Unmarshal] returns an offline session.
+// not stored: [Unmarshal] returns an offline session. A message with a Ref
+// is stored by the caller: an inflight one is encoded as its Ref only (to
+// keep its identifier and phase), a queued one not at all (the caller hands
+// it back to [Session.Restore]).
 func (s *Session) MarshalBinary() ([]byte, error) {
-	size := 16 + 3*len(s.inbound)
+	size, queued := 16+3*len(s.inbound), 0
 	for i := range s.inflight {
 		size += 16 + len(s.inflight[i].msg.Topic) + len(s.inflight[i].msg.Payload)
 	}
-	s.queue.each(func(e *entry) { size += 16 + len(e.msg.Topic) + len(e.msg.Payload) })
+	s.queue.each(func(e *entry) {
+		if e.msg.Ref == 0 {
+			size += 16 + len(e.msg.Topic) + len(e.msg.Payload)
+			queued++
+		}
+	})
 
 	b := make([]byte, 0, size)
 	b = append(b, formatVersion)
@@ -37,8 +50,12 @@ func (s *Session) MarshalBinary() ([]byte, error) {
 		b = append(b, byte(e.phase))
 		b = appendMessage(b, e.msg)
 	}
-	b = binary.AppendUvarint(b, uint64(s.queue.len()))
-	s.queue.each(func(e *entry) { b = appendMessage(b, e.msg) })
+	b = binary.AppendUvarint(b, uint64(queued))
+	s.queue.each(func(e *entry) {
+		if e.msg.Ref == 0 {
+			b = appendMessage(b, e.msg)
+		}
+	})
 	b = binary.AppendUvarint(b, uint64(len(s.inbound)))
 	for id := range s.inbound {
 		b = binary.BigEndian.AppendUint16(b, id)
@@ -53,7 +70,7 @@ func (s *Session) MarshalBinary() ([]byte, error) {
 // session is offline.
 func Unmarshal(data []byte, o Options, now time.Time) (*Session, error) {
 	d := decoder{b: data}
-	if v := d.byte(); d.err == nil && v != formatVersion {
+	if v := d.byte(); d.err == nil && v != formatVersion && v != formatVersionV1 {
 		return nil, fmt.Errorf("%w: format version %d", ErrMalformed, v)
 	}
 	s := New(o)
@@ -68,6 +85,9 @@ func Unmarshal(data []byte, o Options, now time.Time) (*Session, error) {
 	}
 	for n := d.count(3); n > 0 && d.err == nil; n-- {
 		m := d.message()
+		if m.Ref != 0 {
+			d.fail("reference in the queue")
+		}
 		s.queue.push(entry{msg: m, at: now})
 	}
 	if n := d.count(2); n > 0 {
@@ -87,10 +107,44 @@ func Unmarshal(data []byte, o Options, now time.Time) (*Session, error) {
 
 //
 
+// Restore completes a session returned by [Unmarshal] with the messages
+// its caller stored: lookup returns the message of an inflight entry's Ref
+// (one it no longer has was acknowledged: the entry is dropped), and held
+// are the messages with a Ref that the session held, oldest first; those
+// not in flight are queued (timestamped now), behind what the record itself
+// queued.
+func (s *Session) Restore(lookup func(ref uint64) (Message, bool), held []Message, now time.Time) {
+	inflight := make(map[uint64]bool)
+	for i := 0; i < len(s.inflight); {
+		e := &s.inflight[i]
+		if e.msg.Ref == 0 {
+			i++
+			continue
+		}
+		m, ok := lookup(e.msg.Ref)
+		if !ok {
+			s.remove(i)
+			continue
+		}
+		e.msg = m
+		inflight[m.Ref] = true
+		i++
+	}
+	for _, m := range held {
+		if !inflight[m.Ref] {
+			s.queue.push(entry{msg: m, at: now})
+		}
+	}
+}
+
 func appendMessage(b []byte, m Message) []byte {
 	flags := m.QoS & flagQoSMask
 	if m.Retain {
 		flags |= flagRetain
+	}
+	if m.Ref != 0 {
+		b = append(b, flags|flagRef)
+		return binary.AppendUvarint(b, m.Ref)
 	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(len(m.Topic)))
@@ -184,8 +238,15 @@ func (d *decoder) length() int {
 
 func (d *decoder) message() Message {
 	flags := d.byte()
-	if d.err == nil && (flags&^(flagQoSMask|flagRetain) != 0 || flags&flagQoSMask == 3) {
+	if d.err == nil && (flags&^(flagQoSMask|flagRetain|flagRef) != 0 || flags&flagQoSMask == 3) {
 		d.fail("bad message flags %#x", flags)
+	}
+	if flags&flagRef != 0 {
+		ref := d.uvarint()
+		if d.err == nil && ref == 0 {
+			d.fail("reference 0")
+		}
+		return Message{QoS: flags & flagQoSMask, Retain: flags&flagRetain != 0, Ref: ref}
 	}
 	topic := string(d.take(d.length()))
 	var payload []byte

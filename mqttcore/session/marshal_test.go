@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
@@ -77,7 +78,9 @@ func TestUnmarshal_malformed(t *testing.T) {
 		b    []byte
 	}{
 		{"empty", nil},
-		{"unknown version", []byte{2, 0, 0, 0, 0, 0, 0}},
+		{"unknown version", []byte{3, 0, 0, 0, 0, 0, 0}},
+		{"reference 0", []byte{2, 0, 0, 0, 1, 0, 1, 1, flagRef | 1, 0}},
+		{"reference in the queue", []byte{2, 0, 0, 0, 0, 1, flagRef | 1, 5}},
 		{"trailing bytes", append(append([]byte(nil), valid...), 0)},
 		{"huge inflight count", []byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}},
 		{"huge topic length", []byte{1, 0, 0, 0, 0, 1, 1, 0xff, 0xff, 0x03}},
@@ -130,4 +133,58 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		s.Resume(time.Time{}) // must not panic on restored state
 	})
+}
+
+// TestSession_MarshalBinary_refs: messages with a Ref are not in the
+// record: an inflight one keeps its identifier and phase by reference, a
+// queued one is left out; Restore puts back what the caller still holds
+// and drops inflight references it no longer has.
+func TestSession_MarshalBinary_refs(t *testing.T) {
+	msgs := map[uint64]Message{
+		1: {Topic: "a", Payload: []byte("one"), QoS: 1, Ref: 1},
+		2: {Topic: "b", Payload: []byte("two"), QoS: 2, Ref: 2},
+		3: {Topic: "c", Payload: []byte("three"), QoS: 1, Ref: 3},
+		4: {Topic: "d", Payload: []byte("four"), QoS: 1, Ref: 4},
+	}
+	s := online(Options{MaxInflight: 3})
+	for _, r := range []uint64{1, 2, 3} {
+		s.Publish(msgs[r], t0)
+	}
+	s.Publish(Message{Topic: "plain", Payload: []byte("p"), QoS: 1}, t0) // queued, no Ref
+	s.Publish(msgs[4], t0)                                               // queued
+	s.Received(2)
+	s.Disconnect()
+	b, err := s.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, payload := range []string{"one", "two", "three", "four"} {
+		if bytes.Contains(b, []byte(payload)) {
+			t.Errorf("record holds the payload %q of a message with a Ref", payload)
+		}
+	}
+	got, err := Unmarshal(b, Options{MaxInflight: 10}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Message 3 was acknowledged after the record was written: the caller
+	// no longer has it.
+	lookup := func(r uint64) (Message, bool) { m, ok := msgs[r]; return m, ok && r != 3 }
+	got.Restore(lookup, []Message{msgs[1], msgs[2], msgs[4]}, t0)
+	res := got.Resume(t0)
+	if len(res) != 2 || res[0].Topic != "a" || !res[0].Dup || res[0].PacketID != 1 || !res[1].Pubrel || res[1].PacketID != 2 {
+		t.Fatalf("resume = %+v, want a re-sent (id 1) and PUBREL 2", res)
+	}
+	var next []string
+	for o, ok := got.Next(t0); ok; o, ok = got.Next(t0) {
+		next = append(next, o.Topic)
+	}
+	if !reflect.DeepEqual(next, []string{"plain", "d"}) {
+		t.Fatalf("queued after restore = %v, want [plain d]", next)
+	}
+	var refs []uint64
+	got.Refs(func(r uint64) { refs = append(refs, r) })
+	if !reflect.DeepEqual(refs, []uint64{1, 2, 4}) {
+		t.Errorf("Refs = %v, want [1 2 4]", refs)
+	}
 }

@@ -55,6 +55,10 @@ type Message struct {
 	Payload []byte
 	QoS     byte // 0, 1 or 2
 	Retain  bool
+	// Ref is the caller's reference to a durable copy of the message, 0
+	// for none. A session does not store a message that has one: see
+	// [Session.MarshalBinary] and [Session.Restore].
+	Ref uint64
 }
 
 // Outbound is a packet the session asks its owner to send.
@@ -192,14 +196,15 @@ func (s *Session) Next(now time.Time) (Outbound, bool) {
 }
 
 // Ack handles a PUBACK: it releases the QoS 1 message with that identifier
-// and reports whether there was one.
-func (s *Session) Ack(id uint16) bool {
+// and returns it, or reports false if there was none.
+func (s *Session) Ack(id uint16) (Message, bool) {
 	i := s.find(id)
 	if i < 0 || s.inflight[i].msg.QoS != 1 {
-		return false
+		return Message{}, false
 	}
+	m := s.inflight[i].msg
 	s.remove(i)
-	return true
+	return m, true
 }
 
 // Received handles a PUBREC: the QoS 2 message with that identifier moves
@@ -215,14 +220,30 @@ func (s *Session) Received(id uint16) bool {
 }
 
 // Complete handles a PUBCOMP: it releases the QoS 2 message with that
-// identifier if its PUBREL was sent, and reports whether it did.
-func (s *Session) Complete(id uint16) bool {
+// identifier if its PUBREL was sent and returns it, or reports false.
+func (s *Session) Complete(id uint16) (Message, bool) {
 	i := s.find(id)
 	if i < 0 || s.inflight[i].phase != awaitComp {
-		return false
+		return Message{}, false
 	}
+	m := s.inflight[i].msg
 	s.remove(i)
-	return true
+	return m, true
+}
+
+// Refs calls fn with the Ref of every message the session holds that has
+// one, in flight first, then queued.
+func (s *Session) Refs(fn func(ref uint64)) {
+	for i := range s.inflight {
+		if r := s.inflight[i].msg.Ref; r != 0 {
+			fn(r)
+		}
+	}
+	s.queue.each(func(e *entry) {
+		if e.msg.Ref != 0 {
+			fn(e.msg.Ref)
+		}
+	})
 }
 
 // Disconnect marks the session offline: from now on messages are queued.

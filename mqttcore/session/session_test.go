@@ -230,11 +230,11 @@ func TestSession_acks(t *testing.T) {
 				var got bool
 				switch st.op {
 				case "ack":
-					got = s.Ack(st.id)
+					_, got = s.Ack(st.id)
 				case "rec":
 					got = s.Received(st.id)
 				case "comp":
-					got = s.Complete(st.id)
+					_, got = s.Complete(st.id)
 				}
 				if got != st.want {
 					t.Errorf("%s(%d) = %v, want %v", st.op, st.id, got, st.want)

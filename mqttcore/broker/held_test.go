@@ -1,0 +1,257 @@
+package broker
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgegw/edgegw/offline"
+)
+
+// heldOptions are a broker's options with session and message stores and
+// no periodic Flush: what is stored is only what the broker wrote before
+// acknowledging.
+func heldOptions(t *testing.T, sessions, messages Store) Options {
+	opts := testOptions(t)
+	opts.Listeners = []Listener{{Address: "127.0.0.1:0"}}
+	opts.Sessions, opts.Messages = sessions, messages
+	opts.PersistInterval = time.Hour
+	return opts
+}
+
+// crashRestart starts a second broker on the stores of a first one that is
+// still running and never flushed: what a kill -9 leaves.
+func crashRestart(t *testing.T, opts Options) string {
+	t.Helper()
+	b, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := runUntilStopped(t, b)
+	return addr
+}
+
+// TestBroker_held_crash: messages a publisher got PUBACK/PUBCOMP for while
+// a persistent subscriber was away are all there after a crash (no Flush:
+// they used to wait up to 10 s for one), in order, at their QoS; a
+// subscription made just before is there too. Once the subscriber has them,
+// the store is empty again.
+func TestBroker_held_crash(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	opts := heldOptions(t, sessions, messages)
+	b1, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := runUntilStopped(t, b1)
+	subID := uniqueID(t, "sub")
+	sub := paho(t, addr, subID, false)
+	subscribe(t, sub, "h/#", 1)
+	subscribe(t, sub, "h2/#", 2)
+	sub.Disconnect(0)
+	waitFor(t, "the subscriber to leave", func() bool { return b1.Stats().ClientsConnected == 0 })
+
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	const n = 40
+	for i := range n {
+		publish(t, pub, fmt.Sprintf("h/%d", i), 1, false, fmt.Sprint(i))
+		publish(t, pub, fmt.Sprintf("h2/%d", i), 2, false, fmt.Sprint(i))
+	}
+
+	addr2 := crashRestart(t, opts)
+	in := newInbox()
+	c, tok := pahoConnect(t, addr2, subID, false, func(o *mqtt.ClientOptions) { o.SetDefaultPublishHandler(in.handle) })
+	done(t, tok, "reconnect")
+	if !tok.SessionPresent() {
+		t.Fatal("session not present after the crash")
+	}
+	for i := range n {
+		for _, pre := range []string{"h", "h2"} {
+			m := in.next(t)
+			want := fmt.Sprintf("%s/%d", pre, i)
+			if m.Topic() != want || string(m.Payload()) != fmt.Sprint(i) {
+				t.Fatalf("message %d: got %s %q, want %s", 2*i, m.Topic(), m.Payload(), want)
+			}
+			if wantQoS := byte(len(pre)); m.Qos() != wantQoS {
+				t.Errorf("%s: QoS %d, want %d", want, m.Qos(), wantQoS)
+			}
+		}
+	}
+	waitFor(t, "acknowledged messages to leave the store", func() bool { return len(messages.keys()) == 0 })
+	c.Disconnect(0)
+}
+
+// TestBroker_held_noWriteWhenAcknowledged: a connected persistent
+// subscriber that acknowledges in time costs no write; its publisher is
+// acknowledged with the subscriber's acknowledgement, not after the delay.
+func TestBroker_held_noWriteWhenAcknowledged(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	opts := heldOptions(t, sessions, messages)
+	opts.CommitDelay = 10 * time.Second
+	_, addr := startBroker(t, opts)
+	sub := paho(t, addr, uniqueID(t, "sub"), false)
+	in := subscribe(t, sub, "h/#", 1)
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	start := time.Now()
+	for i := range 20 {
+		publish(t, pub, "h/x", 1, false, fmt.Sprint(i))
+		in.expect(t, "h/x", fmt.Sprint(i))
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("20 publishes took %v: PUBACK waited for the commit delay", el)
+	}
+	messages.mu.Lock()
+	puts := messages.puts
+	messages.mu.Unlock()
+	if puts != 0 {
+		t.Errorf("%d message records written for a subscriber that acknowledged them all", puts)
+	}
+}
+
+// TestBroker_held_slowSubscriber: a connected persistent subscriber that
+// does not acknowledge within the delay gets its messages written, and the
+// publisher is acknowledged then.
+func TestBroker_held_slowSubscriber(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	opts := heldOptions(t, sessions, messages)
+	opts.CommitDelay = 50 * time.Millisecond
+	b1, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := runUntilStopped(t, b1)
+	subID := uniqueID(t, "raw")
+	raw, _ := connectRaw(t, addr, subID, false)
+	raw.subscribe(1, "h/#", 1)
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	publish(t, pub, "h/slow", 1, false, "unacknowledged")
+	if p := raw.publish(); string(p.Payload) != "unacknowledged" {
+		t.Fatalf("got %q", p.Payload)
+	}
+	if len(messages.keys()) != 2 { // the message and its reference
+		t.Fatalf("store after PUBACK: %q, want the message and one reference", messages.keys())
+	}
+	addr2 := crashRestart(t, opts)
+	raw2, _ := connectRaw(t, addr2, subID, false)
+	if p := raw2.publish(); string(p.Payload) != "unacknowledged" || !p.Dup && p.PacketID == 0 {
+		t.Fatalf("after the crash: %+v", p)
+	}
+}
+
+// TestBroker_held_sharedAndEnded: a message for many persistent sessions
+// is stored once, with a reference each; a session that ends (a clean
+// session takes its id) lets go of its references, and the message goes
+// with the last one.
+func TestBroker_held_sharedAndEnded(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	_, addr := startBroker(t, heldOptions(t, sessions, messages))
+	var ids []string
+	for i := range 5 {
+		id := uniqueID(t, fmt.Sprint("sub", i))
+		c := paho(t, addr, id, false)
+		subscribe(t, c, "h/#", 1)
+		c.Disconnect(0)
+		ids = append(ids, id)
+	}
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	publish(t, pub, "h/big", 1, false, strings.Repeat("x", 10_000))
+	var msgs, refs int
+	for _, k := range messages.keys() {
+		switch k[0] {
+		case heldMsgPrefix:
+			msgs++
+			messages.mu.Lock()
+			if n := len(messages.m[k]); n > 10_100 {
+				t.Errorf("message record of %d bytes", n)
+			}
+			messages.mu.Unlock()
+		case heldRefPrefix:
+			refs++
+		}
+	}
+	if msgs != 1 || refs != 5 {
+		t.Fatalf("stored %d messages and %d references, want 1 and 5", msgs, refs)
+	}
+	for _, id := range ids {
+		paho(t, addr, id, true).Disconnect(0)
+	}
+	waitFor(t, "ended sessions to let go", func() bool { return len(messages.keys()) == 0 })
+}
+
+// The crash scenario on offline's KV: written records share commits and
+// survive a reopen of the file after the first broker was dropped
+// without a Flush.
+func TestBroker_held_offlineDB(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gateway.db")
+	db, err := offline.Open(path, offline.Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() }) // after the broker's shutdown
+	opts := heldOptions(t, db.KV("sessions"), db.KV("held"))
+	b1, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := runUntilStopped(t, b1)
+	subID := uniqueID(t, "sub")
+	sub := paho(t, addr, subID, false)
+	subscribe(t, sub, "h/#", 1)
+	sub.Disconnect(0)
+	waitFor(t, "the subscriber to leave", func() bool { return b1.Stats().ClientsConnected == 0 })
+	pubs := make([]mqtt.Client, 8)
+	for i := range pubs {
+		pubs[i] = paho(t, addr, uniqueID(t, fmt.Sprint("pub", i)), true)
+	}
+	before := db.Stats().Commits
+	const per = 50
+	var toks []mqtt.Token
+	for j := range per {
+		for i, p := range pubs {
+			toks = append(toks, p.Publish(fmt.Sprintf("h/%d", i), 1, false, fmt.Sprint(j)))
+		}
+	}
+	for _, tok := range toks {
+		done(t, tok, "publish")
+	}
+	commits := db.Stats().Commits - before
+	t.Logf("%d messages for an offline session: %d commits", len(toks), commits)
+	if commits >= uint64(len(toks)) {
+		t.Errorf("%d commits for %d messages published at once", commits, len(toks))
+	}
+	// What is on the file now is what a kill -9 leaves: copy it.
+	snapshot := filepath.Join(t.TempDir(), "copy.db")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(snapshot, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := offline.Open(snapshot, offline.Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	addr2 := crashRestart(t, heldOptions(t, db2.KV("sessions"), db2.KV("held")))
+	in := newInbox()
+	_, tok := pahoConnect(t, addr2, subID, false, func(o *mqtt.ClientOptions) { o.SetDefaultPublishHandler(in.handle) })
+	done(t, tok, "reconnect")
+	next := make([]int, len(pubs))
+	for range len(toks) {
+		m := in.next(t)
+		var i, j int
+		if _, err := fmt.Sscanf(m.Topic()+" "+string(m.Payload()), "h/%d %d", &i, &j); err != nil {
+			t.Fatalf("message %s %q: %v", m.Topic(), m.Payload(), err)
+		}
+		if j != next[i] {
+			t.Fatalf("publisher %d: message %d, want %d", i, j, next[i])
+		}
+		next[i]++
+	}
+}
