@@ -149,6 +149,10 @@ type Limits struct {
 	// beyond MaxInflight (while it is slow or, with a persistent session,
 	// offline) before dropping them. At least 1. Default 1000.
 	MaxQueuedMessages int `yaml:"max_queued_messages" json:"max_queued_messages"`
+	// MaxQueuedBytes bounds the topic and payload bytes of those messages
+	// per client in the same way (one message always fits). 1KiB to 1GiB.
+	// Default 16MiB.
+	MaxQueuedBytes Size `yaml:"max_queued_bytes" json:"max_queued_bytes"`
 	// MaxTopicLevels is the most levels a topic name or filter may have in a
 	// PUBLISH, SUBSCRIBE, will or retained message; a client over it is
 	// disconnected (SUBACK 0x80 for a filter). 1 to 65535. Default 200,

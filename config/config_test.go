@@ -146,6 +146,7 @@ sensors:
 		{"broker.limits.max_packet_size", c.Broker.Limits.MaxPacketSize, Size(1 << 20)},
 		{"broker.limits.max_inflight", c.Broker.Limits.MaxInflight, 32},
 		{"broker.limits.max_queued_messages", c.Broker.Limits.MaxQueuedMessages, 1000},
+		{"broker.limits.max_queued_bytes", int(c.Broker.Limits.MaxQueuedBytes), 16 << 20},
 		{"broker.limits.max_topic_levels", c.Broker.Limits.MaxTopicLevels, 200},
 		{"broker.limits.max_topic_length", c.Broker.Limits.MaxTopicLength, 8192},
 		{"broker.limits.max_sessions", c.Broker.Limits.MaxSessions, 1000},

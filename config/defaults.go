@@ -48,6 +48,7 @@ func brokerDefaults(b *Broker, set setter) {
 	set("broker.limits.max_packet_size", func() { b.Limits.MaxPacketSize = 1 << 20 })
 	set("broker.limits.max_inflight", func() { b.Limits.MaxInflight = 32 })
 	set("broker.limits.max_queued_messages", func() { b.Limits.MaxQueuedMessages = 1000 })
+	set("broker.limits.max_queued_bytes", func() { b.Limits.MaxQueuedBytes = 16 << 20 })
 	set("broker.limits.max_topic_levels", func() { b.Limits.MaxTopicLevels = 200 })
 	set("broker.limits.max_topic_length", func() { b.Limits.MaxTopicLength = 8192 })
 	set("broker.limits.max_sessions", func() { b.Limits.MaxSessions = 1000 })

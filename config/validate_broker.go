@@ -37,6 +37,9 @@ func (p *parser) validateBroker(b *Broker) {
 	}
 	p.intRange("broker.limits.max_inflight", b.Limits.MaxInflight, 1, 65535)
 	p.intRange("broker.limits.max_queued_messages", b.Limits.MaxQueuedMessages, 1, 10_000_000)
+	if s := b.Limits.MaxQueuedBytes; s < 1<<10 || s > 1<<30 {
+		p.failAt("broker.limits.max_queued_bytes", "%v is out of range 1KiB to 1GiB", s)
+	}
 	p.intRange("broker.limits.max_topic_levels", b.Limits.MaxTopicLevels, 1, 65535)
 	p.intRange("broker.limits.max_topic_length", b.Limits.MaxTopicLength, 1, 65535)
 	p.intRange("broker.limits.max_sessions", b.Limits.MaxSessions, 1, 1_000_000)

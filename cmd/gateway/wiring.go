@@ -32,6 +32,7 @@ func brokerOptions(c *config.Config) (broker.Options, error) {
 		MaxPacketSize:    int(c.Broker.Limits.MaxPacketSize),
 		MaxInflight:      c.Broker.Limits.MaxInflight,
 		MaxQueued:        c.Broker.Limits.MaxQueuedMessages,
+		MaxQueuedBytes:   int(c.Broker.Limits.MaxQueuedBytes),
 		MaxTopicLevels:   c.Broker.Limits.MaxTopicLevels,
 		MaxTopicLength:   c.Broker.Limits.MaxTopicLength,
 		MaxSessions:      c.Broker.Limits.MaxSessions,

@@ -141,7 +141,7 @@ func (b *Broker) Addrs() []net.Addr {
 
 // sessionOptions are the bounds of every session of this broker.
 func (b *Broker) sessionOptions() session.Options {
-	return session.Options{MaxInflight: b.opts.MaxInflight, MaxQueued: b.opts.MaxQueued}
+	return session.Options{MaxInflight: b.opts.MaxInflight, MaxQueued: b.opts.MaxQueued, MaxQueuedBytes: b.opts.MaxQueuedBytes}
 }
 
 // checkTopic applies Options.MaxTopicLevels and MaxTopicLength to a topic

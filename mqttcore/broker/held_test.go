@@ -255,3 +255,38 @@ func TestBroker_held_offlineDB(t *testing.T) {
 		next[i]++
 	}
 }
+
+// TestBroker_held_maxQueuedBytes: an offline session's queue is bounded
+// in bytes as well as in messages; the newest messages are the ones
+// dropped and counted, on disk as in memory.
+func TestBroker_held_maxQueuedBytes(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	opts := heldOptions(t, sessions, messages)
+	opts.MaxQueuedBytes = 3000
+	b, addr := startBroker(t, opts)
+	subID := uniqueID(t, "sub")
+	sub := paho(t, addr, subID, false)
+	subscribe(t, sub, "h/#", 1)
+	sub.Disconnect(0)
+	waitFor(t, "the subscriber to leave", func() bool { return b.Stats().ClientsConnected == 0 })
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	for i := range 10 {
+		publish(t, pub, "h/x", 1, false, fmt.Sprint(i)+strings.Repeat("x", 999))
+	}
+	if got := len(messages.keys()); got != 4 { // 2 messages, 2 references
+		t.Errorf("%d records stored, want 4: %q", got, messages.keys())
+	}
+	in := newInbox()
+	_, tok := pahoConnect(t, addr, subID, false, func(o *mqtt.ClientOptions) { o.SetDefaultPublishHandler(in.handle) })
+	done(t, tok, "reconnect")
+	for i := range 2 {
+		if m := in.next(t); m.Payload()[0] != byte('0'+i) {
+			t.Fatalf("message %d: %q...", i, m.Payload()[:1])
+		}
+	}
+	select {
+	case m := <-in.ch:
+		t.Fatalf("a third message arrived: %q...", m.Payload()[:1])
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -57,6 +57,10 @@ type Options struct {
 	// come back; messages beyond it are dropped and counted
 	// (Stats.Dropped.QueueFull). 0 means 1000.
 	MaxQueued int
+	// MaxQueuedBytes bounds the topic and payload bytes of each session's
+	// queue the same way (one message always fits). 0 means
+	// DefaultMaxQueuedBytes (16 MiB); negative means no byte bound.
+	MaxQueuedBytes int
 	// MaxTopicLevels is the most levels a topic name or filter may have
 	// (separators + 1), for PUBLISH, SUBSCRIBE, wills, retained messages and
 	// inline clients: a PUBLISH or will over it closes the connection, a
@@ -230,6 +234,7 @@ const (
 	DefaultMaxPacketSize    = 1 << 20               // Options.MaxPacketSize: 1 MiB
 	DefaultMaxInflight      = 32                    // Options.MaxInflight
 	DefaultMaxQueued        = 1000                  // Options.MaxQueued
+	DefaultMaxQueuedBytes   = 16 << 20              // Options.MaxQueuedBytes
 	DefaultMaxOutbound      = 1000                  // Options.MaxOutbound, in packets
 	DefaultMaxUnstored      = 4 << 20               // Options.MaxUnstored: 4 MiB
 	DefaultMaxRetained      = 100_000               // Options.MaxRetained
@@ -256,6 +261,9 @@ func (o Options) withDefaults() Options {
 	o.MaxPacketSize = min(orDefault(o.MaxPacketSize, DefaultMaxPacketSize), maxPacketTotal)
 	o.MaxInflight = orDefault(o.MaxInflight, DefaultMaxInflight)
 	o.MaxQueued = orDefault(o.MaxQueued, DefaultMaxQueued)
+	if o.MaxQueuedBytes == 0 {
+		o.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
 	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
 	o.MaxSessions = orDefault(o.MaxSessions, DefaultMaxSessions)
 	o.MaxRetained = orDefault(o.MaxRetained, DefaultMaxRetained)

@@ -88,7 +88,7 @@ func Unmarshal(data []byte, o Options, now time.Time) (*Session, error) {
 		if m.Ref != 0 {
 			d.fail("reference in the queue")
 		}
-		s.queue.push(entry{msg: m, at: now})
+		s.push(entry{msg: m, at: now})
 	}
 	if n := d.count(2); n > 0 {
 		s.inbound = make(map[uint16]struct{}, n)
@@ -132,7 +132,7 @@ func (s *Session) Restore(lookup func(ref uint64) (Message, bool), held []Messag
 	}
 	for _, m := range held {
 		if !inflight[m.Ref] {
-			s.queue.push(entry{msg: m, at: now})
+			s.push(entry{msg: m, at: now})
 		}
 	}
 }

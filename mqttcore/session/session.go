@@ -32,6 +32,10 @@ type Options struct {
 	// and counted (see [Session.Dropped]). Zero or negative means
 	// DefaultMaxQueued (1000).
 	MaxQueued int
+	// MaxQueuedBytes bounds the topic and payload bytes of the queued
+	// messages, like MaxQueued bounds their number; one message is always
+	// queued. Zero or negative means no bound.
+	MaxQueuedBytes int
 }
 
 func (o Options) withDefaults() Options {
@@ -126,6 +130,7 @@ type Session struct {
 	inflight []entry // in send order
 	used     *idSet  // identifiers in flight, kept only for large windows
 	queue    fifo
+	qbytes   int                 // topic and payload bytes in queue
 	inbound  map[uint16]struct{} // QoS 2 ids received, PUBREL awaited
 	dropped  uint64
 }
@@ -165,12 +170,26 @@ func (s *Session) Publish(m Message, now time.Time) (Outbound, Result) {
 			}
 		}
 	}
-	if s.queue.len() >= s.opts.MaxQueued {
+	size := len(m.Topic) + len(m.Payload)
+	if s.queue.len() >= s.opts.MaxQueued || s.opts.MaxQueuedBytes > 0 && s.queue.len() > 0 && s.qbytes+size > s.opts.MaxQueuedBytes {
 		s.dropped++
 		return Outbound{}, Dropped
 	}
-	s.queue.push(entry{msg: m, at: now})
+	s.push(entry{msg: m, at: now})
 	return Outbound{}, Queued
+}
+
+// push queues e, counting its bytes.
+func (s *Session) push(e entry) {
+	s.queue.push(e)
+	s.qbytes += len(e.msg.Topic) + len(e.msg.Payload)
+}
+
+// pop removes the oldest queued entry.
+func (s *Session) pop() {
+	e := s.queue.peek()
+	s.qbytes -= len(e.msg.Topic) + len(e.msg.Payload)
+	s.queue.pop()
 }
 
 // Next moves the oldest queued message into the window if the client is
@@ -182,7 +201,7 @@ func (s *Session) Next(now time.Time) (Outbound, bool) {
 	}
 	head := *s.queue.peek()
 	if head.msg.QoS == 0 {
-		s.queue.pop()
+		s.pop()
 		return Outbound{Message: head.msg}, true
 	}
 	if len(s.inflight) >= s.opts.MaxInflight {
@@ -190,7 +209,7 @@ func (s *Session) Next(now time.Time) (Outbound, bool) {
 	}
 	out, ok := s.send(head.msg, now)
 	if ok {
-		s.queue.pop()
+		s.pop()
 	}
 	return out, ok
 }
@@ -299,6 +318,7 @@ func (s *Session) Release(id uint16) bool {
 type Stats struct {
 	Inflight      int           // outbound messages awaiting acknowledgement
 	Queued        int           // messages waiting behind the window or offline
+	QueuedBytes   int           // their topic and payload bytes
 	InboundQoS2   int           // inbound QoS 2 identifiers awaiting PUBREL
 	Dropped       uint64        // messages dropped because the queue was full
 	OldestQueued  time.Duration // age of the oldest queued message, 0 if none
@@ -307,7 +327,7 @@ type Stats struct {
 
 // Stats reports the session's occupancy at time now.
 func (s *Session) Stats(now time.Time) Stats {
-	st := Stats{Inflight: len(s.inflight), Queued: s.queue.len(), InboundQoS2: len(s.inbound), Dropped: s.dropped}
+	st := Stats{Inflight: len(s.inflight), Queued: s.queue.len(), QueuedBytes: s.qbytes, InboundQoS2: len(s.inbound), Dropped: s.dropped}
 	if st.Queued > 0 {
 		st.OldestQueued = nonNegative(now.Sub(s.queue.peek().at))
 	}

@@ -364,7 +364,7 @@ func TestSession_Stats(t *testing.T) {
 	s.Publish(msg("b", 1), t0.Add(time.Second))
 	s.ReceiveQoS2(5)
 	st := s.Stats(t0.Add(10 * time.Second))
-	want := Stats{Inflight: 1, Queued: 1, InboundQoS2: 1, OldestQueued: 9 * time.Second, OldestUnacked: 10 * time.Second}
+	want := Stats{Inflight: 1, Queued: 1, QueuedBytes: 4, InboundQoS2: 1, OldestQueued: 9 * time.Second, OldestUnacked: 10 * time.Second}
 	if st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}
@@ -400,5 +400,38 @@ func TestFifo_compacts(t *testing.T) {
 	}
 	if q.items != nil {
 		t.Errorf("drained queue keeps a %d-entry array", cap(q.items))
+	}
+}
+
+// TestSession_MaxQueuedBytes: the queue holds at most MaxQueuedBytes of
+// topics and payloads (one message always fits); what leaves the queue
+// makes room again.
+func TestSession_MaxQueuedBytes(t *testing.T) {
+	s := New(Options{MaxQueued: 100, MaxQueuedBytes: 250})
+	big := make([]byte, 99) // 100 bytes with topic "t"
+	var results []Result
+	for range 4 {
+		_, r := s.Publish(Message{Topic: "t", Payload: big, QoS: 1}, t0)
+		results = append(results, r)
+	}
+	if want := []Result{Queued, Queued, Dropped, Dropped}; !reflect.DeepEqual(results, want) {
+		t.Fatalf("results %v, want %v", results, want)
+	}
+	if st := s.Stats(t0); st.QueuedBytes != 200 || st.Dropped != 2 {
+		t.Fatalf("stats %+v, want 200 bytes queued, 2 dropped", st)
+	}
+	s.Resume(t0)
+	out, _ := s.Next(t0)
+	s.Ack(out.PacketID)
+	if st := s.Stats(t0); st.QueuedBytes != 100 {
+		t.Fatalf("after one left the queue: %d bytes, want 100", st.QueuedBytes)
+	}
+	s.Disconnect()
+	if _, r := s.Publish(Message{Topic: "t", Payload: big, QoS: 1}, t0); r != Queued {
+		t.Fatalf("with room again: %v", r)
+	}
+	huge := New(Options{MaxQueuedBytes: 10})
+	if _, r := huge.Publish(Message{Topic: "t", Payload: big, QoS: 1}, t0); r != Queued {
+		t.Fatalf("a message larger than the bound into an empty queue: %v, want queued", r)
 	}
 }
