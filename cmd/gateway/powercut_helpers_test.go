@@ -37,9 +37,11 @@ const (
 
 // crashConfig is the gateway's config for the power-cut runs: local
 // publishers on pub1/# (QoS 1 upstream) and pub2/# (QoS 2 upstream), a
-// simulated sensor at QoS 1, all bridged to upstream under "gw/".
+// simulated sensor at QoS 1, all bridged to upstream under "gw/". The local
+// persistent session's queue holds every message of a long run.
 func crashConfig(upstream string) string {
-	return baseConfig + fmt.Sprintf(`bridge:
+	return baseConfig + fmt.Sprintf(`  limits: {max_queued_messages: 10000000, max_queued_bytes: 1GiB}
+bridge:
   addresses: ["tcp://%s"]
   client_id: crash-gw
   keepalive: 2s
@@ -93,7 +95,18 @@ type crashRig struct {
 	// third of the load (crashfs.SetFault); a fresh publisher must then get
 	// acknowledgements again.
 	faults []syscall.Errno
+
+	// withLocal adds a local persistent session (crashLocalID) subscribed
+	// to what the publishers send, its client away (see localCycle):
+	// every acknowledged message must reach it too.
+	withLocal bool
+	localMu   sync.Mutex
+	local     map[string]bool // ids the local session's client received
+	localUp   int             // cycles it was connected in
 }
+
+// crashLocalID is the client id of the local persistent session.
+const crashLocalID = "crash-local"
 
 // cycleReport is what one cycle did, for the log.
 type cycleReport struct {
@@ -197,6 +210,9 @@ func (r *crashRig) cycle(n int) {
 	fmt.Fprintf(r.p.log, "=== test harness: cycle %d: uplink %v, load %v\n", n, rep.uplink, rep.loadFor)
 	r.p.Start()
 	r.checkNoQuarantine(fmt.Sprintf("start of cycle %d", n))
+	if r.withLocal {
+		r.localCycle(n)
+	}
 	stopFlap := r.flap(rep.uplink)
 	pubs := []*crashPublisher{
 		r.startPublisher(fmt.Sprintf("q1c%d", n), "pub1/a", 1),
@@ -230,6 +246,93 @@ func (r *crashRig) cycle(n int) {
 	r.mount()
 	rep.duration = time.Since(start)
 	r.cycles = append(r.cycles, rep)
+}
+
+// localCycle creates the local persistent session in the first cycle. With
+// EDGEGW_CRASH_LOCAL_ONLINE set it also connects its client in about a
+// third of the cycles, to be cut with the power: that run still finds
+// acknowledged messages missing for the session (a few per failing cycle,
+// at the end of cycles it was connected in), under investigation, so it
+// is not part of make test yet.
+func (r *crashRig) localCycle(n int) {
+	r.t.Helper()
+	if n == 0 {
+		r.local = map[string]bool{}
+		c := r.connectLocalSession()
+		c.sub("pub1/#", 1)
+		c.sub("pub2/#", 2)
+		c.Disconnect(0)
+		return
+	}
+	if r.rng.IntN(3) == 0 && os.Getenv("EDGEGW_CRASH_LOCAL_ONLINE") != "" {
+		r.localUp++
+		r.connectLocalSession()
+	}
+}
+
+// connectLocalSession connects the local persistent session's client;
+// what it receives is recorded in r.local.
+func (r *crashRig) connectLocalSession() *client {
+	r.t.Helper()
+	c := &client{t: r.t}
+	opts := paho.NewClientOptions().AddBroker("tcp://" + r.p.Addr).SetClientID(crashLocalID).
+		SetCleanSession(false).SetProtocolVersion(4).SetAutoReconnect(false).SetOrderMatters(true).
+		SetConnectTimeout(10 * time.Second).
+		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
+			id, _, _ := strings.Cut(string(m.Payload()), " ")
+			r.localMu.Lock()
+			r.local[id] = true
+			r.localMu.Unlock()
+		})
+	c.Client = paho.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(tokenWait) || tok.Error() != nil {
+		r.t.Fatalf("connect the local persistent session: %v", tok.Error())
+	}
+	r.t.Cleanup(func() { c.Disconnect(0) })
+	return c
+}
+
+// localMissing returns, per topic, the acknowledged ids the local
+// persistent session's client never received.
+func (r *crashRig) localMissing() map[string][]string {
+	r.localMu.Lock()
+	defer r.localMu.Unlock()
+	out := map[string][]string{}
+	for topic, ids := range r.acked {
+		for _, id := range ids {
+			if !r.local[id] {
+				out[topic] = append(out[topic], id)
+			}
+		}
+	}
+	return out
+}
+
+// drainLocal connects the local persistent session's client until it has
+// every acknowledged message or nothing new arrives for crashQuiet.
+func (r *crashRig) drainLocal() {
+	r.t.Helper()
+	r.p.Start()
+	c := r.connectLocalSession()
+	last, since := -1, time.Now()
+	mqtttest.Poll(crashDrainWait, func() bool {
+		r.localMu.Lock()
+		n := len(r.local)
+		r.localMu.Unlock()
+		if n != last {
+			last, since = n, time.Now()
+			missing := 0
+			for _, ids := range r.localMissing() {
+				missing += len(ids)
+			}
+			return missing == 0
+		}
+		return time.Since(since) > crashQuiet
+	})
+	c.Disconnect(100)
+	if err := r.p.Stop(); err != nil {
+		r.t.Errorf("gateway stop after the local drain: %v", err)
+	}
 }
 
 // injectFault lets the load run, makes every change on the mount fail with

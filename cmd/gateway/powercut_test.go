@@ -21,16 +21,20 @@ const crashSeed = 20261202
 // blackholed or flapping, sometimes during a SIGHUP. At the end the backlog
 // drains to Mosquitto and every power cut must have kept the promise: the
 // store opened without quarantine, every message acknowledged to a local
-// publisher reached the upstream, no QoS 2 message arrived twice, and each
-// publisher's messages arrived in order.
+// publisher reached the upstream and a local persistent session whose
+// client is away, no QoS 2 message arrived twice upstream, and each
+// publisher's messages arrived there in order.
 func TestPowerCut(t *testing.T) {
 	r := newCrashRig(t, gatewayBin, crashSeed, crashfs.Options{TornWrites: 0.5})
+	r.withLocal = true
 	n := crashCycles(t, 50)
 	for i := range n {
 		r.cycle(i)
 	}
 	r.drain()
+	r.drainLocal()
 	r.report()
+	t.Logf("local persistent session: connected in %d of %d cycles", r.localUp, n)
 	v := r.verify()
 	t.Logf("%d acknowledged messages checked upstream", v.acked)
 	if v.acked == 0 {
@@ -42,6 +46,11 @@ func TestPowerCut(t *testing.T) {
 			for _, id := range firstIDs(ids, 3) {
 				t.Logf("%s: the upstream got, of the run of %s: %s", topic, id, r.arrivals(topic, id))
 			}
+		}
+	})
+	t.Run("no acknowledged message lost for the local persistent session", func(t *testing.T) {
+		for topic, ids := range r.localMissing() {
+			t.Errorf("%s: %d acknowledged messages never reached the local persistent session, first %v", topic, len(ids), firstIDs(ids, 10))
 		}
 	})
 	t.Run("no QoS 2 duplicate", func(t *testing.T) {

@@ -69,6 +69,7 @@ type heldMsg struct {
 	away   bool // one of them has no connection: write at once
 	timer  *time.Timer
 	dones  []func(error) // publishers waiting for the message to be safe
+	late   []string      // clients that let go while it was being written
 }
 
 func newHeldStore(b *Broker) *heldStore {
@@ -133,7 +134,11 @@ func (h *heldStore) release(s *sess, ref uint64) {
 		return
 	}
 	delete(m.refs, s)
-	if m.state != heldWaiting {
+	if m.state == heldWriting { // its deletes must follow the writes
+		m.late = append(m.late, s.id)
+		return
+	}
+	if m.state == heldWritten {
 		h.deleteAsync(heldRefKey(m.id, s.id))
 		if len(m.refs) == 0 {
 			h.deleteAsync(heldMsgKey(m.id))
@@ -191,7 +196,12 @@ func (h *heldStore) writeLocked(m *heldMsg) {
 		m.state = heldWritten
 		dones := m.dones
 		m.dones = nil
+		for _, id := range m.late {
+			h.deleteAsync(heldRefKey(m.id, id))
+		}
+		m.late = nil
 		if len(m.refs) == 0 {
+			h.deleteAsync(heldMsgKey(m.id))
 			delete(h.live, m.id)
 		}
 		if h.busy--; h.busy == 0 {

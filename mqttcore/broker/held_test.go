@@ -290,3 +290,28 @@ func TestBroker_held_maxQueuedBytes(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// TestBroker_held_subscriptionDurable: a persistent session's subscription
+// is on disk when SUBACK arrives: after a crash with nothing else written,
+// the session is there and messages for it are kept.
+func TestBroker_held_subscriptionDurable(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	opts := heldOptions(t, sessions, messages)
+	b1, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := runUntilStopped(t, b1)
+	subID := uniqueID(t, "sub")
+	subscribe(t, paho(t, addr, subID, false), "h/#", 1)
+
+	addr2 := crashRestart(t, opts)
+	publish(t, paho(t, addr2, uniqueID(t, "pub"), true), "h/after", 1, false, "kept")
+	in := newInbox()
+	_, tok := pahoConnect(t, addr2, subID, false, func(o *mqtt.ClientOptions) { o.SetDefaultPublishHandler(in.handle) })
+	done(t, tok, "reconnect")
+	if !tok.SessionPresent() {
+		t.Fatal("session not present after the crash")
+	}
+	in.expect(t, "h/after", "kept")
+}

@@ -210,6 +210,24 @@ func (b *Broker) persistLoop(ctx context.Context) {
 	}
 }
 
+// storeSessionNow writes a persistent session's record at once, if it
+// changed, and waits for it: a SUBACK promises that messages published
+// afterwards are kept for the session, which a power cut before the next
+// Flush would break. A failed write is logged and left to the next Flush.
+func (b *Broker) storeSessionNow(s *sess) {
+	if s.clean || b.opts.Sessions == nil || !s.dirty.Load() {
+		return
+	}
+	w, err := b.sessionWrite(s.id)
+	if err == nil && w.st != nil {
+		err = applyWrites([]storeWrite{w})[0]
+	}
+	if err != nil {
+		b.log.Error("store session", "client", s.id, "err", err)
+		b.persist.addSession(s.id)
+	}
+}
+
 // sessionWrite returns the write storing the current state of the session
 // with this id, or deleting it when the id has no persistent session any
 // more; a zero write when there is no session store.

@@ -9,12 +9,15 @@ import (
 // (0x80 otherwise), granted at the requested QoS [MQTT-3.8.4-5] and
 // replaces an identical one [MQTT-3.8.4-3]. The SUBACK lists one code per
 // filter in order [MQTT-3.8.4-4]; then the retained messages of every
-// granted filter follow, with RETAIN 1 [MQTT-3.3.1-6].
+// granted filter follow, with RETAIN 1 [MQTT-3.3.1-6]. A persistent
+// session's subscriptions are on disk before the SUBACK (see
+// storeSessionNow).
 func (c *client) onSubscribe(p *packet.Subscribe) {
 	codes := make([]byte, len(p.Subscriptions))
 	for i, sub := range p.Subscriptions {
 		codes[i] = c.subscribe(sub)
 	}
+	c.b.storeSessionNow(c.s)
 	c.enqueuePacket(&packet.Suback{PacketID: p.PacketID, ReturnCodes: codes})
 	for i, sub := range p.Subscriptions {
 		if codes[i] != packet.SubackFailure {
@@ -32,6 +35,7 @@ func (c *client) onUnsubscribe(p *packet.Unsubscribe) {
 			c.s.unsubscribe(f)
 		}
 	}
+	c.b.storeSessionNow(c.s)
 	c.enqueue(ctlItem(packet.UNSUBACK, p.PacketID), false)
 }
 
