@@ -26,14 +26,26 @@ import (
 // unreadable, or the session ended), the message with its last reference.
 //
 // Store keys: heldMsgKey (m + id) → heldRecordV1, flags, topic length,
-// topic, payload; heldRefKey (r + id + client id) → the delivery QoS.
+// topic, payload; heldRefKey (r + id + client id) → the delivery QoS;
+// heldNextKey → the first message id not yet handed out.
+//
+// Message ids are never used twice, also across restarts: session records
+// name the ids of messages in flight, and a record written before a crash
+// may name an id whose message was since delivered and deleted. Were the
+// id given to a new message after the restart, that message would be taken
+// for the old one (say, as a QoS 2 message whose PUBREC already arrived, so
+// that only PUBREL is sent) and never delivered. Ids are handed out from
+// blocks of heldIDBlock reserved on disk: at start, and ahead of time when
+// half of the block is used.
 
-// Stored held-message record versions and key prefixes.
+// Stored held-message record versions, key prefixes and id reservation.
 const (
 	heldRecordV1  = 1
 	heldMsgPrefix = 'm'
 	heldRefPrefix = 'r'
+	heldNextKey   = "n"
 	heldFlagRet   = 0x04 // the RETAIN flag it is delivered with
+	heldIDBlock   = 1 << 40
 )
 
 // heldStore keeps the messages held for persistent sessions.
@@ -44,6 +56,7 @@ type heldStore struct {
 
 	mu   sync.Mutex
 	next uint64              // the next message id
+	end  uint64              // ids below it are reserved on disk (heldNextKey)
 	live map[uint64]*heldMsg // by id: messages some session holds, or unsealed
 	idle sync.Cond           // signalled when writing drops to 0
 	busy int                 // messages being written
@@ -87,6 +100,10 @@ func (h *heldStore) hold(d *delivery, s *sess, qos byte) uint64 {
 	if m == nil {
 		m = &heldMsg{id: h.next, p: d.p, retain: d.retain, refs: make(map[*sess]byte, 1)}
 		h.next++
+		if h.end-h.next == heldIDBlock/2 { // reserve the next block while half of this one is left
+			h.end += heldIDBlock
+			h.putAsync(heldNextKey, binary.BigEndian.AppendUint64(nil, h.end))
+		}
 		h.live[m.id] = m
 		d.held = m
 	}
@@ -214,6 +231,20 @@ func (h *heldStore) writeLocked(m *heldMsg) {
 	}()
 }
 
+// putAsync stores key without waiting; a failure is logged.
+func (h *heldStore) putAsync(key string, value []byte) {
+	done := func(err error) {
+		if err != nil {
+			h.b.log.Error("store message id reservation", "err", err)
+		}
+	}
+	if gs, ok := h.st.(GroupStore); ok {
+		gs.PutAsync(key, value, done)
+		return
+	}
+	go func() { done(h.st.Put(key, value)) }()
+}
+
 // deleteAsync deletes key without waiting; a failure leaves a record the
 // next start finds without a holder and deletes.
 func (h *heldStore) deleteAsync(key string) {
@@ -296,7 +327,12 @@ type heldRef struct {
 // decode are logged and deleted.
 func (h *heldStore) load() (*heldLoad, error) {
 	l := &heldLoad{msgs: make(map[uint64]*packet.Publish), ret: make(map[uint64]bool), refs: make(map[string][]heldRef)}
+	var reserved uint64
 	err := h.st.ForEach(func(k string, v []byte) error {
+		if k == heldNextKey && len(v) == 8 {
+			reserved = binary.BigEndian.Uint64(v)
+			return nil
+		}
 		if len(k) < 9 {
 			h.bad(k, "short key")
 			return nil
@@ -325,7 +361,12 @@ func (h *heldStore) load() (*heldLoad, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: restore held messages: %w", err)
 	}
-	h.next = l.max + 1
+	// Ids from here on are new: past every id reserved or stored before.
+	h.next = max(reserved, l.max+1)
+	h.end = h.next + heldIDBlock
+	if err := h.st.Put(heldNextKey, binary.BigEndian.AppendUint64(nil, h.end)); err != nil {
+		return nil, fmt.Errorf("broker: reserve held message ids: %w", err)
+	}
 	return l, nil
 }
 

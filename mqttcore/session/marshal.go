@@ -122,7 +122,7 @@ func (s *Session) Restore(lookup func(ref uint64) (Message, bool), held []Messag
 			continue
 		}
 		m, ok := lookup(e.msg.Ref)
-		if !ok {
+		if !ok || m.QoS != e.msg.QoS { // gone, or not the message the record meant
 			s.remove(i)
 			continue
 		}
