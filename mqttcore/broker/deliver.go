@@ -99,11 +99,12 @@ func (d *delivery) encoded(qos byte) []byte {
 // subscription with RETAIN 0 [MQTT-3.3.1-9], one copy per subscriber at
 // the highest QoS of its matching subscriptions [MQTT-3.3.5-1]. Each
 // subscriber gets the messages of one publisher in order [MQTT-4.6.0-6].
-// It returns the message persistent sessions hold, if any took it, which
-// the caller must pass to [Broker.seal].
-func (b *Broker) route(p *packet.Publish) *heldMsg {
+// It returns what the message still owes its publisher, which the caller
+// must pass to [Broker.seal].
+func (b *Broker) route(p *packet.Publish) routed {
+	var r routed
 	if p.Retain {
-		b.retain(p)
+		r.ret = b.retain(p)
 	}
 	d := newDelivery(p, false)
 	b.subs.Match(p.Topic, d.visit)
@@ -111,26 +112,89 @@ func (b *Broker) route(p *packet.Publish) *heldMsg {
 	for _, t := range d.targets {
 		t.s.deliver(d, t.qos)
 	}
-	m := d.held
+	r.held = d.held
 	d.free()
-	return m
+	return r
 }
 
-// seal ends the routing of a message that persistent sessions hold (m
-// from route, may be nil): done, if not nil, is called once each of them
-// acknowledged it or it is on disk — at once for m nil. See heldStore.
-func (b *Broker) seal(m *heldMsg, done func(error)) {
-	if m == nil {
-		if done != nil {
-			done(nil)
-		}
+// routed is what a routed message owes its publisher before the broker may
+// acknowledge it: the copy persistent sessions hold (see heldStore), and
+// the store write of its retained copy (see Broker.retain).
+type routed struct {
+	held *heldMsg
+	ret  *storeWait
+}
+
+// pending reports whether the publisher must wait.
+func (r routed) pending() bool { return r.held != nil || r.ret != nil }
+
+// parties is how many callbacks seal waits for.
+func (r routed) parties() int {
+	n := 0
+	if r.held != nil {
+		n++
+	}
+	if r.ret != nil {
+		n++
+	}
+	return n
+}
+
+// seal ends the routing of a message (r from route): done, if not nil, is
+// called once every persistent session that took it acknowledged it or it
+// is on disk, and its retained copy is on disk — at once if r is not
+// pending.
+func (b *Broker) seal(r routed, done func(error)) {
+	if done == nil {
+		done = ignoreDone
+	}
+	if !r.pending() {
+		done(nil)
 		return
 	}
-	b.held.seal(m, done)
+	join := joinDone(r.parties(), done)
+	if r.held != nil {
+		b.held.seal(r.held, join)
+	}
+	if r.ret != nil {
+		r.ret.then(join)
+	}
 }
 
-// joinDone returns a done callback to hand to n parties (1 or 2) that
-// calls done once all of them called it, with the first error.
+// storeWait is a store write that a publisher's acknowledgement waits for.
+type storeWait struct {
+	mu    sync.Mutex
+	fired bool
+	err   error
+	cb    func(error)
+}
+
+// fire records the write's outcome and calls the callback, if set.
+func (w *storeWait) fire(err error) {
+	w.mu.Lock()
+	cb := w.cb
+	w.fired, w.err = true, err
+	w.mu.Unlock()
+	if cb != nil {
+		cb(err)
+	}
+}
+
+// then calls cb once the write is done (at once if it is).
+func (w *storeWait) then(cb func(error)) {
+	w.mu.Lock()
+	if !w.fired {
+		w.cb = cb
+		w.mu.Unlock()
+		return
+	}
+	err := w.err
+	w.mu.Unlock()
+	cb(err)
+}
+
+// joinDone returns a done callback to hand to n parties that calls done
+// once all of them called it, with the first error.
 func joinDone(n int, done func(error)) func(error) {
 	if n <= 1 {
 		return done

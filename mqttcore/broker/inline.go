@@ -37,33 +37,28 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	}
 	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
 	b.stats.pubIn.Add(1)
-	held := b.route(msg)
+	r := b.route(msg)
 	hook := b.opts.Hook
 	switch {
-	case hook == nil && held == nil:
+	case hook == nil && !r.pending():
 		return nil
 	case msg.QoS == 0:
 		if hook != nil {
 			hook.OnPublish(origin, msg, ignoreDone)
 		}
-		b.seal(held, nil)
+		b.seal(r, nil)
 		return nil
 	}
 	done := make(chan error, 1)
-	n := 0
+	n := 1
 	if hook != nil {
-		n++
-	}
-	if held != nil {
 		n++
 	}
 	join := joinDone(n, func(err error) { done <- err })
 	if hook != nil {
 		hook.OnPublish(origin, msg, join)
 	}
-	if held != nil {
-		b.seal(held, join)
-	}
+	b.seal(r, join)
 	select {
 	case err := <-done:
 		if err != nil {

@@ -16,11 +16,11 @@ func (c *client) onPublish(p *packet.Publish) {
 		return
 	}
 	accepted := c.admitPublish(p)
-	var held *heldMsg
+	var r routed
 	if accepted {
-		held = c.b.route(p)
+		r = c.b.route(p)
 	}
-	c.acknowledge(p, accepted, held)
+	c.acknowledge(p, accepted, r)
 }
 
 // onPubrel handles a PUBREL: the QoS 2 identifier is released and PUBCOMP
@@ -49,17 +49,16 @@ func (c *client) admitPublish(p *packet.Publish) bool {
 }
 
 // acknowledge sends PUBACK (QoS 1) or PUBREC (QoS 2) for p: at once when
-// the message was not accepted, or there is neither a hook nor a held
-// message (see route); otherwise when the hook called done and the
-// persistent sessions holding it acknowledged it or it is on disk.
-func (c *client) acknowledge(p *packet.Publish, accepted bool, held *heldMsg) {
+// the message was not accepted, or neither a hook nor r (see route) makes
+// it wait; otherwise when the hook called done and r is sealed.
+func (c *client) acknowledge(p *packet.Publish, accepted bool, r routed) {
 	hook := c.b.opts.Hook
 	ack := packet.PUBACK
 	if p.QoS == 2 {
 		ack = packet.PUBREC
 	}
 	switch {
-	case !accepted || hook == nil && held == nil:
+	case !accepted || hook == nil && !r.pending():
 		if p.QoS > 0 {
 			c.ackReady(ack, p.PacketID)
 		}
@@ -67,23 +66,18 @@ func (c *client) acknowledge(p *packet.Publish, accepted bool, held *heldMsg) {
 		if hook != nil {
 			hook.OnPublish(c.id, p, ignoreDone)
 		}
-		c.b.seal(held, nil)
+		c.b.seal(r, nil)
 	default:
 		seq := c.ackPending(ack, p.PacketID, len(p.Payload))
-		n := 0
+		n := 1
 		if hook != nil {
-			n++
-		}
-		if held != nil {
 			n++
 		}
 		done := joinDone(n, func(err error) { c.hookDone(seq, err) })
 		if hook != nil {
 			hook.OnPublish(c.id, p, done)
 		}
-		if held != nil {
-			c.b.seal(held, done)
-		}
+		c.b.seal(r, done)
 		c.waitStored()
 	}
 }

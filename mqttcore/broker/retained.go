@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"fmt"
+
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -10,20 +12,65 @@ import (
 // message that would take the store over Options.MaxRetained or
 // MaxRetainedBytes is not retained (it is still delivered) and is counted
 // (Stats.RetainedRefused). The change is persisted unless the topic is
-// under $SYS.
-func (b *Broker) retain(p *packet.Publish) {
+// under $SYS: for a QoS 1/2 message at once, and the returned write, which
+// its publisher's acknowledgement waits for, is done when it is on disk;
+// for QoS 0 with the next Flush (nil is returned).
+func (b *Broker) retain(p *packet.Publish) *storeWait {
 	name := p.Topic
 	if !b.setRetained(p) {
 		b.stats.retainedRefused.Add(1)
 		b.log.Debug("retained store full: message not retained", "topic", name)
-		return
+		return nil
+	}
+	if b.opts.Retained == nil || isSysTopic(name) {
+		return nil
+	}
+	if p.QoS > 0 {
+		return b.storeRetainedNow(name)
 	}
 	if len(p.Payload) == 0 {
 		p = nil
 	}
-	if b.opts.Retained != nil && !isSysTopic(name) {
-		b.persist.retainedChanged(name, p)
+	b.persist.retainedChanged(name, p)
+	return nil
+}
+
+// storeRetainedNow writes the retained message of topic name as it is now
+// (or its absence), ahead of the next Flush. Writes are handed to the
+// store under the persister's flushMu, like a Flush's, and each writes the
+// current message, so that the store ends with the latest one whatever
+// order concurrent publishers and Flushes run in.
+func (b *Broker) storeRetainedNow(name string) *storeWait {
+	p := &b.persist
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	b.retMu.Lock()
+	cur, ok := b.retained.Get(name)
+	b.retMu.Unlock()
+	if !ok {
+		cur = nil
 	}
+	p.mu.Lock()
+	delete(p.retained, name) // this write supersedes a pending one
+	p.mu.Unlock()
+	w := b.retainedWrite(name, cur)
+	sw := &storeWait{}
+	done := func(err error) {
+		if err != nil {
+			err = fmt.Errorf("broker: store retained %s: %w", name, err)
+			p.retainedChanged(name, cur) // the next Flush tries again
+		}
+		sw.fire(err)
+	}
+	switch gs, group := w.st.(GroupStore); {
+	case group && w.del:
+		gs.DeleteAsync(w.key, done)
+	case group:
+		gs.PutAsync(w.key, w.value, done)
+	default:
+		done(applyWrites([]storeWrite{w})[0])
+	}
+	return sw
 }
 
 // setRetained stores or (empty payload) deletes the retained message of
@@ -69,7 +116,7 @@ func (b *Broker) sendRetained(s subscriber, filter string, qos byte) {
 		}
 		d := newDelivery(p, true)
 		s.deliver(d, qos)
-		b.seal(d.held, nil)
+		b.seal(routed{held: d.held}, nil)
 		d.free()
 	}
 }
