@@ -2,9 +2,12 @@ package broker
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -471,4 +474,78 @@ func TestBroker_held_crashWhileConnected(t *testing.T) {
 		})
 		t.Logf("round %d: %d acknowledged before the crash, all received", round, len(ackedAtCrash))
 	}
+}
+
+// TestBroker_held_memory, finding 4 of issue 9: 1,000 persistent sessions
+// away, 100 messages of 1 KiB for each. Each session stored its own copy of
+// every message, on disk and, after a restart, in memory: 100 MiB for
+// 100 KiB of payload. Stored once with a reference per session, the store
+// and the restart's memory stay proportional to what is stored.
+func TestBroker_held_memory(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("memory figures need a normal build")
+	}
+	const sessions, msgs = 1000, 100
+	measure := func(held bool) (dbMiB, heapMiB float64) {
+		path := filepath.Join(t.TempDir(), "gateway.db")
+		db, err := offline.Open(path, offline.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		opts := heldOptions(t, db.KV("sessions"), nil)
+		opts.Logger = slog.New(slog.DiscardHandler)
+		if held {
+			opts.Messages = db.KV("held")
+		}
+		opts.MaxSessions = 2 * sessions
+		b1, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, stop := runUntilStopped(t, b1)
+		for i := range sessions {
+			raw, _ := connectRaw(t, addr, fmt.Sprint("fleet-", i), false)
+			raw.subscribe(1, "fleet/#", 1)
+			_ = raw.conn.Close()
+		}
+		waitFor(t, "the sessions to go away", func() bool { return b1.Stats().ClientsConnected == 0 })
+		pub := paho(t, addr, uniqueID(t, "pub"), true)
+		payload := strings.Repeat("x", 1024)
+		for i := range msgs {
+			publish(t, pub, fmt.Sprint("fleet/", i), 1, false, payload)
+		}
+		pub.Disconnect(0)
+		stop()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := heapObjects()
+		b2, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := heapObjects()
+		runtime.KeepAlive(b2)
+		return float64(fi.Size()) / (1 << 20), float64(after-before) / (1 << 20)
+	}
+	heldDB, heldHeap := measure(true)
+	copyDB, copyHeap := measure(false)
+	t.Logf("%d sessions × %d messages of 1 KiB: stored once: file %.1f MiB, heap after restart +%.1f MiB; a copy per session: %.1f MiB, +%.1f MiB",
+		sessions, msgs, heldDB, heldHeap, copyDB, copyHeap)
+	if heldHeap > 25 {
+		t.Errorf("restart holds %.1f MiB more for 100 KiB of payload", heldHeap)
+	}
+	if heldDB > 32 {
+		t.Errorf("store file %.1f MiB for 100 KiB of payload", heldDB)
+	}
+}
+
+// heapObjects returns the bytes of live heap objects after a collection.
+func heapObjects() uint64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
