@@ -1,0 +1,210 @@
+package modbus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	mb "github.com/simonvetter/modbus"
+
+	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/modbus"
+	"github.com/edgegw/edgegw/sensors/modbus/modbustest"
+)
+
+// unit1 reads every value modbustest's unit 1 holds, with the encodings
+// it holds them in; want is what Sense returns for them.
+var (
+	unit1 = []modbus.Point{
+		{Quantity: "temperature", Address: 0, Scale: 0.1, Unit: "°C"},
+		{Quantity: "setpoint", Address: 1, Type: modbus.Int16, Scale: 0.1, Unit: "°C"},
+		{Quantity: "count", Address: 2, Type: modbus.Uint32},
+		{Quantity: "balance", Address: 4, Type: modbus.Int32, Scale: 0.01, Offset: 1},
+		{Quantity: "voltage", Address: 6, Type: modbus.Float32, Unit: "V"},
+		{Quantity: "current", Address: 8, Type: modbus.Float32, LowWordFirst: true, Unit: "A"},
+		{Quantity: "code", Address: 10, LittleEndian: true},
+		{Quantity: "current_dcba", Address: 11, Type: modbus.Float32, LowWordFirst: true, LittleEndian: true, Unit: "A"},
+		{Quantity: "mode", Address: 20},
+		{Quantity: "frequency", Table: modbus.Input, Address: 0, Type: modbus.Float32, Unit: "Hz"},
+		{Quantity: "pressure", Table: modbus.Input, Address: 2, Unit: "hPa"},
+		{Quantity: "pump", Table: modbus.Coil, Address: 0},
+		{Quantity: "fan", Table: modbus.Coil, Address: 1},
+		{Quantity: "alarm", Table: modbus.Coil, Address: 5},
+		{Quantity: "door", Table: modbus.Discrete, Address: 0},
+	}
+	want1 = map[string]string{
+		"temperature": "21.5 °C", "setpoint": "-1 °C", "count": "123456 ", "balance": "-1233.56 ",
+		"voltage": "230.5 V", "current": "-12.25 A", "code": "4660 ", "current_dcba": "-12.25 A",
+		"mode": "7 ", "frequency": "50 Hz", "pressure": "1013 hPa", "pump": "1 ", "fan": "0 ",
+		"alarm": "1 ", "door": "1 ",
+	}
+)
+
+func newDev(t *testing.T, opts modbus.Opts) *modbus.Dev {
+	t.Helper()
+	d, err := modbus.New(&opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Halt() })
+	return d
+}
+
+// values formats readings as quantity → "value unit", rounded to 2
+// decimals (float32 sources).
+func values(rs []sensors.Reading) map[string]string {
+	m := map[string]string{}
+	for _, r := range rs {
+		m[r.Quantity] = strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", r.Value), "0"), ".") + " " + r.Unit
+	}
+	return m
+}
+
+func checkValues(t *testing.T, rs []sensors.Reading, want map[string]string) {
+	t.Helper()
+	got := values(rs)
+	for q, w := range want {
+		if got[q] != w {
+			t.Errorf("%s = %q, want %q", q, got[q], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d readings %v, want %d", len(got), got, len(want))
+	}
+}
+
+// TestDev_Sense_TCP reads every type and table from pymodbus over Modbus
+// TCP, in as few requests as the addresses allow.
+func TestDev_Sense_TCP(t *testing.T) {
+	srv := modbustest.StartTCP(t)
+	d := newDev(t, modbus.Opts{URL: "tcp://" + srv.Addr, UnitID: 1, Points: unit1, MaxGap: 8})
+	rs, err := d.Sense(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkValues(t, rs, want1)
+	// holding 0-20 (the gap 13-19 bridged), input 0-2, coils 0-5, discrete 0.
+	if st := d.Stats(); st.Requests != 4 || st.Connects != 1 {
+		t.Errorf("Stats = %+v, want 4 requests on 1 connection", st)
+	}
+}
+
+// TestDev_Sense_RTU reads two units on one serial line: pymodbus in RTU
+// mode at one end of a socat pseudo-terminal pair.
+func TestDev_Sense_RTU(t *testing.T) {
+	srv := modbustest.StartRTU(t, 19200)
+	d1 := newDev(t, modbus.Opts{URL: "rtu://" + srv.Addr, UnitID: 1, Baud: 19200, Points: unit1})
+	d2 := newDev(t, modbus.Opts{URL: "rtu://" + srv.Addr, UnitID: 2, Baud: 19200, Points: []modbus.Point{
+		{Quantity: "a", Address: 0, Type: modbus.Uint32}, {Quantity: "b", Table: modbus.Input},
+	}})
+	rs, err := d1.Sense(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkValues(t, rs, want1)
+	if st := d1.Stats(); st.Requests != 6 { // no max_gap: holding 0-12 and 20, coils 0-1 and 5
+		t.Errorf("Stats = %+v, want 6 requests", st)
+	}
+	d1.Halt()
+	rs, err = d2.Sense(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkValues(t, rs, map[string]string{"a": fmt.Sprint(42<<16|43) + " ", "b": "44 "})
+}
+
+// TestDev_Sense_exception: a point past the device's registers gets
+// exception 2 for its request; the other requests' readings still come.
+func TestDev_Sense_exception(t *testing.T) {
+	srv := modbustest.StartTCP(t)
+	d := newDev(t, modbus.Opts{URL: "tcp://" + srv.Addr, UnitID: 1, Points: []modbus.Point{
+		{Quantity: "temperature", Address: 0, Scale: 0.1},
+		{Quantity: "missing", Address: 1000, Type: modbus.Float32},
+		{Quantity: "pump", Table: modbus.Coil, Address: 0},
+	}})
+	for range 2 { // the connection stays up after an exception
+		rs, err := d.Sense(t.Context())
+		checkValues(t, rs, map[string]string{"temperature": "21.5 ", "pump": "1 "})
+		var re *modbus.RequestError
+		if !errors.As(err, &re) || !errors.Is(err, mb.ErrIllegalDataAddress) || !modbus.Exception(err) {
+			t.Fatalf("err = %v, want illegal data address", err)
+		}
+		if want := "modbus: unit 1, holding 1000-1001: illegal data address"; err.Error() != want {
+			t.Errorf("err = %q, want %q", err, want)
+		}
+	}
+	if st := d.Stats(); st.Connects != 1 || st.Exceptions != 2 || st.Failures != 0 {
+		t.Errorf("Stats = %+v, want 1 connect, 2 exceptions", st)
+	}
+}
+
+// TestDev_Sense_timeout: a unit that never answers, and a server that
+// hangs, time out after RequestTimeout; the driver reconnects and reads
+// again once the server answers.
+func TestDev_Sense_timeout(t *testing.T) {
+	srv := modbustest.StartTCP(t)
+	silent := newDev(t, modbus.Opts{URL: "tcp://" + srv.Addr, UnitID: 9, RequestTimeout: 200 * time.Millisecond,
+		Points: []modbus.Point{{Quantity: "x"}}})
+	start := time.Now()
+	if _, err := silent.Sense(t.Context()); !errors.Is(err, mb.ErrRequestTimedOut) || modbus.Exception(err) {
+		t.Errorf("unit 9: err = %v, want a timeout", err)
+	}
+	if el := time.Since(start); el < 200*time.Millisecond || el > 2*time.Second {
+		t.Errorf("timed out after %v, want about 200ms", el)
+	}
+
+	d := newDev(t, modbus.Opts{URL: "tcp://" + srv.Addr, UnitID: 1, RequestTimeout: 200 * time.Millisecond,
+		Points: []modbus.Point{{Quantity: "t", Scale: 0.1}}})
+	sense(t, d, "21.5 ")
+	srv.Pause()
+	if _, err := d.Sense(t.Context()); !errors.Is(err, mb.ErrRequestTimedOut) {
+		t.Errorf("paused: err = %v, want a timeout", err)
+	}
+	srv.Resume()
+	sense(t, d, "21.5 ")
+	if st := d.Stats(); st.Connects != 2 || st.Failures != 1 {
+		t.Errorf("Stats = %+v, want 2 connects, 1 failure", st)
+	}
+}
+
+// TestDev_Sense_restart: a server stopped (a slave losing power) fails
+// Sense with a connection error, and the driver reads again once the
+// server is back on the same address.
+func TestDev_Sense_restart(t *testing.T) {
+	srv := modbustest.StartTCP(t)
+	d := newDev(t, modbus.Opts{URL: "tcp://" + srv.Addr, UnitID: 1, RequestTimeout: 500 * time.Millisecond,
+		Points: []modbus.Point{{Quantity: "t", Scale: 0.1}}})
+	sense(t, d, "21.5 ")
+	srv.Stop()
+	for i := range 2 { // the lost connection, then the refused reconnect
+		rs, err := d.Sense(t.Context())
+		if err == nil || rs != nil {
+			t.Fatalf("stopped server, Sense %d = %v, %v; want an error", i, rs, err)
+		}
+		t.Logf("Sense %d: %v", i, err)
+	}
+	srv.Start()
+	sense(t, d, "21.5 ")
+}
+
+// TestDev_Sense_ctx: a cancelled ctx ends Sense before its requests.
+func TestDev_Sense_ctx(t *testing.T) {
+	srv := modbustest.StartTCP(t)
+	d := newDev(t, modbus.Opts{URL: "tcp://" + srv.Addr, UnitID: 1, Points: unit1})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if rs, err := d.Sense(ctx); !errors.Is(err, context.Canceled) || len(rs) != 0 {
+		t.Errorf("Sense = %v, %v; want context.Canceled", rs, err)
+	}
+}
+
+func sense(t *testing.T, d *modbus.Dev, want string) {
+	t.Helper()
+	rs, err := d.Sense(t.Context())
+	if err != nil || len(rs) != 1 || values(rs)[rs[0].Quantity] != want {
+		t.Fatalf("Sense = %v, %v; want one reading %q", rs, err, want)
+	}
+}
