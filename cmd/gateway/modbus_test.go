@@ -1,0 +1,134 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/sensors/modbus/modbustest"
+)
+
+// TestGateway_Modbus_EndToEnd: modbus sensors in the real binary read an
+// independent server (pymodbus) over Modbus TCP and over RTU on a
+// pseudo-terminal pair, and publish the decoded values with their units; a
+// point past the device's registers makes the status name the exception
+// while the other points are published; the TCP server stopped turns its
+// sensor's status to error (the RTU sensor carries on) and back to ok when
+// it returns on the same port.
+func TestGateway_Modbus_EndToEnd(t *testing.T) {
+	tcp := modbustest.StartTCP(t)
+	rtu := modbustest.StartRTU(t, 19200)
+	p := newProc(t, baseConfig+`sensors:
+  - name: meter
+    driver: modbus
+    address: tcp://`+tcp.Addr+`
+    unit_id: 1
+    request_timeout: 300ms
+    interval: 500ms
+    points:
+      - {quantity: voltage, address: 6, type: float32, unit: V}
+      - {quantity: current, address: 8, type: float32, word_order: low_first, unit: A}
+      - {quantity: temperature, address: 0, scale: 0.1, unit: "°C"}
+      - {quantity: setpoint, address: 1, type: int16, scale: 0.1, unit: "°C"}
+      - {quantity: balance, address: 4, type: int32, scale: 0.01}
+      - {quantity: frequency, table: input, address: 0, type: float32, unit: Hz}
+      - {quantity: pump, table: coil, address: 5}
+  - name: plc
+    driver: modbus
+    port: `+rtu.Addr+`
+    baud: 19200
+    unit_id: 2
+    interval: 200ms
+    points:
+      - {quantity: level, address: 0, type: uint32}
+      - {quantity: door, table: discrete, address: 0}
+      - {quantity: missing, address: 100}
+`)
+	p.Start()
+
+	want := map[string]reading{
+		"sensors/meter/voltage":     {"V", 230.5, 1e-9},
+		"sensors/meter/current":     {"A", -12.25, 1e-9},
+		"sensors/meter/temperature": {"°C", 21.5, 1e-9},
+		"sensors/meter/setpoint":    {"°C", -1, 1e-9},
+		"sensors/meter/balance":     {"", -1234.56, 1e-9},
+		"sensors/meter/frequency":   {"Hz", 50, 1e-9},
+		"sensors/meter/pump":        {"", 1, 0},
+		"sensors/plc/level":         {"", 42<<16 | 43, 0},
+		"sensors/plc/door":          {"", 1, 0},
+	}
+	sub := connectLocal(t, p, clientOpts{})
+	sub.sub("sensors/#", 1)
+	waitReadings(t, p, sub, want)
+	for _, m := range sub.messages() {
+		if _, ok := want[m.Topic]; !ok && !strings.HasSuffix(m.Topic, "/status") {
+			t.Errorf("unexpected topic %q: %s", m.Topic, m.Payload)
+		}
+	}
+	if m, ok := sub.last("sensors/plc/status"); !ok || stateOf(m.Payload) != "error" ||
+		!strings.Contains(string(m.Payload), "modbus: unit 2, holding 100: illegal data address") {
+		t.Errorf("sensors/plc/status = %s, want the exception of holding 100", m.Payload)
+	}
+
+	tcp.Stop()
+	waitFor(t, mqtttest.DefaultWait, "sensors/meter/status error", func() bool {
+		m, ok := sub.last("sensors/meter/status")
+		return ok && stateOf(m.Payload) == "error"
+	}, func() string { m, _ := sub.last("sensors/meter/status"); return string(m.Payload) })
+	before := len(sub.on("sensors/plc/door"))
+	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/plc/door")) >= before+2 }, "readings of the RTU sensor")
+
+	tcp.Start()
+	waitFor(t, mqtttest.DefaultWait, "sensors/meter/status ok again", func() bool {
+		m, ok := sub.last("sensors/meter/status")
+		return ok && stateOf(m.Payload) == "ok"
+	}, func() string { return p.LogTail(20) })
+	if !p.running() {
+		t.Fatalf("gateway exited: %v", p.ExitErr())
+	}
+	if log := p.LogTail(200); strings.Count(log, "sensor=meter") > 10 {
+		t.Errorf("the meter's outage logged more than a few lines:\n%s", log)
+	}
+}
+
+// TestGateway_Modbus_Check: gateway check lists every bad modbus option
+// with its file:line, points' keys on their own lines, and exits 1.
+func TestGateway_Modbus_Check(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "g.yaml")
+	yaml := `gateway: {id: t, data_dir: ` + dir + `}
+sensors:
+  - name: meter
+    driver: modbus
+    address: tcp://meter.local
+    unit_id: 300
+    interval: 1s
+    points:
+      - {quantity: voltage, table: holding_register, address: 0}
+      - quantity: voltage
+        address: 70000
+        type: float
+      - {quantity: relay, table: coil, address: 1, type: uint16}
+`
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, dir, "check", "-config", cfg)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1; stderr:\n%s", code, stderr)
+	}
+	for _, w := range []string{
+		"g.yaml:6: sensors[0].unit_id: 300 is outside 0…255",
+		`g.yaml:9: sensors[0].points[0].table: "holding_register" is not one of [holding input coil discrete]`,
+		`g.yaml:10: sensors[0].points[1].quantity: "voltage" is also the quantity of points[0]`,
+		"g.yaml:11: sensors[0].points[1].address: 70000 is outside 0…65535 for a uint16",
+		`g.yaml:12: sensors[0].points[1].type: "float" is not one of [uint16 int16 uint32 int32 float32 uint64 int64 float64]`,
+		`g.yaml:13: sensors[0].points[2].type: a coil is a bit: its type is bool, not "uint16"`,
+	} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("check output lacks %q:\n%s", w, stderr)
+		}
+	}
+}
