@@ -117,6 +117,11 @@ func TestDiscovery_deviceClass(t *testing.T) {
 		{"co2", "ppm", "carbon_dioxide", "measurement"},
 		{"lux", "lx", "illuminance", "measurement"},
 		{"energy", "kWh", "energy", "total_increasing"},
+		{"import_energy", "kWh", "energy", "total_increasing"}, // a Modbus meter's register: by unit
+		{"frequency", "Hz", "frequency", "measurement"},
+		{"apparent_power", "VA", "apparent_power", "measurement"},
+		{"reactive", "var", "reactive_power", "measurement"},
+		{"power_factor", "", "power_factor", "measurement"},
 		{"speed", "km/h", "speed", "measurement"},
 		{"altitude", "m", "distance", "measurement"},
 		{"humidity", "g/m³", "", "measurement"}, // unit HA refuses for humidity: no class
