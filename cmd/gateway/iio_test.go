@@ -99,17 +99,28 @@ func TestGateway_IIO_EndToEnd(t *testing.T) {
 // TestGateway_IIO_Check: gateway check lists every bad iio option with its
 // file:line and exits 1.
 func TestGateway_IIO_Check(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "g.yaml")
-	yaml := `gateway: {id: t, data_dir: ` + dir + `}
-sensors:
-  - name: env
+	wantCheckErrors(t, `  - name: env
     driver: iio
     interval: 1s
     channels: [in_temp_input]
     rename: {temp: "a/b"}
     retries: 99
-`
+`,
+		"g.yaml:3: sensors[0].device: missing required option",
+		`g.yaml:6: sensors[0].channels: bad channel id "in_temp_input"`,
+		`g.yaml:7: sensors[0].rename: temp: sensors: bad quantity name: "a/b"`,
+		"g.yaml:8: sensors[0].retries: 99 is outside 0…10",
+	)
+}
+
+// wantCheckErrors runs gateway check on a config g.yaml whose sensors list
+// (from line 3) is entries, and wants exit code 1 and every line of want
+// in its output.
+func wantCheckErrors(t *testing.T, entries string, want ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "g.yaml")
+	yaml := "gateway: {id: t, data_dir: " + dir + "}\nsensors:\n" + entries
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +128,7 @@ sensors:
 	if code != 1 {
 		t.Errorf("exit code %d, want 1; stderr:\n%s", code, stderr)
 	}
-	for _, w := range []string{
-		"g.yaml:3: sensors[0].device: missing required option",
-		`g.yaml:6: sensors[0].channels: bad channel id "in_temp_input"`,
-		`g.yaml:7: sensors[0].rename: temp: sensors: bad quantity name: "a/b"`,
-		"g.yaml:8: sensors[0].retries: 99 is outside 0…10",
-	} {
+	for _, w := range want {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("check output lacks %q:\n%s", w, stderr)
 		}

@@ -9,24 +9,16 @@ import (
 )
 
 // Driver returns the "modbus" driver for a sensors.Registry.
-func Driver() sensors.Driver {
-	d := sensors.DriverFunc(parse, func(opts Opts, _ sensors.Hardware) (sensors.Sensor, error) { return New(&opts) })
-	d.Quantities = quantities
-	return d
-}
+func Driver() sensors.Driver { return sensors.OptsDriver(parse, New, quantities) }
 
 // quantities lists the points' quantities and units, for announcing the
 // sensor before the device answers.
-func quantities(spec sensors.Spec) ([]sensors.Quantity, error) {
-	opts, err := parse(spec)
-	if err != nil {
-		return nil, err
-	}
+func quantities(opts Opts) []sensors.Quantity {
 	qs := make([]sensors.Quantity, 0, len(opts.Points))
 	for _, p := range opts.Points {
 		qs = append(qs, sensors.Quantity{Name: p.Quantity, Unit: p.Unit})
 	}
-	return qs, nil
+	return qs
 }
 
 //
