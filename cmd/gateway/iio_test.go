@@ -67,6 +67,27 @@ func TestGateway_IIO_EndToEnd(t *testing.T) {
 		"sensors/power/bus_voltage": {"V", 12, 1e-9},
 		"sensors/power/current3":    {"A", 0.5, 1e-9},
 	}
+	sub := subscribeReadings(t, p, want)
+
+	if err := os.RemoveAll(filepath.Join(root, "iio:device0")); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, p, sub, "sensors/env/status", "error", "bme680")
+	before := len(sub.on("sensors/power/bus_voltage"))
+	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/power/bus_voltage")) >= before+2 }, "readings of the other iio sensor")
+
+	fakeIIO(t, root, "iio:device2", bme680Files) // back, under another number
+	waitStatus(t, p, sub, "sensors/env/status", "ok", "")
+	if !p.running() {
+		t.Fatalf("gateway exited: %v", p.ExitErr())
+	}
+}
+
+// subscribeReadings subscribes to sensors/# on p's broker, waits for a
+// reading on every topic of want (checked as waitReadings does), and fails
+// for any other topic but a status.
+func subscribeReadings(t *testing.T, p *proc, want map[string]reading) *client {
+	t.Helper()
 	sub := connectLocal(t, p, clientOpts{})
 	sub.sub("sensors/#", 1)
 	waitReadings(t, p, sub, want)
@@ -75,25 +96,17 @@ func TestGateway_IIO_EndToEnd(t *testing.T) {
 			t.Errorf("unexpected topic %q: %s", m.Topic, m.Payload)
 		}
 	}
+	return sub
+}
 
-	if err := os.RemoveAll(filepath.Join(root, "iio:device0")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, mqtttest.DefaultWait, "sensors/env/status error", func() bool {
-		m, ok := sub.last("sensors/env/status")
-		return ok && stateOf(m.Payload) == "error" && strings.Contains(string(m.Payload), "bme680")
-	}, func() string { m, _ := sub.last("sensors/env/status"); return string(m.Payload) })
-	before := len(sub.on("sensors/power/bus_voltage"))
-	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/power/bus_voltage")) >= before+2 }, "readings of the other iio sensor")
-
-	fakeIIO(t, root, "iio:device2", bme680Files) // back, under another number
-	waitFor(t, mqtttest.DefaultWait, "sensors/env/status ok again", func() bool {
-		m, ok := sub.last("sensors/env/status")
-		return ok && stateOf(m.Payload) == "ok"
-	}, func() string { return p.LogTail(20) })
-	if !p.running() {
-		t.Fatalf("gateway exited: %v", p.ExitErr())
-	}
+// waitStatus waits until the last status on topic has state and contains
+// text.
+func waitStatus(t *testing.T, p *proc, sub *client, topic, state, text string) {
+	t.Helper()
+	waitFor(t, mqtttest.DefaultWait, topic+" "+state, func() bool {
+		m, ok := sub.last(topic)
+		return ok && stateOf(m.Payload) == state && strings.Contains(string(m.Payload), text)
+	}, func() string { m, _ := sub.last(topic); return string(m.Payload) + "\n" + p.LogTail(20) })
 }
 
 // TestGateway_IIO_Check: gateway check lists every bad iio option with its

@@ -57,32 +57,16 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
 		"sensors/plc/level":         {"", 42<<16 | 43, 0},
 		"sensors/plc/door":          {"", 1, 0},
 	}
-	sub := connectLocal(t, p, clientOpts{})
-	sub.sub("sensors/#", 1)
-	waitReadings(t, p, sub, want)
-	for _, m := range sub.messages() {
-		if _, ok := want[m.Topic]; !ok && !strings.HasSuffix(m.Topic, "/status") {
-			t.Errorf("unexpected topic %q: %s", m.Topic, m.Payload)
-		}
-	}
-	if m, ok := sub.last("sensors/plc/status"); !ok || stateOf(m.Payload) != "error" ||
-		!strings.Contains(string(m.Payload), "modbus: unit 2, holding 100: illegal data address") {
-		t.Errorf("sensors/plc/status = %s, want the exception of holding 100", m.Payload)
-	}
+	sub := subscribeReadings(t, p, want)
+	waitStatus(t, p, sub, "sensors/plc/status", "error", "modbus: unit 2, holding 100: illegal data address")
 
 	tcp.Stop()
-	waitFor(t, mqtttest.DefaultWait, "sensors/meter/status error", func() bool {
-		m, ok := sub.last("sensors/meter/status")
-		return ok && stateOf(m.Payload) == "error"
-	}, func() string { m, _ := sub.last("sensors/meter/status"); return string(m.Payload) })
+	waitStatus(t, p, sub, "sensors/meter/status", "error", "modbus: ")
 	before := len(sub.on("sensors/plc/door"))
 	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/plc/door")) >= before+2 }, "readings of the RTU sensor")
 
 	tcp.Start()
-	waitFor(t, mqtttest.DefaultWait, "sensors/meter/status ok again", func() bool {
-		m, ok := sub.last("sensors/meter/status")
-		return ok && stateOf(m.Payload) == "ok"
-	}, func() string { return p.LogTail(20) })
+	waitStatus(t, p, sub, "sensors/meter/status", "ok", "")
 	if !p.running() {
 		t.Fatalf("gateway exited: %v", p.ExitErr())
 	}
