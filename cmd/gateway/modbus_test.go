@@ -10,7 +10,8 @@ import (
 
 // TestGateway_Modbus_EndToEnd: modbus sensors in the real binary read an
 // independent server (pymodbus) over Modbus TCP and over RTU on a
-// pseudo-terminal pair, and publish the decoded values with their units; a
+// pseudo-terminal pair (two sensors, units 1 and 2, sharing the line), and
+// publish the decoded values with their units; a
 // point past the device's registers makes the status name the exception
 // while the other points are published; the TCP server stopped turns its
 // sensor's status to error (the RTU sensor carries on) and back to ok when
@@ -38,24 +39,37 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
     port: `+rtu.Addr+`
     baud: 19200
     unit_id: 2
+    request_timeout: 200ms                   # the same on every sensor of the line
     interval: 200ms
     points:
       - {quantity: level, address: 0, type: uint32}
       - {quantity: door, table: discrete, address: 0}
       - {quantity: missing, address: 100}
+  - name: boiler
+    driver: modbus
+    port: `+rtu.Addr+`
+    baud: 19200
+    unit_id: 1
+    request_timeout: 200ms
+    interval: 300ms
+    points:
+      - {quantity: temperature, address: 0, scale: 0.1, unit: "°C"}
+      - {quantity: flow, table: input, address: 0, type: float32}
 `)
 	p.Start()
 
 	want := map[string]reading{
-		"sensors/meter/voltage":     {"V", 230.5, 1e-9},
-		"sensors/meter/current":     {"A", -12.25, 1e-9},
-		"sensors/meter/temperature": {"°C", 21.5, 1e-9},
-		"sensors/meter/setpoint":    {"°C", -1, 1e-9},
-		"sensors/meter/balance":     {"", -1234.56, 1e-9},
-		"sensors/meter/frequency":   {"Hz", 50, 1e-9},
-		"sensors/meter/pump":        {"", 1, 0},
-		"sensors/plc/level":         {"", 42<<16 | 43, 0},
-		"sensors/plc/door":          {"", 1, 0},
+		"sensors/meter/voltage":      {"V", 230.5, 1e-9},
+		"sensors/meter/current":      {"A", -12.25, 1e-9},
+		"sensors/meter/temperature":  {"°C", 21.5, 1e-9},
+		"sensors/meter/setpoint":     {"°C", -1, 1e-9},
+		"sensors/meter/balance":      {"", -1234.56, 1e-9},
+		"sensors/meter/frequency":    {"Hz", 50, 1e-9},
+		"sensors/meter/pump":         {"", 1, 0},
+		"sensors/plc/level":          {"", 42<<16 | 43, 0},
+		"sensors/plc/door":           {"", 1, 0},
+		"sensors/boiler/temperature": {"°C", 21.5, 1e-9},
+		"sensors/boiler/flow":        {"", 50, 1e-9},
 	}
 	sub := subscribeReadings(t, p, want)
 	waitStatus(t, p, sub, "sensors/plc/status", "error", "modbus: unit 2, holding 100: illegal data address")
@@ -63,7 +77,7 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
 	tcp.Stop()
 	waitStatus(t, p, sub, "sensors/meter/status", "error", "modbus: ")
 	before := len(sub.on("sensors/plc/door"))
-	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/plc/door")) >= before+2 }, "readings of the RTU sensor")
+	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/plc/door")) >= before+2 }, "readings of the RTU sensors")
 
 	tcp.Start()
 	waitStatus(t, p, sub, "sensors/meter/status", "ok", "")

@@ -33,17 +33,28 @@
 // busy, …) fails that request only: Sense returns the other readings with a
 // *RequestError naming the unit, the registers and the exception, and the
 // connection stays up. Any other failure (no answer within RequestTimeout, a
-// connection refused or lost, a bad CRC) closes the connection or serial
-// port and ends that Sense; the next one reconnects. The poller publishes
+// connection refused or lost, a bad CRC) ends that Sense and, but for a
+// timeout on a serial line, closes the connection or serial port; the next
+// Sense reconnects. The poller publishes
 // what Sense returned, reports the error on the sensor's status topic once
 // per change, and retries with backoff.
 //
+// # Lines
+//
+// The driver's sensors with the same address or port share one connection
+// or serial port, a line: several unit ids on one RS485 line, or behind one
+// Modbus TCP gateway. One Sense at a time holds the line, so requests to
+// different units never interleave; the others wait for it within their
+// poll's timeout. They must agree on the line's settings (baud, parity, stop
+// bits, request_timeout): a sensor asking for others fails to open. The
+// line opens on the first Sense and closes when its last sensor halts. A
+// unit that does not answer on a serial line leaves the port open for the
+// other units; over TCP a timeout closes the connection (a late answer
+// would be taken for the next one's), and the next Sense reconnects.
+//
 // Modbus RTU uses the library's own serial code (github.com/goburrow/serial),
-// not sensors.Hardware: the port is opened on the first Sense and after each
-// failure. The library sends each request after the inter-frame silence
-// (3.5 characters, 1.75 ms from 19200 baud up). One Dev per serial port:
-// several units on one line need one port owner, which this package does
-// not provide yet.
+// not sensors.Hardware. The library keeps the inter-frame silence before
+// each request (3.5 characters, 1.75 ms from 19200 baud up).
 //
 // Config keys (beside the common ones):
 //

@@ -8,8 +8,13 @@ import (
 	"github.com/edgegw/edgegw/sensors"
 )
 
-// Driver returns the "modbus" driver for a sensors.Registry.
-func Driver() sensors.Driver { return sensors.OptsDriver(parse, New, quantities) }
+// Driver returns the "modbus" driver for a sensors.Registry. Its sensors
+// with the same address or port share one connection or serial port (see
+// the package documentation): several unit ids on one RS485 line.
+func Driver() sensors.Driver {
+	p := &pool{}
+	return sensors.OptsDriver(parse, func(o *Opts) (*Dev, error) { return newDev(o, p) }, quantities)
+}
 
 // quantities lists the points' quantities and units, for announcing the
 // sensor before the device answers.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -106,24 +107,28 @@ type Stats struct {
 }
 
 // Dev reads one Modbus device (one unit id). Sense and Halt are not safe
-// for concurrent use (the poller never makes such calls).
+// for concurrent use (the poller never makes such calls); Devs sharing a
+// line may be used concurrently.
 type Dev struct {
-	opts   Opts
-	reqs   []*request
-	scheme string
-	host   string // host:port of tcp and rtuovertcp, for the connect probe
-	client *mb.ModbusClient
-	open   bool // client holds a connection
+	opts     Opts
+	reqs     []*request
+	pool     *pool
+	line     *line
+	haltOnce sync.Once
 
 	connects, requests, exceptions, failures atomic.Uint64
 }
 
 var _ sensors.Sensor = (*Dev)(nil)
 
-// New returns a reader of the device opts describe. It checks opts and
-// plans the requests but touches no device or network: a device missing now
-// is an error of Sense, so the gateway starts and reads it once it is back.
-func New(opts *Opts) (*Dev, error) {
+// New returns a reader of the device opts describe, on a connection or
+// serial port of its own. It checks opts and plans the requests but touches
+// no device or network: a device missing now is an error of Sense, so the
+// gateway starts and reads it once it is back.
+func New(opts *Opts) (*Dev, error) { return newDev(opts, &pool{}) }
+
+// newDev is New with the line taken from p.
+func newDev(opts *Opts, p *pool) (*Dev, error) {
 	o := *opts
 	o.Points = append([]Point(nil), opts.Points...)
 	setDefaults(&o)
@@ -137,17 +142,11 @@ func New(opts *Opts) (*Dev, error) {
 	if scheme == SchemeRTU && (o.UnitID < 1 || o.UnitID > 247) {
 		return nil, fmt.Errorf("modbus: unit id %d is outside 1…247 (a serial line)", o.UnitID)
 	}
-	c, err := mb.NewClient(&mb.ClientConfiguration{
-		URL: o.URL, Speed: uint(o.Baud), DataBits: 8, Parity: parities[o.Parity], StopBits: uint(o.StopBits),
-		Timeout: o.RequestTimeout, Logger: libLogger(o.Logger),
-	})
+	l, err := p.get(&o, host)
 	if err != nil {
-		return nil, fmt.Errorf("modbus: %s: %w", o.URL, err)
+		return nil, err
 	}
-	if err := c.SetUnitId(o.UnitID); err != nil {
-		return nil, fmt.Errorf("modbus: unit %d: %w", o.UnitID, err)
-	}
-	return &Dev{opts: o, reqs: plan(o.Points, o.MaxGap), scheme: scheme, host: host, client: c}, nil
+	return &Dev{opts: o, reqs: plan(o.Points, o.MaxGap), pool: p, line: l}, nil
 }
 
 // Sense reads every point, in as few requests as the plan has, and returns
@@ -157,6 +156,10 @@ func New(opts *Opts) (*Dev, error) {
 // ctx is checked between requests; one request waits at most
 // RequestTimeout.
 func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
+	if err := d.line.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer d.line.release()
 	if err := d.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -172,17 +175,21 @@ func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 			continue
 		}
 		errs = append(errs, &RequestError{Unit: d.opts.UnitID, Request: r.String(), Err: err})
-		if !Exception(err) {
-			d.close()
-			break
+		if Exception(err) {
+			continue
 		}
+		if d.line.host != "" || !errors.Is(err, mb.ErrRequestTimedOut) {
+			d.line.close() // a serial port stays open for the other units when one is silent
+		}
+		break
 	}
 	return rs, errors.Join(errs...)
 }
 
-// Halt closes the connection or serial port. It is safe to call twice.
+// Halt gives the line back: the last Dev using a connection or serial port
+// closes it. It is safe to call twice.
 func (d *Dev) Halt() error {
-	d.close()
+	d.haltOnce.Do(func() { d.pool.put(d.line) })
 	return nil
 }
 
@@ -298,28 +305,20 @@ func libLogger(l *slog.Logger) *log.Logger {
 	return slog.NewLogLogger(l.Handler(), slog.LevelDebug)
 }
 
-// connect opens the connection or serial port unless it is open. For the
-// TCP schemes a dial that honours ctx comes first: the library's own dial
-// waits up to 5 seconds whatever ctx says.
+// connect opens the line unless it is open, and sets the unit id; the line
+// is held.
 func (d *Dev) connect(ctx context.Context) error {
-	if d.open {
-		return nil
-	}
-	if d.host != "" {
-		var dialer net.Dialer
-		c, err := dialer.DialContext(ctx, "tcp", d.host)
-		if err != nil {
-			d.failures.Add(1)
-			return fmt.Errorf("modbus: connect %s: %w", d.opts.URL, unwrapOp(err))
-		}
-		c.Close()
-	}
-	if err := d.client.Open(); err != nil {
+	opened, err := d.line.connect(ctx)
+	if err != nil {
 		d.failures.Add(1)
-		return fmt.Errorf("modbus: connect %s: %w", d.opts.URL, unwrapOp(err))
+		return err
 	}
-	d.connects.Add(1)
-	d.open = true
+	if opened {
+		d.connects.Add(1)
+	}
+	if err := d.line.client.SetUnitId(d.opts.UnitID); err != nil {
+		return fmt.Errorf("modbus: unit %d: %w", d.opts.UnitID, err)
+	}
 	return nil
 }
 
@@ -331,13 +330,6 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
-}
-
-func (d *Dev) close() {
-	if d.open {
-		d.client.Close()
-		d.open = false
-	}
 }
 
 // read runs one request and decodes its points.
@@ -365,7 +357,7 @@ func (d *Dev) readRegisters(r *request) ([]sensors.Reading, error) {
 	if r.table == Input {
 		t = mb.INPUT_REGISTER
 	}
-	b, err := d.client.ReadRawBytes(r.start, 2*r.count, t)
+	b, err := d.line.client.ReadRawBytes(r.start, 2*r.count, t)
 	if err != nil {
 		return nil, err
 	}
@@ -378,9 +370,9 @@ func (d *Dev) readRegisters(r *request) ([]sensors.Reading, error) {
 }
 
 func (d *Dev) readBits(r *request) ([]sensors.Reading, error) {
-	read := d.client.ReadCoils
+	read := d.line.client.ReadCoils
 	if r.table == Discrete {
-		read = d.client.ReadDiscreteInputs
+		read = d.line.client.ReadDiscreteInputs
 	}
 	bits, err := read(r.start, r.count)
 	if err != nil {

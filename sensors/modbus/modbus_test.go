@@ -208,3 +208,63 @@ func sense(t *testing.T, d *modbus.Dev, want string) {
 		t.Fatalf("Sense = %v, %v; want one reading %q", rs, err, want)
 	}
 }
+
+// TestDriver_sharedLine: sensors of one driver on one serial port share it:
+// units 1 and 2 read concurrently, never mixing their frames, while unit 9
+// never answers; a sensor asking for other line settings is refused.
+func TestDriver_sharedLine(t *testing.T) {
+	srv := modbustest.StartRTU(t, 38400)
+	drv := modbus.Driver()
+	open := func(unit int, baud int, pts ...map[string]any) (sensors.Sensor, error) {
+		return drv.Open(spec(map[string]sensors.Option{
+			"port": {Value: srv.Addr}, "baud": {Value: baud}, "unit_id": {Value: unit},
+			"request_timeout": {Value: "200ms"}, "points": points(pts...),
+		}), nil)
+	}
+	var devs []sensors.Sensor
+	for _, o := range []struct {
+		unit int
+		pt   map[string]any
+	}{
+		{1, map[string]any{"quantity": "v", "address": 6, "type": "float32"}},
+		{2, map[string]any{"quantity": "v", "address": 0, "type": "uint32"}},
+		{9, map[string]any{"quantity": "v", "address": 0}},
+	} {
+		s, err := open(o.unit, 38400, o.pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Halt()
+		devs = append(devs, s)
+	}
+	if _, err := open(3, 9600, map[string]any{"quantity": "v", "address": 0}); err == nil ||
+		!strings.Contains(err.Error(), "modbus: rtu://"+srv.Addr+": another sensor uses it with 38400 baud, parity none, 2 stop bits, request_timeout 200ms, this one asks for 9600 baud,") {
+		t.Errorf("other baud on the same port: err = %v", err)
+	}
+
+	want := []string{"230.5 ", fmt.Sprint(42<<16|43) + " ", ""}
+	errs := make(chan error, 3*5)
+	for i, d := range devs {
+		go func() {
+			for range 5 {
+				rs, err := d.Sense(t.Context())
+				switch {
+				case i == 2 && !errors.Is(err, mb.ErrRequestTimedOut):
+					errs <- fmt.Errorf("unit 9: %v, %v; want a timeout", rs, err)
+				case i < 2 && (err != nil || values(rs)["v"] != want[i]):
+					errs <- fmt.Errorf("unit %d: %v, %v; want %q", i+1, rs, err, want[i])
+				default:
+					errs <- nil
+				}
+			}
+		}()
+	}
+	for range 3 * 5 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if st := devs[0].(*modbus.Dev).Stats(); st.Connects+devs[1].(*modbus.Dev).Stats().Connects+devs[2].(*modbus.Dev).Stats().Connects != 1 {
+		t.Errorf("the port was opened more than once: unit 1 %+v", st)
+	}
+}
