@@ -190,6 +190,26 @@ func TestDev_Sense_restart(t *testing.T) {
 	sense(t, d, "21.5 ")
 }
 
+// TestDev_Sense_RTUrestart: a slave on a serial line that loses power
+// times out; the port stays open and the reads come back with the slave.
+func TestDev_Sense_RTUrestart(t *testing.T) {
+	srv := modbustest.StartRTU(t, 19200)
+	d := newDev(t, modbus.Opts{URL: "rtu://" + srv.Addr, UnitID: 1, Baud: 19200, RequestTimeout: 200 * time.Millisecond,
+		Points: []modbus.Point{{Quantity: "t", Scale: 0.1}}})
+	sense(t, d, "21.5 ")
+	srv.Stop()
+	for range 2 {
+		if rs, err := d.Sense(t.Context()); !errors.Is(err, mb.ErrRequestTimedOut) || rs != nil {
+			t.Fatalf("slave off: Sense = %v, %v; want a timeout", rs, err)
+		}
+	}
+	srv.Start()
+	sense(t, d, "21.5 ")
+	if st := d.Stats(); st.Connects != 1 || st.Failures != 2 {
+		t.Errorf("Stats = %+v, want 1 connect (the port kept), 2 failures", st)
+	}
+}
+
 // TestDev_Sense_ctx: a cancelled ctx ends Sense before its requests.
 func TestDev_Sense_ctx(t *testing.T) {
 	srv := modbustest.StartTCP(t)
