@@ -89,6 +89,25 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
 	}
 }
 
+// TestGateway_Modbus_MosquittoSub: the real mosquitto_sub client receives
+// a float32 the gateway read from pymodbus over Modbus TCP.
+func TestGateway_Modbus_MosquittoSub(t *testing.T) {
+	tcp := modbustest.StartTCP(t)
+	p := startGateway(t, baseConfig+`sensors:
+  - name: meter
+    driver: modbus
+    address: tcp://`+tcp.Addr+`
+    interval: 200ms
+    points:
+      - {quantity: current, address: 8, type: float32, word_order: low_first, unit: A}
+`)
+	for _, payload := range mosquittoSub(t, p, "sensors/meter/current", 2) {
+		if v, unit := checkReading(t, "sensors/meter/current", payload); v != -12.25 || unit != "A" {
+			t.Errorf("reading %v %q, want -12.25 A", v, unit)
+		}
+	}
+}
+
 // TestGateway_Modbus_Check: gateway check lists every bad modbus option
 // with its file:line, points' keys on their own lines, and exits 1.
 func TestGateway_Modbus_Check(t *testing.T) {
