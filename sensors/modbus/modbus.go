@@ -139,8 +139,8 @@ func newDev(opts *Opts, p *pool) (*Dev, error) {
 	if err := checkPoints(o.Points); err != nil {
 		return nil, err
 	}
-	if scheme == SchemeRTU && (o.UnitID < 1 || o.UnitID > 247) {
-		return nil, fmt.Errorf("modbus: unit id %d is outside 1…247 (a serial line)", o.UnitID)
+	if err := checkLine(scheme, &o); err != nil {
+		return nil, err
 	}
 	l, err := p.get(&o, host)
 	if err != nil {
@@ -266,6 +266,22 @@ func parseURL(s string) (scheme, host string, err error) {
 		return u.Scheme, u.Host, nil
 	}
 	return "", "", fmt.Errorf("%w %q: want tcp://host:502, rtu:///dev/ttyUSB0 or rtuovertcp://host:port", ErrBadURL, s)
+}
+
+// checkLine returns the first problem of a serial line's settings.
+func checkLine(scheme string, o *Opts) error {
+	_, parity := parities[o.Parity]
+	switch {
+	case scheme != SchemeRTU:
+		return nil
+	case o.UnitID < 1 || o.UnitID > 247:
+		return fmt.Errorf("modbus: unit id %d is outside 1…247 (a serial line)", o.UnitID)
+	case !parity:
+		return fmt.Errorf("modbus: parity %q is not none, even or odd", o.Parity)
+	case o.StopBits != 1 && o.StopBits != 2:
+		return fmt.Errorf("modbus: %d stop bits (want 1 or 2)", o.StopBits)
+	}
+	return nil
 }
 
 // checkPoints returns the first problem of points: none, a quantity that

@@ -288,3 +288,30 @@ func TestDriver_sharedLine(t *testing.T) {
 		t.Errorf("the port was opened more than once: unit 1 %+v", st)
 	}
 }
+
+func TestNew_errors(t *testing.T) {
+	pt := []modbus.Point{{Quantity: "v"}}
+	tests := []struct {
+		opts modbus.Opts
+		want string
+	}{
+		{modbus.Opts{URL: "tcp://", Points: pt}, `modbus: bad url "tcp://": want tcp://host:port`},
+		{modbus.Opts{URL: "rtu://dev/ttyUSB0", Points: pt}, "want rtu:// and the device's absolute path"},
+		{modbus.Opts{URL: "tcp://x:502"}, "modbus: no points"},
+		{modbus.Opts{URL: "rtu:///dev/ttyUSB0", Points: pt}, "modbus: unit id 0 is outside 1…247"},
+		{modbus.Opts{URL: "rtu:///dev/ttyUSB0", UnitID: 1, Parity: "mark", Points: pt}, `modbus: parity "mark" is not none, even or odd`},
+		{modbus.Opts{URL: "rtu:///dev/ttyUSB0", UnitID: 1, StopBits: 3, Points: pt}, "modbus: 3 stop bits"},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "v"}, {Quantity: "v", Address: 1}}}, `modbus: quantity "v" used twice`},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "v", Table: "register"}}}, "modbus: v (register 0, uint16): unknown table"},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "v", Type: "int8"}}}, "modbus: v (holding 0, int8): unknown type"},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "v", Type: modbus.Bool}}}, "type bool does not suit table holding"},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "v", Table: modbus.Coil, Type: modbus.Uint16}}}, "type uint16 does not suit table coil"},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "v", Address: 65535, Type: modbus.Float32}}}, "ends past address 65535"},
+		{modbus.Opts{URL: "tcp://x", Points: []modbus.Point{{Quantity: "status"}}}, "modbus: sensors: bad quantity name"},
+	}
+	for _, tt := range tests {
+		if _, err := modbus.New(&tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%+v) = %v, want %q", tt.opts, err, tt.want)
+		}
+	}
+}
