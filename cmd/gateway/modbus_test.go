@@ -24,7 +24,8 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
     driver: modbus
     address: tcp://`+tcp.Addr+`
     unit_id: 1
-    request_timeout: 300ms
+    request_timeout: 1s                      # generous: pymodbus on a loaded machine
+    timeout: 2s
     interval: 500ms
     points:
       - {quantity: voltage, address: 6, type: float32, unit: V}
@@ -39,7 +40,8 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
     port: `+rtu.Addr+`
     baud: 19200
     unit_id: 2
-    request_timeout: 200ms                   # the same on every sensor of the line
+    request_timeout: 1s                      # the same on every sensor of the line
+    timeout: 2s
     interval: 200ms
     points:
       - {quantity: level, address: 0, type: uint32}
@@ -50,7 +52,8 @@ func TestGateway_Modbus_EndToEnd(t *testing.T) {
     port: `+rtu.Addr+`
     baud: 19200
     unit_id: 1
-    request_timeout: 200ms
+    request_timeout: 1s
+    timeout: 2s
     interval: 300ms
     points:
       - {quantity: temperature, address: 0, scale: 0.1, unit: "°C"}
