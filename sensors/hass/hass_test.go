@@ -155,11 +155,18 @@ func TestDiscovery_gpio(t *testing.T) {
 		{Spec: sensors.Spec{Name: "door", Driver: "gpio_in", Topic: "home/door"}, Quantities: []hass.Quantity{{Name: "state"}}},
 		{Spec: sensors.Spec{Name: "meter", Driver: "gpio_in"}, Quantities: []hass.Quantity{{Name: "count"}, {Name: "rate", Unit: "/s"}}},
 		{Spec: sensors.Spec{Name: "pump", Driver: "gpio_out"}, Quantities: []hass.Quantity{{Name: "state"}}},
+		{Spec: sensors.Spec{Name: "plc", Driver: "modbus"}, Quantities: []hass.Quantity{{Name: "alarm", Binary: true}, {Name: "level"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	es := byTopic(t, msgs)
+	if alarm, ok := es["homeassistant/binary_sensor/pi-kitchen/plc_alarm/config"]; !ok || alarm.StateTopic != "sensors/plc/alarm" || alarm.PayloadOn != "ON" {
+		t.Errorf("a binary quantity (a Modbus coil): %+v, want a binary_sensor on sensors/plc/alarm", alarm)
+	}
+	if _, ok := es["homeassistant/sensor/pi-kitchen/plc_level/config"]; !ok {
+		t.Errorf("a numeric Modbus register: no sensor among %v", es)
+	}
 	door, ok := es["homeassistant/binary_sensor/pi-kitchen/door_state/config"]
 	if !ok {
 		t.Fatalf("no binary_sensor among %v", es)

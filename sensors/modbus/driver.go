@@ -17,11 +17,11 @@ func Driver() sensors.Driver {
 }
 
 // quantities lists the points' quantities and units, for announcing the
-// sensor before the device answers.
+// sensor before the device answers; coils and discrete inputs are binary.
 func quantities(opts Opts) []sensors.Quantity {
 	qs := make([]sensors.Quantity, 0, len(opts.Points))
 	for _, p := range opts.Points {
-		qs = append(qs, sensors.Quantity{Name: p.Quantity, Unit: p.Unit})
+		qs = append(qs, sensors.Quantity{Name: p.Quantity, Unit: p.Unit, Binary: p.Type == Bool})
 	}
 	return qs
 }

@@ -150,7 +150,7 @@ func TestDriver_Quantities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(qs) != 2 || qs[0] != (sensors.Quantity{Name: "voltage", Unit: "V"}) || qs[1] != (sensors.Quantity{Name: "relay"}) {
+	if len(qs) != 2 || qs[0] != (sensors.Quantity{Name: "voltage", Unit: "V"}) || qs[1] != (sensors.Quantity{Name: "relay", Binary: true}) {
 		t.Errorf("Quantities = %v", qs)
 	}
 }
