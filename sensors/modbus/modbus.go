@@ -152,9 +152,11 @@ func newDev(opts *Opts, p *pool) (*Dev, error) {
 // Sense reads every point, in as few requests as the plan has, and returns
 // the readings it got together with the errors of the requests that failed
 // (*RequestError). An exception fails only its request; a failed exchange
-// closes the connection, ends the Sense, and the next Sense reconnects.
-// ctx is checked between requests; one request waits at most
-// RequestTimeout.
+// ends the Sense and closes the connection (but for a timeout on a serial
+// line, which leaves the port to the other units), and the next Sense
+// reconnects. It waits for the line while another Dev's Sense holds it;
+// ctx bounds that wait and is checked between requests; one request waits
+// at most RequestTimeout.
 func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 	if err := d.line.acquire(ctx); err != nil {
 		return nil, err
