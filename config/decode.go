@@ -140,6 +140,10 @@ func (p *parser) option(kv pair, path string, opts *map[string]Option) {
 	p.lines[path] = kv.key.Line
 }
 
+// maxOptionDepth bounds how deep nestedLines records lines: deeper
+// elements report the line of their nearest recorded parent.
+const maxOptionDepth = 32
+
 // nestedLines returns the lines of the elements nested in an option's value
 // n, by path below the option (see Option.Lines); nil for a scalar.
 func nestedLines(n *yaml.Node) map[string]int {
@@ -147,7 +151,7 @@ func nestedLines(n *yaml.Node) map[string]int {
 	var walk func(n *yaml.Node, path string, depth int)
 	walk = func(n *yaml.Node, path string, depth int) {
 		n = deref(n)
-		if n == nil || depth > maxMergeDepth {
+		if n == nil || depth > maxOptionDepth {
 			return
 		}
 		switch n.Kind {
