@@ -140,8 +140,8 @@ func (p *parser) option(kv pair, path string, opts *map[string]Option) {
 	p.lines[path] = kv.key.Line
 }
 
-// maxOptionDepth bounds how deep nestedLines records lines: deeper
-// elements report the line of their nearest recorded parent.
+// maxOptionDepth bounds how deep nestedLines records lines: an element
+// nested deeper has no line of its own (errors give its option's).
 const maxOptionDepth = 32
 
 // nestedLines returns the lines of the elements nested in an option's value
