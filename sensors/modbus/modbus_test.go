@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -207,6 +208,31 @@ func TestDev_Sense_RTUrestart(t *testing.T) {
 	sense(t, d, "21.5 ")
 	if st := d.Stats(); st.Connects != 1 || st.Failures < 2 {
 		t.Errorf("Stats = %+v, want 1 connect (the port kept), 2 failures or more", st)
+	}
+}
+
+// TestDev_Sense_RTUunplug: the serial adapter pulled out (the device node
+// gone) fails Sense and closes the port; once it is back the port is
+// reopened and the reads resume.
+func TestDev_Sense_RTUunplug(t *testing.T) {
+	srv := modbustest.StartRTU(t, 19200)
+	d := newDev(t, modbus.Opts{URL: "rtu://" + srv.Addr, UnitID: 1, Baud: 19200, RequestTimeout: 200 * time.Millisecond,
+		Points: []modbus.Point{{Quantity: "t", Scale: 0.1}}})
+	sense(t, d, "21.5 ")
+	srv.Unplug()
+	var err error
+	for range 3 {
+		if _, err = d.Sense(t.Context()); err == nil {
+			t.Fatal("unplugged: Sense succeeded")
+		}
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("unplugged: err = %v, want the port missing", err)
+	}
+	srv.Replug()
+	sense(t, d, "21.5 ")
+	if st := d.Stats(); st.Connects != 2 {
+		t.Errorf("Stats = %+v, want the port opened twice", st)
 	}
 }
 

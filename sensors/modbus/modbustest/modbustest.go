@@ -24,9 +24,11 @@
 // Unit 2 has holding 0-1 = 42, 43, input 0 = 44, coil 0 off and discrete
 // input 0 on. Other units get no answer (a request to them times out).
 //
-// Limitations: one process per Server; Stop kills it (a slave unplugged),
-// Start runs it again on the same address; Pause and Resume stop and
-// continue it (a slave that hangs without closing the connection).
+// Limitations: one process per Server; Stop kills it (a slave losing
+// power), Start runs it again on the same address; Pause and Resume stop
+// and continue it (a slave that hangs without closing the connection);
+// Unplug and Replug also remove and remake an RTU server's
+// pseudo-terminal pair (a USB adapter pulled out and plugged back).
 package modbustest
 
 import (
@@ -57,6 +59,9 @@ type Server struct {
 	args []string // server.py's arguments
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has been waited for
+
+	plug   func() (unplug func()) // RTU: makes the pseudo-terminal pair
+	unplug func()                 // RTU: removes it; nil while unplugged
 }
 
 // StartTCP starts a Modbus TCP server on a free loopback port.
@@ -83,12 +88,42 @@ func StartRTU(t testing.TB, baud int) *Server {
 	python := pythonPath(t)
 	dir := t.TempDir()
 	serverEnd, clientEnd := filepath.Join(dir, "server"), filepath.Join(dir, "client")
-	startSocat(t, serverEnd, clientEnd)
 	s := &Server{Addr: clientEnd, t: t,
-		args: []string{python, scriptFile(t), "rtu", serverEnd, strconv.Itoa(baud)}}
-	t.Cleanup(s.Stop)
+		args: []string{python, scriptFile(t), "rtu", serverEnd, strconv.Itoa(baud)},
+		plug: func() func() { return startSocat(t, serverEnd, clientEnd) }}
+	s.unplug = s.plug()
+	t.Cleanup(func() {
+		s.Stop()
+		if s.unplug != nil {
+			s.unplug()
+		}
+	})
 	s.Start()
 	return s
+}
+
+// Unplug stops an RTU server and removes its pseudo-terminal pair, as
+// pulling an RS485 USB adapter out does: the client's port fails and its
+// device is gone.
+func (s *Server) Unplug() {
+	s.t.Helper()
+	if s.unplug == nil {
+		s.t.Fatal("modbustest: not an RTU server, or unplugged already")
+	}
+	s.Stop()
+	s.unplug()
+	s.unplug = nil
+}
+
+// Replug makes the pseudo-terminal pair again, at the same paths, and
+// starts the server.
+func (s *Server) Replug() {
+	s.t.Helper()
+	if s.plug == nil || s.unplug != nil {
+		s.t.Fatal("modbustest: not an unplugged RTU server")
+	}
+	s.unplug = s.plug()
+	s.Start()
 }
 
 // Start runs the server (again) and waits until it serves.
@@ -193,8 +228,9 @@ func scriptFile(t testing.TB) string {
 	return path
 }
 
-// startSocat links a pseudo-terminal pair at a and b for the test's life.
-func startSocat(t testing.TB, a, b string) {
+// startSocat links a pseudo-terminal pair at a and b until stop is
+// called.
+func startSocat(t testing.TB, a, b string) (stop func()) {
 	t.Helper()
 	socat, err := exec.LookPath("socat")
 	if err != nil {
@@ -207,14 +243,26 @@ func startSocat(t testing.TB, a, b string) {
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	stop = func() {
+		cmd.Process.Signal(syscall.SIGTERM) // socat removes its links
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		os.Remove(a)
+		os.Remove(b)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for !exists(a) || !exists(b) {
 		if time.Now().After(deadline) {
+			stop()
 			t.Fatal("modbustest: socat made no pseudo-terminals in 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return stop
 }
 
 func exists(path string) bool { _, err := os.Stat(path); return err == nil }
