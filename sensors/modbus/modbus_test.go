@@ -93,6 +93,17 @@ func TestDev_Sense_TCP(t *testing.T) {
 	}
 }
 
+// TestDev_Sense_RTUOverTCP reads RTU frames through a TCP connection.
+func TestDev_Sense_RTUOverTCP(t *testing.T) {
+	srv := modbustest.StartRTUOverTCP(t)
+	d := newDev(t, modbus.Opts{URL: "rtuovertcp://" + srv.Addr, UnitID: 1, Points: unit1})
+	rs, err := d.Sense(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkValues(t, rs, want1)
+}
+
 // TestDev_Sense_RTU reads two units on one serial line: pymodbus in RTU
 // mode at one end of a socat pseudo-terminal pair.
 func TestDev_Sense_RTU(t *testing.T) {

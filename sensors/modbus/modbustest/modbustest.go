@@ -1,7 +1,7 @@
 // Package modbustest runs an independent Modbus server for tests: pymodbus
 // (Debian's python3-pymodbus and python3-serial-asyncio), serving Modbus TCP
-// on a loopback port or Modbus RTU on one end of a socat pseudo-terminal
-// pair. Tests skip when pymodbus or socat is missing, and fail instead when
+// (or RTU frames over TCP) on a loopback port, or Modbus RTU on one end of a
+// socat pseudo-terminal pair. Tests skip when pymodbus or socat is missing, and fail instead when
 // the CI variable is set.
 //
 // The server holds the same values every time (server.py lists them), with
@@ -65,7 +65,15 @@ type Server struct {
 }
 
 // StartTCP starts a Modbus TCP server on a free loopback port.
-func StartTCP(t testing.TB) *Server {
+func StartTCP(t testing.TB) *Server { t.Helper(); return startNet(t, "tcp") }
+
+// StartRTUOverTCP starts a server of RTU frames over TCP (what a serial
+// device server forwarding an RS485 line speaks) on a free loopback port.
+func StartRTUOverTCP(t testing.TB) *Server { t.Helper(); return startNet(t, "rtuovertcp") }
+
+// startNet starts a server of mode (server.py's tcp or rtuovertcp) on a
+// free loopback port.
+func startNet(t testing.TB, mode string) *Server {
 	t.Helper()
 	python := pythonPath(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,7 +83,7 @@ func StartTCP(t testing.TB) *Server {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), t: t,
-		args: []string{python, scriptFile(t), "tcp", "127.0.0.1", strconv.Itoa(port)}}
+		args: []string{python, scriptFile(t), mode, "127.0.0.1", strconv.Itoa(port)}}
 	t.Cleanup(s.Stop)
 	s.Start()
 	return s

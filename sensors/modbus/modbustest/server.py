@@ -1,8 +1,9 @@
 """An independent Modbus server for edgegw's tests, on pymodbus (Debian's
-python3-pymodbus): Modbus TCP on a loopback port, or Modbus RTU on a serial
-device (one end of a socat pseudo-terminal pair).
+python3-pymodbus): Modbus TCP (or RTU frames over TCP) on a loopback port,
+or Modbus RTU on a serial device (one end of a socat pseudo-terminal pair).
 
     server.py tcp HOST PORT
+    server.py rtuovertcp HOST PORT   (RTU frames over TCP)
     server.py rtu DEVICE BAUD
 
 It prints "ready" once it serves. The register map is modbustest's Map
@@ -60,9 +61,10 @@ def context():
 
 async def main(argv):
     mode = argv[1]
-    if mode == "tcp":
+    if mode in ("tcp", "rtuovertcp"):
+        framer = ModbusSocketFramer if mode == "tcp" else ModbusRtuFramer
         server = await StartAsyncTcpServer(
-            context=context(), address=(argv[2], int(argv[3])), framer=ModbusSocketFramer,
+            context=context(), address=(argv[2], int(argv[3])), framer=framer,
             ignore_missing_slaves=True, allow_reuse_address=True, defer_start=True)
         task = asyncio.create_task(server.serve_forever())
         await server.serving
@@ -73,7 +75,7 @@ async def main(argv):
         await server.start()
         task = asyncio.create_task(server.serve_forever())
     else:
-        raise SystemExit("usage: server.py tcp HOST PORT | rtu DEVICE BAUD")
+        raise SystemExit("usage: server.py tcp|rtuovertcp HOST PORT | rtu DEVICE BAUD")
     print("ready", flush=True)
     await task
 
