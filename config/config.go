@@ -407,4 +407,8 @@ type Process struct {
 type Option struct {
 	Value any `json:"value"`
 	Line  int `json:"line"`
+	// Lines are the lines of the elements nested in Value, by their path
+	// below the key: "[2]" for a list's third element, "[2].type" for a key
+	// of that element, "temp" for a key of a mapping. nil for a scalar.
+	Lines map[string]int `json:"-"`
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -300,11 +301,35 @@ sensors:
     address: ${EDGEGW_TEST_ADDR}
     quoted: "${EDGEGW_TEST_ADDR}"
 `)
-	if got := c.Sensors[0].Options["address"]; got != (Option{Value: 0x77, Line: 6}) {
+	if got := c.Sensors[0].Options["address"]; got.Value != 0x77 || got.Line != 6 || got.Lines != nil {
 		t.Errorf("address = %#v, want int 0x77 on line 6", got)
 	}
 	if got := c.Sensors[0].Options["quoted"].Value; got != "0x77" {
 		t.Errorf("quoted = %#v, want the string 0x77", got)
+	}
+}
+
+// TestParse_optionLines: a driver option holding a list of mappings keeps
+// the line of every element and key, for the driver's errors.
+func TestParse_optionLines(t *testing.T) {
+	c := mustParse(t, `
+gateway: {id: x}
+sensors:
+  - name: s
+    driver: modbus
+    points:
+      - {quantity: a, address: 0}
+      - quantity: b
+        type: float32
+    rename: {x: y}
+`)
+	got := c.Sensors[0].Options["points"].Lines
+	want := map[string]int{"[0]": 7, "[0].quantity": 7, "[0].address": 7, "[1]": 8, "[1].quantity": 8, "[1].type": 9}
+	if !maps.Equal(got, want) {
+		t.Errorf("points lines = %v, want %v", got, want)
+	}
+	if got := c.Sensors[0].Options["rename"].Lines; !maps.Equal(got, map[string]int{"x": 10}) {
+		t.Errorf("rename lines = %v, want x on line 10", got)
 	}
 }
 

@@ -136,8 +136,44 @@ func (p *parser) option(kv pair, path string, opts *map[string]Option) {
 	if *opts == nil {
 		*opts = map[string]Option{}
 	}
-	(*opts)[kv.key.Value] = Option{Value: normalize(val), Line: kv.key.Line}
+	(*opts)[kv.key.Value] = Option{Value: normalize(val), Line: kv.key.Line, Lines: nestedLines(kv.val)}
 	p.lines[path] = kv.key.Line
+}
+
+// maxOptionDepth bounds how deep nestedLines records lines: an element
+// nested deeper has no line of its own (errors give its option's).
+const maxOptionDepth = 32
+
+// nestedLines returns the lines of the elements nested in an option's value
+// n, by path below the option (see Option.Lines); nil for a scalar.
+func nestedLines(n *yaml.Node) map[string]int {
+	var lines map[string]int
+	var walk func(n *yaml.Node, path string, depth int)
+	walk = func(n *yaml.Node, path string, depth int) {
+		n = deref(n)
+		if n == nil || depth > maxOptionDepth {
+			return
+		}
+		switch n.Kind {
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := path + "[" + strconv.Itoa(i) + "]"
+				lines[p] = c.Line
+				walk(c, p, depth+1)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := join(path, n.Content[i].Value)
+				lines[p] = n.Content[i].Line
+				walk(n.Content[i+1], p, depth+1)
+			}
+		}
+	}
+	if n = deref(n); n != nil && (n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode) {
+		lines = map[string]int{}
+		walk(n, "", 0)
+	}
+	return lines
 }
 
 // kindWords name what a scalar field wants, for error messages.

@@ -15,7 +15,7 @@ func TestLoad_examples(t *testing.T) {
 	t.Setenv("UPSTREAM_HOST", "mqtt.example.com")
 	summaries := map[string]string{
 		"demo.yaml":           "config ok: gateway demo, 2 listeners, no bridge, 2 sensors",
-		"pi.yaml":             "config ok: gateway pi-kitchen, 1 listener, no bridge, 4 sensors",
+		"pi.yaml":             "config ok: gateway pi-kitchen, 1 listener, no bridge, 5 sensors",
 		"pi-bridge-mtls.yaml": "config ok: gateway pi-barn, 1 listener, bridge to 2 addresses with 2 rules, 2 sensors",
 		"bridge.yaml":         "config ok: gateway demo-bridge, 1 listener, bridge to 1 address with 2 rules, 1 sensor",
 	}

@@ -16,6 +16,10 @@ import (
 type Option struct {
 	Value any
 	Line  int
+	// Lines are the lines of the elements nested in Value, by their path
+	// below the key: "[2]" for a list's third element, "[2].type" for a key
+	// of that element, "temp" for a key of a mapping. nil when unknown.
+	Lines map[string]int
 }
 
 // Options are a sensor's driver-specific keys. Drivers read them through the
@@ -221,6 +225,34 @@ func (o *Options) OneOf(key, def string, allowed ...string) string {
 // Errorf records a driver's own error about key.
 func (o *Options) Errorf(key string, format string, args ...any) {
 	o.fail(key, o.Values[key].Line, format, args...)
+}
+
+// LineOf returns the line of the element at sub below key (see
+// Option.Lines), or key's own line when the element's is unknown.
+func (o *Options) LineOf(key, sub string) int {
+	v := o.Values[key]
+	if l, ok := v.Lines[sub]; ok {
+		return l
+	}
+	return v.Line
+}
+
+// Element returns the options of m, a mapping nested in key's value at sub
+// (like "[2]", a list's third element), for drivers whose option is a list
+// of mappings: errors name its keys below key ("points[2].type") with their
+// own lines where known, and Err reports its unknown keys. Key itself is
+// not marked used.
+func (o *Options) Element(key, sub string, m map[string]any) Options {
+	line := o.LineOf(key, sub)
+	e := Options{File: o.File, Path: o.KeyPath(key + sub), Driver: o.Driver, Values: make(map[string]Option, len(m))}
+	for k, v := range m {
+		l, ok := o.Values[key].Lines[sub+"."+k]
+		if !ok {
+			l = line
+		}
+		e.Values[k] = Option{Value: v, Line: l}
+	}
+	return e
 }
 
 // Err returns every error recorded so far plus one for each key no accessor

@@ -32,3 +32,28 @@ func TestOptions_Int_range(t *testing.T) {
 		}
 	}
 }
+
+func TestOptions_Element(t *testing.T) {
+	o := Options{File: "g.yaml", Path: "sensors[1]", Driver: "modbus", Values: map[string]Option{
+		"points": {Value: []any{map[string]any{"quantity": "v", "adress": 3}}, Line: 10,
+			Lines: map[string]int{"[0]": 11, "[0].quantity": 11, "[0].adress": 12}},
+	}}
+	if got := o.LineOf("points", "[0]"); got != 11 {
+		t.Errorf("LineOf [0] = %d, want 11", got)
+	}
+	if got := o.LineOf("points", "[7]"); got != 10 {
+		t.Errorf("LineOf [7] = %d, want the key's line 10", got)
+	}
+	e := o.Element("points", "[0]", o.Values["points"].Value.([]any)[0].(map[string]any))
+	e.Required("address", o.LineOf("points", "[0]"))
+	_ = e.String("quantity", "")
+	err := e.Err()
+	for _, want := range []string{
+		"g.yaml:11: sensors[1].points[0].address: missing required option",
+		`g.yaml:12: sensors[1].points[0].adress: unknown option for driver modbus (did you mean "address"?)`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Err = %v, want %q", err, want)
+		}
+	}
+}

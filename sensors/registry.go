@@ -135,3 +135,28 @@ func DriverFunc[O any](parse func(Spec) (O, error), open func(O, Hardware) (Sens
 		},
 	}
 }
+
+// OptsDriver is DriverFunc for drivers that need nothing from the Hardware
+// (the kernel or the network reaches their device): newSensor builds the
+// sensor from the parsed options. quantities, when not nil, lists what a
+// sensor publishes from its parsed options, nil when the device tells (see
+// Driver.Quantities).
+func OptsDriver[O any, S Sensor](parse func(Spec) (O, error), newSensor func(*O) (S, error), quantities func(O) []Quantity) Driver {
+	d := DriverFunc(parse, func(o O, _ Hardware) (Sensor, error) {
+		s, err := newSensor(&o)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+	if quantities != nil {
+		d.Quantities = func(spec Spec) ([]Quantity, error) {
+			o, err := parse(spec)
+			if err != nil {
+				return nil, err
+			}
+			return quantities(o), nil
+		}
+	}
+	return d
+}

@@ -111,4 +111,7 @@ type Driver struct {
 type Quantity struct {
 	Name string
 	Unit string
+	// Binary says the value is an on/off level, 1 or 0 (a Modbus coil):
+	// Home Assistant discovery announces it as a binary_sensor.
+	Binary bool
 }

@@ -99,6 +99,19 @@ func TestGateway_Run_DemoReadings(t *testing.T) {
 // TestGateway_Run_MosquittoSub: the real mosquitto_sub client receives a
 // reading from the gateway's broker.
 func TestGateway_Run_MosquittoSub(t *testing.T) {
+	p := startGateway(t, demoConfig)
+	for _, payload := range mosquittoSub(t, p, "sensors/demo/humidity", 2) {
+		if _, unit := checkReading(t, "sensors/demo/humidity", payload); unit != "%" {
+			t.Errorf("unit %q, want %%", unit)
+		}
+	}
+}
+
+// mosquittoSub runs the real mosquitto_sub client against p's broker until
+// it got n messages on topic, and returns their payloads. It skips the
+// test when mosquitto_sub is missing (and fails it when CI is set).
+func mosquittoSub(t *testing.T, p *proc, topic string, n int) [][]byte {
+	t.Helper()
 	path, err := exec.LookPath("mosquitto_sub")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -106,28 +119,27 @@ func TestGateway_Run_MosquittoSub(t *testing.T) {
 		}
 		t.Skipf("mosquitto_sub is not installed (Debian package mosquitto-clients): %v", err)
 	}
-	p := startGateway(t, demoConfig)
 	host, port := splitAddr(t, p.Addr)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, "-h", host, "-p", port, "-V", "mqttv311", "-q", "1",
-		"-t", "sensors/demo/humidity", "-C", "2", "-W", "30", "-v").CombinedOutput()
+		"-t", topic, "-C", strconv.Itoa(n), "-W", "30", "-v").CombinedOutput()
 	if err != nil {
 		t.Fatalf("mosquitto_sub: %v\n%s", err, out)
 	}
 	got := lines(string(out))
-	if len(got) != 2 {
-		t.Fatalf("mosquitto_sub printed %d lines, want 2:\n%s", len(got), out)
+	if len(got) != n {
+		t.Fatalf("mosquitto_sub printed %d lines, want %d:\n%s", len(got), n, out)
 	}
+	var payloads [][]byte
 	for _, l := range got {
-		topic, payload, ok := strings.Cut(l, " ")
-		if !ok || topic != "sensors/demo/humidity" {
-			t.Fatalf("mosquitto_sub line %q: want \"sensors/demo/humidity <json>\"", l)
+		tp, payload, ok := strings.Cut(l, " ")
+		if !ok || tp != topic {
+			t.Fatalf("mosquitto_sub line %q: want \"%s <json>\"", l, topic)
 		}
-		if _, unit := checkReading(t, topic, []byte(payload)); unit != "%" {
-			t.Errorf("unit %q, want %%", unit)
-		}
+		payloads = append(payloads, []byte(payload))
 	}
+	return payloads
 }
 
 // TestGateway_Run_WebSocket: Paho over ws://host:port/mqtt subscribes to

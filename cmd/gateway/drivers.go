@@ -9,6 +9,7 @@ import (
 	"github.com/edgegw/edgegw/sensors/gpio"
 	"github.com/edgegw/edgegw/sensors/i2creg"
 	"github.com/edgegw/edgegw/sensors/iio"
+	"github.com/edgegw/edgegw/sensors/modbus"
 	"github.com/edgegw/edgegw/sensors/serial"
 	"github.com/edgegw/edgegw/sensors/sim"
 )
@@ -28,6 +29,7 @@ func newRegistry() *sensors.Registry {
 		"gpio_in":      gpio.InDriver(),
 		"gpio_out":     gpio.OutDriver(),
 		"serial":       serial.Driver(),
+		"modbus":       modbus.Driver(),
 	} {
 		if err := r.Register(name, d); err != nil {
 			panic(fmt.Sprintf("gateway: register sensor driver %q: %v", name, err)) // programmer error at start-up

@@ -67,6 +67,27 @@ func TestGateway_IIO_EndToEnd(t *testing.T) {
 		"sensors/power/bus_voltage": {"V", 12, 1e-9},
 		"sensors/power/current3":    {"A", 0.5, 1e-9},
 	}
+	sub := subscribeReadings(t, p, want)
+
+	if err := os.RemoveAll(filepath.Join(root, "iio:device0")); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, p, sub, "sensors/env/status", "error", "bme680")
+	before := len(sub.on("sensors/power/bus_voltage"))
+	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/power/bus_voltage")) >= before+2 }, "readings of the other iio sensor")
+
+	fakeIIO(t, root, "iio:device2", bme680Files) // back, under another number
+	waitStatus(t, p, sub, "sensors/env/status", "ok", "")
+	if !p.running() {
+		t.Fatalf("gateway exited: %v", p.ExitErr())
+	}
+}
+
+// subscribeReadings subscribes to sensors/# on p's broker, waits for a
+// reading on every topic of want (checked as waitReadings does), and fails
+// for any other topic but a status.
+func subscribeReadings(t *testing.T, p *proc, want map[string]reading) *client {
+	t.Helper()
 	sub := connectLocal(t, p, clientOpts{})
 	sub.sub("sensors/#", 1)
 	waitReadings(t, p, sub, want)
@@ -75,41 +96,44 @@ func TestGateway_IIO_EndToEnd(t *testing.T) {
 			t.Errorf("unexpected topic %q: %s", m.Topic, m.Payload)
 		}
 	}
+	return sub
+}
 
-	if err := os.RemoveAll(filepath.Join(root, "iio:device0")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, mqtttest.DefaultWait, "sensors/env/status error", func() bool {
-		m, ok := sub.last("sensors/env/status")
-		return ok && stateOf(m.Payload) == "error" && strings.Contains(string(m.Payload), "bme680")
-	}, func() string { m, _ := sub.last("sensors/env/status"); return string(m.Payload) })
-	before := len(sub.on("sensors/power/bus_voltage"))
-	mqtttest.WaitFor(t, func() bool { return len(sub.on("sensors/power/bus_voltage")) >= before+2 }, "readings of the other iio sensor")
-
-	fakeIIO(t, root, "iio:device2", bme680Files) // back, under another number
-	waitFor(t, mqtttest.DefaultWait, "sensors/env/status ok again", func() bool {
-		m, ok := sub.last("sensors/env/status")
-		return ok && stateOf(m.Payload) == "ok"
-	}, func() string { return p.LogTail(20) })
-	if !p.running() {
-		t.Fatalf("gateway exited: %v", p.ExitErr())
-	}
+// waitStatus waits until the last status on topic has state and contains
+// text.
+func waitStatus(t *testing.T, p *proc, sub *client, topic, state, text string) {
+	t.Helper()
+	waitFor(t, mqtttest.DefaultWait, topic+" "+state, func() bool {
+		m, ok := sub.last(topic)
+		return ok && stateOf(m.Payload) == state && strings.Contains(string(m.Payload), text)
+	}, func() string { m, _ := sub.last(topic); return string(m.Payload) + "\n" + p.LogTail(20) })
 }
 
 // TestGateway_IIO_Check: gateway check lists every bad iio option with its
 // file:line and exits 1.
 func TestGateway_IIO_Check(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "g.yaml")
-	yaml := `gateway: {id: t, data_dir: ` + dir + `}
-sensors:
-  - name: env
+	wantCheckErrors(t, `  - name: env
     driver: iio
     interval: 1s
     channels: [in_temp_input]
     rename: {temp: "a/b"}
     retries: 99
-`
+`,
+		"g.yaml:3: sensors[0].device: missing required option",
+		`g.yaml:6: sensors[0].channels: bad channel id "in_temp_input"`,
+		`g.yaml:7: sensors[0].rename: temp: sensors: bad quantity name: "a/b"`,
+		"g.yaml:8: sensors[0].retries: 99 is outside 0…10",
+	)
+}
+
+// wantCheckErrors runs gateway check on a config g.yaml whose sensors list
+// (from line 3) is entries, and wants exit code 1 and every line of want
+// in its output.
+func wantCheckErrors(t *testing.T, entries string, want ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "g.yaml")
+	yaml := "gateway: {id: t, data_dir: " + dir + "}\nsensors:\n" + entries
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +141,7 @@ sensors:
 	if code != 1 {
 		t.Errorf("exit code %d, want 1; stderr:\n%s", code, stderr)
 	}
-	for _, w := range []string{
-		"g.yaml:3: sensors[0].device: missing required option",
-		`g.yaml:6: sensors[0].channels: bad channel id "in_temp_input"`,
-		`g.yaml:7: sensors[0].rename: temp: sensors: bad quantity name: "a/b"`,
-		"g.yaml:8: sensors[0].retries: 99 is outside 0…10",
-	} {
+	for _, w := range want {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("check output lacks %q:\n%s", w, stderr)
 		}

@@ -267,7 +267,7 @@ func sensorSpec(file string, index int, s config.Sensor) sensors.Spec {
 			Values: map[string]sensors.Option{}},
 	}
 	for k, v := range s.Options {
-		spec.Options.Values[k] = sensors.Option{Value: v.Value, Line: v.Line}
+		spec.Options.Values[k] = sensors.Option{Value: v.Value, Line: v.Line, Lines: v.Lines}
 	}
 	if len(s.Process) > 0 {
 		spec.Process = map[string]sensors.Process{}

@@ -45,6 +45,9 @@ var units = map[string][]string{
 	"current":                          {"A", "mA"},
 	"power":                            {"W", "kW", "mW", "MW"},
 	"energy":                           {"Wh", "kWh", "MWh"},
+	"apparent_power":                   {"VA", "kVA"},
+	"reactive_power":                   {"var", "kvar"},
+	"power_factor":                     {"", "%"},
 	"frequency":                        {"Hz", "kHz", "MHz", "GHz"},
 	"carbon_dioxide":                   {"ppm"},
 	"illuminance":                      {"lx"},
@@ -65,6 +68,7 @@ var byName = map[string]string{
 	"lux": "illuminance", "illuminance": "illuminance", "speed": "speed", "altitude": "distance",
 	"distance": "distance", "pm25": "pm25", "pm2_5": "pm25", "pm10": "pm10", "pm1": "pm1",
 	"rssi": "signal_strength", "voc": "volatile_organic_compounds_parts",
+	"apparent_power": "apparent_power", "reactive_power": "reactive_power", "power_factor": "power_factor",
 }
 
 // byUnit maps units that name one class unambiguously.
@@ -73,5 +77,6 @@ var byUnit = map[string]string{
 	"Pa": "pressure", "kPa": "pressure", "hPa": "pressure", "mbar": "pressure", "bar": "pressure", "psi": "pressure",
 	"V": "voltage", "mV": "voltage", "A": "current", "mA": "current", "W": "power", "kW": "power",
 	"Wh": "energy", "kWh": "energy", "Hz": "frequency", "lx": "illuminance", "km/h": "speed", "m/s": "speed",
-	"dBm": "signal_strength",
+	"dBm": "signal_strength", "VA": "apparent_power", "kVA": "apparent_power", "var": "reactive_power",
+	"kvar": "reactive_power", "MWh": "energy",
 }

@@ -7,7 +7,8 @@
 // reading "<topic>/<quantity>" with value_template {{ value_json.value }},
 // a unit, a device_class when the quantity's name or unit says which, and
 // state_class measurement (total_increasing for energy and counts). A gpio_in
-// sensor's "state" is a binary_sensor entity; a gpio_out sensor is one switch commanded on "<topic>/set" with
+// sensor's "state" and a Binary quantity (a Modbus coil) are binary_sensor
+// entities; a gpio_out sensor is one switch commanded on "<topic>/set" with
 // payloads "1" and "0", its state read from "<topic>/state". Every entity is
 // available while "<topic>/status" says {"state":"ok"}, unavailable when it
 // says "error" or "offline" (the gateway stopped cleanly), and belongs to one
@@ -110,7 +111,7 @@ func sensorMessages(prefix string, gw Gateway, s Sensor) ([]Message, error) {
 			return nil, fmt.Errorf("hass: sensor %q: %w", s.Spec.Name, err)
 		}
 		component, cfg := "sensor", sensorConfig(s.Spec, q)
-		if s.Spec.Driver == driverGPIOIn && q.Name == gpioState {
+		if q.Binary || s.Spec.Driver == driverGPIOIn && q.Name == gpioState {
 			component, cfg = "binary_sensor", binaryConfig(s.Spec, q)
 		}
 		m, err := message(prefix, component, gw, s.Spec, q.Name, cfg)

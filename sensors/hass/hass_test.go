@@ -117,6 +117,11 @@ func TestDiscovery_deviceClass(t *testing.T) {
 		{"co2", "ppm", "carbon_dioxide", "measurement"},
 		{"lux", "lx", "illuminance", "measurement"},
 		{"energy", "kWh", "energy", "total_increasing"},
+		{"import_energy", "kWh", "energy", "total_increasing"}, // a Modbus meter's register: by unit
+		{"frequency", "Hz", "frequency", "measurement"},
+		{"apparent_power", "VA", "apparent_power", "measurement"},
+		{"reactive", "var", "reactive_power", "measurement"},
+		{"power_factor", "", "power_factor", "measurement"},
 		{"speed", "km/h", "speed", "measurement"},
 		{"altitude", "m", "distance", "measurement"},
 		{"humidity", "g/m³", "", "measurement"}, // unit HA refuses for humidity: no class
@@ -150,11 +155,18 @@ func TestDiscovery_gpio(t *testing.T) {
 		{Spec: sensors.Spec{Name: "door", Driver: "gpio_in", Topic: "home/door"}, Quantities: []hass.Quantity{{Name: "state"}}},
 		{Spec: sensors.Spec{Name: "meter", Driver: "gpio_in"}, Quantities: []hass.Quantity{{Name: "count"}, {Name: "rate", Unit: "/s"}}},
 		{Spec: sensors.Spec{Name: "pump", Driver: "gpio_out"}, Quantities: []hass.Quantity{{Name: "state"}}},
+		{Spec: sensors.Spec{Name: "plc", Driver: "modbus"}, Quantities: []hass.Quantity{{Name: "alarm", Binary: true}, {Name: "level"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	es := byTopic(t, msgs)
+	if alarm, ok := es["homeassistant/binary_sensor/pi-kitchen/plc_alarm/config"]; !ok || alarm.StateTopic != "sensors/plc/alarm" || alarm.PayloadOn != "ON" {
+		t.Errorf("a binary quantity (a Modbus coil): %+v, want a binary_sensor on sensors/plc/alarm", alarm)
+	}
+	if _, ok := es["homeassistant/sensor/pi-kitchen/plc_level/config"]; !ok {
+		t.Errorf("a numeric Modbus register: no sensor among %v", es)
+	}
 	door, ok := es["homeassistant/binary_sensor/pi-kitchen/door_state/config"]
 	if !ok {
 		t.Fatalf("no binary_sensor among %v", es)

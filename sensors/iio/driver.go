@@ -7,19 +7,14 @@ import (
 )
 
 // Driver returns the "iio" driver for a sensors.Registry.
-func Driver() sensors.Driver {
-	d := sensors.DriverFunc(parse, func(opts Opts, _ sensors.Hardware) (sensors.Sensor, error) { return New(&opts) })
-	d.Quantities = quantities
-	return d
-}
+func Driver() sensors.Driver { return sensors.OptsDriver(parse, New, quantities) }
 
 // quantities lists what a sensor with a channels list publishes, for
 // announcing it before the device is read; without one the channels are
-// learnt from the device.
-func quantities(spec sensors.Spec) ([]sensors.Quantity, error) {
-	opts, err := parse(spec)
-	if err != nil || opts.Channels == nil {
-		return nil, err
+// learnt from the device (nil).
+func quantities(opts Opts) []sensors.Quantity {
+	if opts.Channels == nil {
+		return nil
 	}
 	qs := make([]sensors.Quantity, 0, len(opts.Channels))
 	for _, id := range opts.Channels {
@@ -30,7 +25,7 @@ func quantities(spec sensors.Spec) ([]sensors.Quantity, error) {
 		}
 		qs = append(qs, sensors.Quantity{Name: name, Unit: u.symbol})
 	}
-	return qs, nil
+	return qs
 }
 
 //

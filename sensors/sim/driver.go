@@ -3,23 +3,15 @@ package sim
 import "github.com/edgegw/edgegw/sensors"
 
 // Driver returns the "sim" driver for a sensors.Registry.
-func Driver() sensors.Driver {
-	d := sensors.DriverFunc(parse, func(opts Opts, _ sensors.Hardware) (sensors.Sensor, error) { return New(&opts) })
-	d.Quantities = quantities
-	return d
-}
+func Driver() sensors.Driver { return sensors.OptsDriver(parse, New, quantities) }
 
 // quantities lists the configured quantities with their units.
-func quantities(spec sensors.Spec) ([]sensors.Quantity, error) {
-	opts, err := parse(spec)
-	if err != nil {
-		return nil, err
-	}
+func quantities(opts Opts) []sensors.Quantity {
 	qs := make([]sensors.Quantity, len(opts.Quantities))
 	for i, q := range opts.Quantities {
 		qs[i] = sensors.Quantity{Name: q, Unit: profiles[q].unit}
 	}
-	return qs, nil
+	return qs
 }
 
 //
