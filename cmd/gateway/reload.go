@@ -29,6 +29,7 @@ func (g *gateway) reloadConfig(path string) {
 	g.mu.Lock()
 	old := g.current
 	g.current = cfg
+	g.auth = brokerAuth(l.broker)
 	g.mu.Unlock()
 	if !reflect.DeepEqual(withoutLines(cfg.Sensors), withoutLines(old.Sensors)) || cfg.HomeAssistant != old.HomeAssistant {
 		g.stopSensors()
@@ -66,6 +67,9 @@ func restartSections(old, cur *config.Config) []string {
 	if !reflect.DeepEqual(withoutTopics(old.Bridge), withoutTopics(cur.Bridge)) {
 		s = append(s, "bridge")
 	}
+	if !reflect.DeepEqual(withoutUsers(old.HTTP), withoutUsers(cur.HTTP)) {
+		s = append(s, "http")
+	}
 	if old.Log.Format != cur.Log.Format {
 		s = append(s, "log.format")
 	}
@@ -93,6 +97,17 @@ func withoutTopics(b *config.Bridge) *config.Bridge {
 	}
 	c := *b
 	c.Topics = nil
+	return &c
+}
+
+// withoutUsers copies an http section without its users, which a reload
+// applies (nil stays nil).
+func withoutUsers(h *config.HTTP) *config.HTTP {
+	if h == nil {
+		return nil
+	}
+	c := *h
+	c.Users = nil
 	return &c
 }
 
