@@ -177,4 +177,6 @@ func isLoopback(a net.Addr) bool {
 }
 
 // seconds rounds d to milliseconds, in seconds, as the metrics topic does.
-func seconds(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
