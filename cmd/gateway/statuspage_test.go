@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -213,5 +214,59 @@ http:
 	}
 	if code, _, _ := httpGet(t, nil, "http://"+p.HTTPAddr+"/healthz"); code == http.StatusOK {
 		t.Error("plain HTTP served on the TLS address")
+	}
+}
+
+// TestGateway_StatusPage_Uplink: with a bridge to Mosquitto, the status
+// page follows an outage: online with an empty queue; offline with the
+// messages queued meanwhile and their age (in /metrics too); online again,
+// drained, with the outage counted as in the upstream metrics topic.
+func TestGateway_StatusPage_Uplink(t *testing.T) {
+	up := mqtttest.StartMosquitto(t, "")
+	px := mqtttest.NewProxy(t, up)
+	p := startGateway(t, bridgeConfig(px.Addr(), 1)+"http:\n  address: @HTTPADDR@\n")
+	var s statuspage.Snapshot
+	detail := func() string { return fmt.Sprintf("uplink %+v, queue %+v", s.Uplink, s.Queue) }
+	waitUplink := func(what string, cond func() bool) {
+		t.Helper()
+		waitFor(t, mqtttest.DefaultWait, what, func() bool {
+			s = statusJSON(t, p)
+			return s.Uplink != nil && s.Queue != nil && cond()
+		}, detail)
+	}
+	waitUplink("uplink online", func() bool { return s.Uplink.State == "online" && s.Queue.Messages == 0 })
+
+	px.SetMode(mqtttest.Reset)
+	waitUplink("uplink offline", func() bool { return s.Uplink.State == "offline" })
+	c := connectLocal(t, p, clientOpts{})
+	publishAll(t, c, "sensors/x", "out", 1, 20, 32)
+	waitUplink("20 queued messages with an age", func() bool {
+		return s.Queue.Messages == 20 && s.Queue.OldestAgeSeconds > 0 && s.Uplink.Outage.CurrentSeconds > 0
+	})
+	_, body, _ := httpGet(t, nil, "http://"+p.HTTPAddr+"/metrics")
+	for _, line := range []string{"edgegw_uplink_up 0\n", "edgegw_queue_messages 20\n", "edgegw_outages_total 1\n"} {
+		if !strings.Contains(string(body), line) {
+			t.Errorf("/metrics during the outage lacks %q", line)
+		}
+	}
+
+	metrics := mqtttest.Subscribe(t, up, metricsTopic)
+	px.SetMode(mqtttest.Pass)
+	waitUplink("uplink back, queue drained", func() bool {
+		return s.Uplink.State == "online" && s.Queue.Messages == 0 && s.Uplink.Outage.LastSeconds > 0
+	})
+	if s.Uplink.Reconnects != 1 || s.Uplink.Outage.Count != 1 {
+		t.Errorf("after one outage: reconnects %d, outage count %d; want 1 and 1", s.Uplink.Reconnects, s.Uplink.Outage.Count)
+	}
+	mqtttest.WaitFor(t, func() bool { return metrics.Len() > 0 }, "a metrics message upstream")
+	var doc struct {
+		Reconnects uint64
+		Outage     struct{ Count uint64 }
+	}
+	if err := json.Unmarshal(metrics.Messages()[metrics.Len()-1].Payload, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Reconnects != s.Uplink.Reconnects || doc.Outage.Count != s.Uplink.Outage.Count {
+		t.Errorf("metrics topic: reconnects %d, outage count %d; status page %d, %d", doc.Reconnects, doc.Outage.Count, s.Uplink.Reconnects, s.Uplink.Outage.Count)
 	}
 }
