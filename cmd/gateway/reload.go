@@ -92,22 +92,22 @@ func (g *gateway) reloadListeners(ls []broker.Listener) {
 // withoutTopics copies a bridge section without its topic rules, which a
 // reload applies (nil stays nil).
 func withoutTopics(b *config.Bridge) *config.Bridge {
-	if b == nil {
-		return nil
-	}
-	c := *b
-	c.Topics = nil
-	return &c
+	return cleared(b, func(c *config.Bridge) { c.Topics = nil })
 }
 
 // withoutUsers copies an http section without its users, which a reload
 // applies (nil stays nil).
 func withoutUsers(h *config.HTTP) *config.HTTP {
-	if h == nil {
+	return cleared(h, func(c *config.HTTP) { c.Users = nil })
+}
+
+// cleared returns a copy of *p with clear applied to it; nil stays nil.
+func cleared[T any](p *T, clear func(*T)) *T {
+	if p == nil {
 		return nil
 	}
-	c := *h
-	c.Users = nil
+	c := *p
+	clear(&c)
 	return &c
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,5 +269,40 @@ func TestGateway_StatusPage_Uplink(t *testing.T) {
 	}
 	if doc.Reconnects != s.Uplink.Reconnects || doc.Outage.Count != s.Uplink.Outage.Count {
 		t.Errorf("metrics topic: reconnects %d, outage count %d; status page %d, %d", doc.Reconnects, doc.Outage.Count, s.Uplink.Reconnects, s.Uplink.Outage.Count)
+	}
+}
+
+// TestGateway_StatusPage_ReloadUsers: a SIGHUP that changes http.users
+// applies to the next login, without a restart.
+func TestGateway_StatusPage_ReloadUsers(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(user string) string {
+		return baseConfig + `  users:
+    - {username: admin, password_hash: "` + string(hash) + `"}
+    - {username: app, password_hash: "` + string(hash) + `"}
+http:
+  address: @HTTPADDR@
+  users: [` + user + `]
+`
+	}
+	p := startGateway(t, cfg("admin"))
+	login := func(user string) int {
+		code, _, _ := httpGet(t, nil, "http://"+p.HTTPAddr+"/status.json", func(r *http.Request) { r.SetBasicAuth(user, "pw") })
+		return code
+	}
+	if a, b := login("admin"), login("app"); a != http.StatusOK || b != http.StatusUnauthorized {
+		t.Fatalf("http.users [admin]: admin %d, app %d; want 200, 401", a, b)
+	}
+	p.WriteConfig(cfg("app"))
+	p.Signal(syscall.SIGHUP)
+	p.WaitLog("config reloaded")
+	if a, b := login("admin"), login("app"); a != http.StatusUnauthorized || b != http.StatusOK {
+		t.Errorf("after reloading http.users [app]: admin %d, app %d; want 401, 200", a, b)
+	}
+	if strings.Contains(p.Log(), "section=http") {
+		t.Errorf("a change of http.users asked for a restart:\n%s", p.LogTail(10))
 	}
 }
