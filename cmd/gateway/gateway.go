@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,6 +66,7 @@ type gateway struct {
 	reload func()
 
 	listeners []broker.Listener // the broker's listeners in force (reload reuses unchanged ones)
+	httpTLS   *tls.Config       // http.tls, loaded by the check (nil without it)
 
 	verdict atomic.Pointer[healthVerdict] // the latest health check's
 
@@ -85,7 +87,7 @@ func (g *gateway) config() *config.Config {
 func newGateway(l *loaded, log *slog.Logger, level *slog.LevelVar) (_ *gateway, err error) {
 	cfg := l.cfg
 	g := &gateway{current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry(),
-		auth: brokerAuth(l.broker)}
+		auth: brokerAuth(l.broker), httpTLS: l.httpTLS}
 	if err := os.MkdirAll(cfg.Gateway.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}

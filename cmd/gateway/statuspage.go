@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/edgegw/edgegw/config"
 	"github.com/edgegw/edgegw/internal/statuspage"
 	"github.com/edgegw/edgegw/mqttcore/auth"
 	"github.com/edgegw/edgegw/mqttcore/bridge"
@@ -38,14 +39,7 @@ func (g *gateway) listenHTTP() (net.Listener, error) {
 
 // serveHTTP serves the status page on ln until ctx is done.
 func (g *gateway) serveHTTP(ctx context.Context, ln net.Listener) error {
-	h := g.config().HTTP
-	var tc *tls.Config
-	if h.TLS != nil {
-		var err error
-		if tc, err = serverTLS(h.TLS); err != nil {
-			return fmt.Errorf("http.tls: %w", err)
-		}
-	}
+	h, tc := g.config().HTTP, g.httpTLS
 	log := g.log.With("component", "http")
 	opts := statuspage.Options{Logger: log}
 	if h.Auth {
@@ -53,6 +47,19 @@ func (g *gateway) serveHTTP(ctx context.Context, ln net.Listener) error {
 	}
 	log.Info("status page listening", "address", ln.Addr().String(), "tls", tc != nil, "auth", h.Auth)
 	return statuspage.Serve(ctx, ln, statuspage.Handler(statusSource{g}, opts), statuspage.ServeOptions{TLS: tc, Logger: log})
+}
+
+// httpTLS loads http.tls's certificate (nil without it), for `gateway
+// check` and before the start.
+func httpTLS(c *config.Config) (*tls.Config, error) {
+	if c.HTTP == nil || c.HTTP.TLS == nil {
+		return nil, nil
+	}
+	tc, err := serverTLS(c.HTTP.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("http.tls: %w", err)
+	}
+	return tc, nil
 }
 
 // brokerAuth returns the broker's users and ACL checker (nil when the

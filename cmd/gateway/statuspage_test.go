@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -304,5 +306,24 @@ http:
 	}
 	if strings.Contains(p.Log(), "section=http") {
 		t.Errorf("a change of http.users asked for a restart:\n%s", p.LogTail(10))
+	}
+}
+
+// TestCLI_Check_HTTPTLS: `gateway check` loads http.tls's certificate, as
+// the broker listeners' ones: a file that is not a certificate is an error.
+func TestCLI_Check_HTTPTLS(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "not-a-cert.pem")
+	if err := os.WriteFile(bad, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "gateway.yaml")
+	yaml := "gateway: {id: t, data_dir: " + dir + "}\nhttp:\n  address: 127.0.0.1:0\n  tls: {cert_file: " + bad + ", key_file: " + bad + "}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, dir, "check", "-config", cfg)
+	if code != 1 || !strings.Contains(stderr, "http.tls: load certificate") {
+		t.Errorf("gateway check with a bad http.tls certificate: exit %d, stderr %q; want 1 and http.tls: load certificate", code, stderr)
 	}
 }
