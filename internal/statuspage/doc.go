@@ -6,10 +6,10 @@
 //   - /status.json — the [Snapshot] as JSON;
 //   - /metrics — the same figures in the Prometheus text exposition format
 //     (version 0.0.4), written by a small formatter of its own (about 100
-//     lines: prometheus/client_golang would link protobuf and its registry,
-//     megabytes against the armv6 binary's 10 MB budget, for what is a
-//     snapshot printed as text; the tests check the output with
-//     prometheus/common/expfmt's parser);
+//     lines: prometheus/client_golang would link its registry and the
+//     protobuf runtime, more than the armv6 binary's remaining headroom
+//     under its 10 MB budget, for what is a snapshot printed as text; the
+//     tests check the output with prometheus/common/expfmt's parser);
 //   - /healthz — the health check's verdict: 200 or 503 with a short JSON
 //     reason.
 //
