@@ -22,6 +22,9 @@ type Config struct {
 	Monitor Monitor `yaml:"monitor" json:"monitor"`
 	// HomeAssistant configures Home Assistant MQTT discovery.
 	HomeAssistant HomeAssistant `yaml:"homeassistant" json:"homeassistant"`
+	// HTTP configures the local status page, /metrics and /healthz. Nil
+	// when the file has no http section: no HTTP listener.
+	HTTP *HTTP `yaml:"http" json:"http,omitempty"`
 	// Sensors lists the devices to poll, in file order. Names are unique.
 	Sensors []Sensor `yaml:"sensors" json:"sensors"`
 }
@@ -343,6 +346,26 @@ type HomeAssistant struct {
 	Discovery bool `yaml:"discovery" json:"discovery"`
 	// Prefix is Home Assistant's discovery prefix. Default "homeassistant".
 	Prefix string `yaml:"prefix" json:"prefix"`
+}
+
+// HTTP is the http section: a local status page (/), its data
+// (/status.json), Prometheus metrics (/metrics) and the health check
+// (/healthz).
+type HTTP struct {
+	// Address is host:port to bind, e.g. "127.0.0.1:8080" (loopback only)
+	// or ":8080" (every interface). Required.
+	Address string `yaml:"address" json:"address"`
+	// Auth asks for HTTP basic auth, checked against broker.users' bcrypt
+	// hashes (throttled like MQTT logins). Default true when Users is set,
+	// false otherwise; true needs at least one broker user.
+	Auth bool `yaml:"auth" json:"auth"`
+	// Users, when set, are the broker.users allowed in (each must be one of
+	// them). Empty: every broker user.
+	Users []string `yaml:"users" json:"users,omitempty"`
+	// TLS, when set, serves HTTPS with this certificate (as a broker
+	// listener's tls section: client_ca_file asks for client
+	// certificates). Nil: plain HTTP.
+	TLS *ListenerTLS `yaml:"tls" json:"tls,omitempty"`
 }
 
 // Sensor is one entry of the sensors list: the common keys, and every other

@@ -14,8 +14,8 @@ func TestLoad_examples(t *testing.T) {
 	t.Setenv("CREDENTIALS_DIRECTORY", "testdata/credentials")
 	t.Setenv("UPSTREAM_HOST", "mqtt.example.com")
 	summaries := map[string]string{
-		"demo.yaml":           "config ok: gateway demo, 2 listeners, no bridge, 2 sensors",
-		"pi.yaml":             "config ok: gateway pi-kitchen, 1 listener, no bridge, 5 sensors",
+		"demo.yaml":           "config ok: gateway demo, 2 listeners, no bridge, 2 sensors, status page on 127.0.0.1:8080",
+		"pi.yaml":             "config ok: gateway pi-kitchen, 1 listener, no bridge, 5 sensors, status page on 0.0.0.0:8080",
 		"pi-bridge-mtls.yaml": "config ok: gateway pi-barn, 1 listener, bridge to 2 addresses with 2 rules, 2 sensors",
 		"bridge.yaml":         "config ok: gateway demo-bridge, 1 listener, bridge to 1 address with 2 rules, 1 sensor",
 	}
@@ -46,6 +46,9 @@ func TestLoad_examples(t *testing.T) {
 	if demo.Gateway.DataDir != "./data/demo" || demo.Bridge != nil {
 		t.Errorf("demo: data_dir %q, bridge %v", demo.Gateway.DataDir, demo.Bridge)
 	}
+	if h := demo.HTTP; h == nil || h.Address != "127.0.0.1:8080" || h.Auth {
+		t.Errorf("demo http = %+v, want 127.0.0.1:8080 without auth", h)
+	}
 	if ws := demo.Broker.Listeners[1]; ws.Address != "127.0.0.1:9001" || ws.WebSocket == nil || ws.WebSocket.Path != "/mqtt" {
 		t.Errorf("demo websocket listener = %+v", ws)
 	}
@@ -63,6 +66,9 @@ func TestLoad_examples(t *testing.T) {
 	button := pi.Sensors[2].Options
 	if button["pin"].Value != "GPIO17" || button["pull"].Value != "up" || button["edge"].Value != "both" || button["debounce"].Value != "20ms" {
 		t.Errorf("pi button options = %v", button)
+	}
+	if h := pi.HTTP; h == nil || !h.Auth || len(h.Users) != 1 {
+		t.Errorf("pi http = %+v, want auth for one user", h)
 	}
 	if pi.Broker.AllowAnonymous || len(pi.Broker.Users) != 2 || len(pi.Broker.ACL) != 5 {
 		t.Errorf("pi broker = %+v", pi.Broker)

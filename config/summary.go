@@ -17,6 +17,9 @@ func (c *Config) Summary() string {
 		fmt.Fprintf(&b, ", bridge to %s with %s", count(len(c.Bridge.Addresses), "address"), count(len(c.Bridge.Topics), "rule"))
 	}
 	fmt.Fprintf(&b, ", %s", count(len(c.Sensors), "sensor"))
+	if c.HTTP != nil {
+		fmt.Fprintf(&b, ", status page on %s", c.HTTP.Address)
+	}
 	return b.String()
 }
 

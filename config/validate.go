@@ -27,6 +27,9 @@ func (p *parser) validate(c *Config) {
 	p.atLeast("monitor.metrics_interval", c.Monitor.MetricsInterval, Duration(time.Second))
 	p.topicPrefix("homeassistant.prefix", c.HomeAssistant.Prefix)
 	p.validateSensors(c.Sensors)
+	if c.HTTP != nil {
+		p.validateHTTP(c.HTTP, c.Broker.Users)
+	}
 }
 
 //

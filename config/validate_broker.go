@@ -58,15 +58,21 @@ func (p *parser) validateListener(path string, l Listener) {
 		}
 	}
 	if t := l.TLS; t != nil {
-		p.required(path+".tls.cert_file", t.CertFile)
-		p.required(path+".tls.key_file", t.KeyFile)
-		p.checkFile(path+".tls.cert_file", t.CertFile)
-		p.checkFile(path+".tls.key_file", t.KeyFile)
-		p.checkFile(path+".tls.client_ca_file", t.ClientCAFile)
+		p.validateTLSFiles(path+".tls", t)
 	}
 	if ws := l.WebSocket; ws != nil && !strings.HasPrefix(ws.Path, "/") {
 		p.failAt(path+".websocket.path", "%q must start with /", ws.Path)
 	}
+}
+
+// validateTLSFiles checks a tls section of a server (a broker listener,
+// http): the certificate and key are required, and every file set exists.
+func (p *parser) validateTLSFiles(path string, t *ListenerTLS) {
+	p.required(path+".cert_file", t.CertFile)
+	p.required(path+".key_file", t.KeyFile)
+	p.checkFile(path+".cert_file", t.CertFile)
+	p.checkFile(path+".key_file", t.KeyFile)
+	p.checkFile(path+".client_ca_file", t.ClientCAFile)
 }
 
 func (p *parser) validateUsers(users []User) {

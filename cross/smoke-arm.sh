@@ -19,8 +19,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port) wsport=$(free_port)
-sed -e "s/127\.0\.0\.1:1883/127.0.0.1:$port/" -e "s/127\.0\.0\.1:9001/127.0.0.1:$wsport/" \
+port=$(free_port) wsport=$(free_port) httpport=$(free_port)
+sed -e "s/127\.0\.0\.1:1883/127.0.0.1:$port/" -e "s/127\.0\.0\.1:9001/127.0.0.1:$wsport/" -e "s/127\.0\.0\.1:8080/127.0.0.1:$httpport/" \
 	-e "s|^\(  *data_dir:\).*|\1 $tmp/data|" examples/demo.yaml >"$tmp/demo.yaml"
 
 socat -u UNIX-RECV:"$tmp/notify.sock" - >"$tmp/notify.log" &

@@ -59,6 +59,7 @@ func TestLayering(t *testing.T) {
 		{"mqttcore/session", []string{"mqttcore/broker", "mqttcore/bridge", "offline", "sensors", "config"}},
 		{"mqttcore/broker", []string{"mqttcore/bridge", "sensors", "config"}},
 		{"mqttcore/bridge", []string{"mqttcore/broker", "sensors", "config"}},
+		{"internal/statuspage", []string{"mqttcore", "offline", "sensors", "config"}},
 	}
 	pkgs := listPackages(t, "./...")
 	for _, p := range pkgs {

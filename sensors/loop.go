@@ -85,6 +85,7 @@ func (p *Poller) publishReadings(ctx context.Context, rs []Reading) error {
 		}
 		if p.publish(ctx, p.topic+"/"+r.Quantity, b, p.spec.QoS, p.spec.Retain) {
 			p.stats.published.Add(1)
+			p.last.reading(r)
 		}
 	}
 	return errors.Join(errs...)
@@ -114,6 +115,9 @@ func (p *Poller) setState(ctx context.Context, err error) {
 		changed = p.readEdge.ok(ctx)
 	}
 	p.stats.failing.Store(err != nil)
+	if err != nil {
+		p.last.fail(err, p.opts.Now())
+	}
 	if changed {
 		p.publish(ctx, p.topic+"/status", MarshalStatus(err, p.opts.Now()), p.spec.QoS, true)
 	}

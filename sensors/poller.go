@@ -82,6 +82,7 @@ type Poller struct {
 
 	started atomic.Bool
 	stats   counters
+	last    lastSeen
 }
 
 // NewPoller returns a poller for sensor s configured by spec. It starts

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -56,8 +57,9 @@ func cmdCheck(path string, stdout, stderr io.Writer) error {
 // options built from it: certificates, password hashes and ACL rules are
 // loaded once, by the check, and then used.
 type loaded struct {
-	cfg    *config.Config
-	broker broker.Options
+	cfg     *config.Config
+	broker  broker.Options
+	httpTLS *tls.Config // http.tls, nil without it
 }
 
 // loadChecked loads path, checks every sensor's driver options and builds
@@ -68,15 +70,18 @@ func loadChecked(path string, stderr io.Writer) (*loaded, error) {
 	if cfg != nil {
 		err = errors.Join(err, checkSensors(cfg))
 	}
-	var bo broker.Options
+	l := &loaded{cfg: cfg}
 	if err == nil {
-		bo, err = brokerOptions(cfg)
+		var tlsErr error
+		l.broker, err = brokerOptions(cfg)
+		l.httpTLS, tlsErr = httpTLS(cfg)
+		err = errors.Join(err, tlsErr)
 	}
 	if err != nil {
 		printErrors(stderr, err)
 		return nil, exitError{1}
 	}
-	return &loaded{cfg: cfg, broker: bo}, nil
+	return l, nil
 }
 
 // checkSensors runs each sensor's driver Check (unknown drivers, bad pins,

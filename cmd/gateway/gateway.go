@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/mqttcore/auth"
 	"github.com/edgegw/edgegw/mqttcore/bridge"
 	"github.com/edgegw/edgegw/mqttcore/broker"
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -34,6 +37,7 @@ const bridgeOrigin = bridge.DefaultOrigin
 const (
 	readyTimeout = 30 * time.Second
 
+	httpStopBudget    = 2 * time.Second // statuspage's 1 s grace, then its connections are closed
 	healthStopBudget  = time.Second
 	sensorsStopBudget = 3 * time.Second
 	uplinkStopBudget  = time.Second
@@ -62,10 +66,14 @@ type gateway struct {
 	reload func()
 
 	listeners []broker.Listener // the broker's listeners in force (reload reuses unchanged ones)
+	httpTLS   *tls.Config       // http.tls, loaded by the check (nil without it)
+
+	verdict atomic.Pointer[healthVerdict] // the latest health check's
 
 	mu      sync.Mutex
 	sensors *sensorSet // the running sensors; replaced on reload
 	current *config.Config
+	auth    *auth.Auth // the broker's users (nil without any); replaced on reload
 }
 
 // config returns the configuration in force (it changes on reload).
@@ -78,7 +86,8 @@ func (g *gateway) config() *config.Config {
 // newGateway opens the store and builds every component. It starts nothing.
 func newGateway(l *loaded, log *slog.Logger, level *slog.LevelVar) (_ *gateway, err error) {
 	cfg := l.cfg
-	g := &gateway{current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry()}
+	g := &gateway{current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry(),
+		auth: brokerAuth(l.broker), httpTLS: l.httpTLS}
 	if err := os.MkdirAll(cfg.Gateway.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -150,11 +159,19 @@ func (l localBroker) Publish(ctx context.Context, origin string, p *packet.Publi
 }
 
 // run runs the gateway until ctx is done or a component fails, then shuts
-// down in order: sensors, bridge (its in-flight publishes and the offline
-// status), broker (clients, sessions persisted), store, buses.
+// down in order: the status page, sensors, bridge (its in-flight publishes
+// and the offline status), broker (clients, sessions persisted), store,
+// buses.
 func (g *gateway) run(ctx context.Context) error {
 	defer g.close()
 	fail := make(chan error, 8)
+	httpLn, err := g.listenHTTP()
+	if err != nil {
+		return err
+	}
+	if httpLn != nil {
+		defer httpLn.Close() // when the stage never ran; a second Close is harmless
+	}
 
 	brokerStage := startStage(fail, "broker", g.broker.Run)
 	if err := g.awaitListeners(ctx, fail); err != nil {
@@ -168,11 +185,18 @@ func (g *gateway) run(ctx context.Context) error {
 	}
 	g.startSensors(g.config())
 	healthStage := startStage(fail, "health", g.health)
+	var httpStage *stage
+	if httpLn != nil {
+		httpStage = startStage(fail, "http", func(ctx context.Context) error { return g.serveHTTP(ctx, httpLn) })
+	}
 	g.notify.notify("READY=1", "STATUS="+g.status())
 	g.log.Info("gateway running", "id", g.config().Gateway.ID, "version", version, "listeners", addrStrings(g.broker.Addrs()))
 
-	err := g.wait(ctx, fail)
+	err = g.wait(ctx, fail)
 	g.notify.notify("STOPPING=1", "STATUS=stopping")
+	if httpStage != nil {
+		httpStage.stop(g.log, httpStopBudget)
+	}
 	healthStage.stop(g.log, healthStopBudget)
 	g.stopSensorsWithin(sensorsStopBudget)
 	g.publishSensorsOffline()

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/statuspage"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
@@ -42,6 +43,9 @@ func (g *gateway) health(ctx context.Context) error {
 	failing := false
 	for {
 		err := g.check(ctx, probe, interval/2)
+		if ctx.Err() == nil {
+			g.verdict.Store(&healthVerdict{err: err, at: time.Now(), interval: interval})
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -61,6 +65,31 @@ func (g *gateway) health(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// healthVerdict is the outcome of one health check.
+type healthVerdict struct {
+	err      error     // nil: passed
+	at       time.Time // when it ended (monotonic)
+	interval time.Duration
+}
+
+// healthStatus is the latest health check's verdict for /healthz: failing
+// before the first check and when the last one is older than two intervals
+// (the check loop is stuck: the watchdog is not fed either).
+func (g *gateway) healthStatus() statuspage.Health {
+	v := g.verdict.Load()
+	if v == nil {
+		return statuspage.Health{Reason: "no health check yet"}
+	}
+	h := statuspage.Health{OK: v.err == nil, CheckedAt: v.at}
+	switch age := time.Since(v.at); {
+	case v.err != nil:
+		h.Reason = v.err.Error()
+	case age > 2*v.interval:
+		h.OK, h.Reason = false, fmt.Sprintf("health check stale: last ran %v ago", age.Round(time.Second))
+	}
+	return h
 }
 
 // check publishes a probe through the broker and reads the store.

@@ -26,10 +26,11 @@ const (
 
 // Placeholders a test's config template may use; startGateway replaces them.
 const (
-	phAddr    = "@ADDR@"    // the MQTT listener, 127.0.0.1:<free port>
-	phWSAddr  = "@WSADDR@"  // a second free port, for a WebSocket listener
-	phDataDir = "@DATADIR@" // data_dir inside the test's temp dir
-	phDir     = "@DIR@"     // the test's temp dir (for fake sysfs trees, …)
+	phAddr    = "@ADDR@"     // the MQTT listener, 127.0.0.1:<free port>
+	phWSAddr  = "@WSADDR@"   // a second free port, for a WebSocket listener
+	phHTTP    = "@HTTPADDR@" // a third free port, for http.address
+	phDataDir = "@DATADIR@"  // data_dir inside the test's temp dir
+	phDir     = "@DIR@"      // the test's temp dir (for fake sysfs trees, …)
 )
 
 // baseConfig is the head of most test configs: one MQTT listener and $SYS
@@ -54,6 +55,7 @@ type proc struct {
 	CfgPath  string
 	Addr     string // MQTT listener
 	WSAddr   string // WebSocket listener, when the template uses @WSADDR@
+	HTTPAddr string // the status page, when the template uses @HTTPADDR@
 	ExtraEnv []string
 
 	log    *mqtttest.SyncBuffer // stderr and stdout of every run, in order
@@ -108,6 +110,7 @@ func (p *proc) pickPorts() {
 	p.t.Helper()
 	p.Addr = mqtttest.FreeAddr(p.t)
 	p.WSAddr = mqtttest.FreeAddr(p.t)
+	p.HTTPAddr = mqtttest.FreeAddr(p.t)
 	p.WriteConfig(p.tmpl)
 }
 
@@ -115,7 +118,7 @@ func (p *proc) pickPorts() {
 // yaml, placeholders filled with this process's ports and paths.
 func (p *proc) WriteConfig(yaml string) {
 	p.t.Helper()
-	r := strings.NewReplacer(phAddr, p.Addr, phWSAddr, p.WSAddr, phDataDir, p.DataDir, phDir, p.Dir)
+	r := strings.NewReplacer(phAddr, p.Addr, phWSAddr, p.WSAddr, phHTTP, p.HTTPAddr, phDataDir, p.DataDir, phDir, p.Dir)
 	if err := os.WriteFile(p.CfgPath, []byte(r.Replace(yaml)), 0o600); err != nil {
 		p.t.Fatalf("write config: %v", err)
 	}

@@ -29,6 +29,7 @@ func (g *gateway) reloadConfig(path string) {
 	g.mu.Lock()
 	old := g.current
 	g.current = cfg
+	g.auth = brokerAuth(l.broker)
 	g.mu.Unlock()
 	if !reflect.DeepEqual(withoutLines(cfg.Sensors), withoutLines(old.Sensors)) || cfg.HomeAssistant != old.HomeAssistant {
 		g.stopSensors()
@@ -66,6 +67,9 @@ func restartSections(old, cur *config.Config) []string {
 	if !reflect.DeepEqual(withoutTopics(old.Bridge), withoutTopics(cur.Bridge)) {
 		s = append(s, "bridge")
 	}
+	if !reflect.DeepEqual(withoutUsers(old.HTTP), withoutUsers(cur.HTTP)) {
+		s = append(s, "http")
+	}
 	if old.Log.Format != cur.Log.Format {
 		s = append(s, "log.format")
 	}
@@ -88,11 +92,22 @@ func (g *gateway) reloadListeners(ls []broker.Listener) {
 // withoutTopics copies a bridge section without its topic rules, which a
 // reload applies (nil stays nil).
 func withoutTopics(b *config.Bridge) *config.Bridge {
-	if b == nil {
+	return cleared(b, func(c *config.Bridge) { c.Topics = nil })
+}
+
+// withoutUsers copies an http section without its users, which a reload
+// applies (nil stays nil).
+func withoutUsers(h *config.HTTP) *config.HTTP {
+	return cleared(h, func(c *config.HTTP) { c.Users = nil })
+}
+
+// cleared returns a copy of *p with clear applied to it; nil stays nil.
+func cleared[T any](p *T, clear func(*T)) *T {
+	if p == nil {
 		return nil
 	}
-	c := *b
-	c.Topics = nil
+	c := *p
+	clear(&c)
 	return &c
 }
 

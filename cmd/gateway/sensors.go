@@ -25,13 +25,14 @@ type sensorSet struct {
 	mu      sync.Mutex
 	pollers map[string]*sensors.Poller // by sensor name, once opened
 	failing map[string]bool            // open failures, by sensor name
+	openErr map[string]error           // the last open failure, by sensor name
 	running map[string]bool            // supervisors that have not returned
 }
 
 // startSensors starts the sensors of cfg.
 func (g *gateway) startSensors(cfg *config.Config) {
 	ctx, cancel := context.WithCancel(context.Background())
-	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}, running: map[string]bool{}}
+	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}, openErr: map[string]error{}, running: map[string]bool{}}
 	for i, s := range cfg.Sensors {
 		spec := sensorSpec(cfg.File, i, s)
 		set.wg.Add(1)
@@ -134,6 +135,7 @@ func (g *gateway) superviseSensor(ctx context.Context, set *sensorSet, spec sens
 			}
 			return
 		}
+		set.setOpenErr(spec.Name, err)
 		if !set.setFailing(spec.Name, true) {
 			log.Warn(sensors.MsgUnavailable, "err", err)
 			g.publishSensorStatus(ctx, spec, err)
@@ -152,6 +154,21 @@ func (s *sensorSet) setFailing(name string, failing bool) (was bool) {
 	was = s.failing[name]
 	s.failing[name] = failing
 	return was == failing
+}
+
+// setOpenErr records why a sensor's device could not be opened.
+func (s *sensorSet) setOpenErr(name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.openErr[name] = err
+}
+
+// sensor returns a sensor's poller (nil until its device opened), whether
+// opening it fails, and the last open error.
+func (s *sensorSet) sensor(name string) (p *sensors.Poller, failing bool, openErr error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pollers[name], s.failing[name], s.openErr[name]
 }
 
 // stats sums the pollers' counters, and counts sensors that cannot be opened.
