@@ -113,6 +113,7 @@ const crashLocalID = "crash-local"
 type cycleReport struct {
 	uplink   uplink
 	sighup   bool
+	startCut time.Duration // > 0: the power was also cut this long into a start
 	loadFor  time.Duration
 	fault    syscall.Errno
 	cut      crashfs.Stats // what the power cut dropped, and the changes the fault failed
@@ -209,6 +210,10 @@ func (r *crashRig) cycle(n int) {
 	}
 	r.setUplink(rep.uplink)
 	fmt.Fprintf(r.p.log, "=== test harness: cycle %d: uplink %v, load %v\n", n, rep.uplink, rep.loadFor)
+	if len(r.faults) == 0 && r.rng.IntN(6) == 0 {
+		rep.startCut = time.Duration(1+r.rng.IntN(80)) * time.Millisecond
+		r.cutDuringStart(n, rep.startCut)
+	}
 	r.p.Start()
 	r.checkNoQuarantine(fmt.Sprintf("start of cycle %d", n))
 	if r.withLocal {
@@ -247,6 +252,27 @@ func (r *crashRig) cycle(n int) {
 	r.mount()
 	rep.duration = time.Since(start)
 	r.cycles = append(r.cycles, rep)
+}
+
+// cutDuringStart starts the gateway and cuts the power d later, whether
+// it is still opening its store (compacting it, recreating it), restoring
+// sessions and retained messages, or already running; then mounts the
+// file system again for the cycle's own start.
+func (r *crashRig) cutDuringStart(n int, d time.Duration) {
+	r.t.Helper()
+	started := make(chan error, 1)
+	go func() { started <- r.p.startOnce() }()
+	time.Sleep(d)
+	r.p.Kill()
+	<-started // an error: it died before READY=1, as it should
+	r.p.Kill() // in case it became ready after all
+	cut, err := r.fs.PowerCut(r.rng)
+	if err != nil {
+		r.t.Fatalf("cycle %d: power cut during start: %v", n, err)
+	}
+	fmt.Fprintf(r.p.log, "=== test harness: power cut %v into a start in cycle %d: %+v\n", d, n, cut)
+	r.mount()
+	r.checkNoQuarantine(fmt.Sprintf("after a power cut during a start in cycle %d", n))
 }
 
 // localCycle creates the local persistent session in the first cycle and
@@ -558,8 +584,11 @@ func (r *crashRig) arrivals(topic, id string) string {
 func (r *crashRig) report() {
 	var total time.Duration
 	byUplink := map[uplink]int{}
-	var lost, torn, sighups, faulted int
+	var lost, torn, sighups, faulted, startCuts int
 	for _, c := range r.cycles {
+		if c.startCut > 0 {
+			startCuts++
+		}
 		faulted += c.cut.Faulted
 		total += c.duration
 		byUplink[c.uplink]++
@@ -572,9 +601,9 @@ func (r *crashRig) report() {
 	if len(r.cycles) == 0 {
 		return
 	}
-	r.t.Logf("%d power cuts in %v (%v per cycle); uplink %v; %d SIGHUPs; %d unsynced pages dropped, %d kept torn; %d changes failed by injected faults",
+	r.t.Logf("%d power cuts in %v (%v per cycle), %d more during a start; uplink %v; %d SIGHUPs; %d unsynced pages dropped, %d kept torn; %d changes failed by injected faults; %d compactions",
 		len(r.cycles), total.Round(time.Millisecond), (total / time.Duration(len(r.cycles))).Round(time.Millisecond),
-		byUplink, sighups, lost, torn, faulted)
+		startCuts, byUplink, sighups, lost, torn, faulted, strings.Count(r.p.log.String(), "offline: compacted"))
 }
 
 //
