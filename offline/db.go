@@ -141,6 +141,7 @@ type DB struct {
 // dbCounters are the DB's statistics since Open.
 type dbCounters struct {
 	commits, ops, commitErrors, fsyncs, bytesWritten atomic.Uint64
+	lastError                                        atomic.Pointer[timedError]
 	compactions, corruptErrors, relocations          atomic.Uint64
 	lastPageAlloc                                    int64 // writer goroutine only
 }
@@ -214,6 +215,10 @@ type DBStats struct {
 	// CommitErrors counts transactions that failed (e.g. disk full); their
 	// operations failed and nothing of them was acknowledged.
 	CommitErrors uint64
+	// LastError is the last commit error's message ("" for none) and
+	// LastErrorAt when it happened.
+	LastError   string
+	LastErrorAt time.Time
 	// Fsyncs counts fdatasync calls: bbolt makes two per commit (data
 	// pages, then the meta page).
 	Fsyncs uint64
@@ -256,6 +261,9 @@ func (d *DB) Stats() DBStats {
 	}
 	if d.corrupt != nil {
 		s.CorruptRecovered, s.CorruptPath, s.CorruptReason = true, d.corrupt.movedTo, d.corrupt.reason
+	}
+	if e := d.stats.lastError.Load(); e != nil {
+		s.LastError, s.LastErrorAt = e.msg, e.at
 	}
 	return s
 }

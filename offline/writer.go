@@ -246,8 +246,16 @@ func (d *DB) update(fn func(*bolt.Tx) error, nops int) (err error) {
 	case fnFailed:
 		return err
 	}
+	err = fmt.Errorf("offline: commit %s: %w", d.path, err)
 	d.stats.commitErrors.Add(1)
-	return fmt.Errorf("offline: commit %s: %w", d.path, err)
+	d.stats.lastError.Store(&timedError{err.Error(), time.Now()})
+	return err
+}
+
+// timedError is the last commit error and when it happened.
+type timedError struct {
+	msg string
+	at  time.Time
 }
 
 // countCommit updates the statistics after a successful commit.

@@ -151,6 +151,7 @@ func (g *gateway) metrics() map[string]any {
 			"fsyncs":            db.Fsyncs,
 			"bytes_written":     db.BytesWritten,
 			"commit_errors":     db.CommitErrors,
+			"last_error":        db.LastError,
 			"corrupt_recovered": db.CorruptRecovered,
 			"corrupt_path":      db.CorruptPath,
 		},

@@ -80,6 +80,7 @@ type crashRig struct {
 	mnt     string
 	opts    crashfs.Options
 	fs      *crashfs.FS
+	mosq    string // the upstream Mosquitto's address
 	proxy   *mqtttest.Proxy
 	up      *mqtttest.Subscriber
 	p       *proc
@@ -131,6 +132,7 @@ func newCrashRig(t *testing.T, bin string, seed uint64, opts crashfs.Options) *c
 		acked: map[string][]string{},
 	}
 	mosq := mqtttest.StartMosquitto(t, "")
+	r.mosq = mosq
 	r.proxy = mqtttest.NewProxy(t, mosq)
 	r.up = mqtttest.Subscribe(t, mosq, "gw/pub1/#", "gw/pub2/#")
 	r.mount()

@@ -3,9 +3,13 @@
 package main
 
 import (
+	"encoding/json"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/offline/crashfs"
 )
 
@@ -114,6 +118,58 @@ func TestPowerCut_diskFaults(t *testing.T) {
 	if len(v.duplicates) > 0 {
 		t.Errorf("QoS 2: %d messages arrived more than once: %v", len(v.duplicates), firstIDs(v.duplicates, 10))
 	}
+}
+
+// TestPowerCut_diskFaultReported: while the disk is full the gateway
+// reports it on the metrics topic (the uplink is up): the failed commits
+// and the error itself; QoS 2 messages, always written first, are not
+// acknowledged meanwhile; once space is back it takes messages again by
+// itself.
+func TestPowerCut_diskFaultReported(t *testing.T) {
+	r := newCrashRig(t, gatewayBin, crashSeed, crashfs.Options{})
+	metrics := mqtttest.Subscribe(t, r.mosq, "gateways/crash/metrics")
+	r.setUplink(uplinkUp)
+	r.p.Start()
+	pub := r.startPublisher("before", "pub2/a", 2)
+	if !mqtttest.Poll(10*time.Second, func() bool { return pub.count() > 0 }) {
+		t.Fatal("nothing acknowledged before the fault")
+	}
+	r.fs.SetFault(syscall.ENOSPC)
+	during := r.startPublisher("during", "pub2/b", 2)
+	var report string
+	reported := mqtttest.Poll(15*time.Second, func() bool {
+		for _, m := range metrics.Messages() {
+			var doc struct {
+				Store struct {
+					CommitErrors uint64 `json:"commit_errors"`
+					LastError    string `json:"last_error"`
+				} `json:"store"`
+			}
+			if json.Unmarshal(m.Payload, &doc) == nil && doc.Store.CommitErrors > 0 {
+				report = doc.Store.LastError
+				return strings.Contains(report, "no space left")
+			}
+		}
+		return false
+	})
+	acked := during.count()
+	r.fs.SetFault(0)
+	if !reported {
+		ms := metrics.Messages()
+		last := ""
+		if len(ms) > 0 {
+			last = string(ms[len(ms)-1].Payload)
+		}
+		t.Errorf("the metrics topic did not report the failed commits (last error %q); %d metrics messages, the last: %s\n%s", report, len(ms), last, r.p.LogTail(30))
+	}
+	if acked > 0 {
+		t.Errorf("%d QoS 2 messages acknowledged while nothing could be written", acked)
+	}
+	after := r.startPublisher("after", "pub2/c", 2)
+	if !mqtttest.Poll(10*time.Second, func() bool { return after.count() > 0 }) {
+		t.Fatal("no publish acknowledged within 10 s of clearing the fault")
+	}
+	t.Logf("reported: %q", report)
 }
 
 // judge, the verdict of the power-cut runs, must see each kind of failure.

@@ -237,7 +237,12 @@ type relJob struct {
 
 // relQueue orders a connection's PUBRELs: one goroutine at a time takes
 // every job queued, persists their PUBRECs together (one group commit) and
-// sends the PUBRELs in order.
+// sends the PUBRELs in order. When a PUBREC cannot be persisted (a full or
+// failing disk), that PUBREL and those after it wait and the marks are
+// tried again with backoff (markRetryMin to markRetryMax), on the same
+// connection: dropping the uplink would only make the upstream send the
+// PUBRECs again at once, in a reconnect loop that also silences the
+// metrics reporting the fault.
 type relQueue struct {
 	mu   sync.Mutex
 	jobs []relJob
@@ -267,22 +272,51 @@ func (q *relQueue) run(c *conn) error {
 		if len(jobs) == 0 {
 			return nil
 		}
+		if err := q.release(c, jobs); err != nil {
+			return err
+		}
+	}
+}
+
+// Backoff of PUBREC marks that failed to persist.
+const (
+	markRetryMin = 100 * time.Millisecond
+	markRetryMax = 5 * time.Second
+)
+
+// release persists the PUBRECs of jobs and sends their PUBRELs in order,
+// trying failed marks again until they succeed or the connection ends.
+func (q *relQueue) release(c *conn, jobs []relJob) error {
+	delay := markRetryMin
+	for len(jobs) > 0 {
 		errs := c.markAll(jobs)
-		for i, j := range jobs {
-			if err := errs[i]; err != nil {
-				for _, rest := range jobs[i:] { // retried on the next connection
-					if rest.mark {
-						c.b.win.update(rest.f, func(f *flight) { f.marking = false })
-					}
-				}
-				return fmt.Errorf("bridge: persist pubrec: %w", err)
-			}
+		i := 0
+		for ; i < len(jobs) && errs[i] == nil; i++ {
+			j := jobs[i]
 			if j.mark {
 				c.b.win.update(j.f, func(f *flight) { f.marking, f.received = false, true })
 			}
 			c.send(&packet.Pubrel{PacketID: j.pid})
 		}
+		if jobs = jobs[i:]; len(jobs) == 0 {
+			return nil
+		}
+		// The rest are tried again, marks that succeeded too (marking is
+		// idempotent).
+		c.b.logLimited(slog.LevelWarn, "pubrec", "bridge: cannot persist a QoS 2 PUBREC; its PUBREL waits", "err", errs[i], "retry_in", delay)
+		select {
+		case <-c.ctx.Done():
+			for _, rest := range jobs { // retried on the next connection
+				if rest.mark {
+					c.b.win.update(rest.f, func(f *flight) { f.marking = false })
+				}
+			}
+			return fmt.Errorf("bridge: persist pubrec: %w", errs[i])
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, markRetryMax)
 	}
+	return nil
 }
 
 // markAll persists the PUBRECs of jobs at once, in order (a crash keeps a
