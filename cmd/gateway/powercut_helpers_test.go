@@ -266,7 +266,7 @@ func (r *crashRig) cutDuringStart(n int, d time.Duration) {
 	go func() { started <- r.p.startOnce() }()
 	time.Sleep(d)
 	r.p.Kill()
-	<-started // an error: it died before READY=1, as it should
+	<-started  // an error: it died before READY=1, as it should
 	r.p.Kill() // in case it became ready after all
 	cut, err := r.fs.PowerCut(r.rng)
 	if err != nil {
