@@ -30,15 +30,23 @@ func heldOptions(t *testing.T, sessions, messages Store) Options {
 	return opts
 }
 
-// crashRestart starts a second broker on the stores of a first one that is
-// still running and never flushed: what a kill -9 leaves.
-func crashRestart(t *testing.T, opts Options) string {
+// runNew runs a new broker with opts until the test ends and returns
+// it with its address.
+func runNew(t *testing.T, opts Options) (*Broker, string) {
 	t.Helper()
 	b, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr, _ := runUntilStopped(t, b)
+	return b, addr
+}
+
+// crashRestart starts a second broker on the stores of a first one that is
+// still running and never flushed: what a kill -9 leaves.
+func crashRestart(t *testing.T, opts Options) string {
+	t.Helper()
+	_, addr := runNew(t, opts)
 	return addr
 }
 
@@ -50,11 +58,7 @@ func crashRestart(t *testing.T, opts Options) string {
 func TestBroker_held_crash(t *testing.T) {
 	sessions, messages := newMemStore(), newMemStore()
 	opts := heldOptions(t, sessions, messages)
-	b1, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := runUntilStopped(t, b1)
+	b1, addr := runNew(t, opts)
 	subID := uniqueID(t, "sub")
 	sub := paho(t, addr, subID, false)
 	subscribe(t, sub, "h/#", 1)
@@ -129,11 +133,7 @@ func TestBroker_held_slowSubscriber(t *testing.T) {
 	sessions, messages := newMemStore(), newMemStore()
 	opts := heldOptions(t, sessions, messages)
 	opts.CommitDelay = 50 * time.Millisecond
-	b1, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := runUntilStopped(t, b1)
+	_, addr := runNew(t, opts)
 	subID := uniqueID(t, "raw")
 	raw, _ := connectRaw(t, addr, subID, false)
 	raw.subscribe(1, "h/#", 1)
@@ -203,11 +203,7 @@ func TestBroker_held_offlineDB(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() }) // after the broker's shutdown
 	opts := heldOptions(t, db.KV("sessions"), db.KV("held"))
-	b1, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := runUntilStopped(t, b1)
+	b1, addr := runNew(t, opts)
 	subID := uniqueID(t, "sub")
 	sub := paho(t, addr, subID, false)
 	subscribe(t, sub, "h/#", 1)
@@ -306,11 +302,7 @@ func TestBroker_held_maxQueuedBytes(t *testing.T) {
 func TestBroker_held_subscriptionDurable(t *testing.T) {
 	sessions, messages := newMemStore(), newMemStore()
 	opts := heldOptions(t, sessions, messages)
-	b1, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := runUntilStopped(t, b1)
+	_, addr := runNew(t, opts)
 	subID := uniqueID(t, "sub")
 	subscribe(t, paho(t, addr, subID, false), "h/#", 1)
 
@@ -346,11 +338,7 @@ func heldRecords(s *memStore) []string {
 func TestBroker_held_idsNotReused(t *testing.T) {
 	sessions, messages := newMemStore(), newMemStore()
 	opts := heldOptions(t, sessions, messages)
-	b1, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := runUntilStopped(t, b1)
+	b1, addr := runNew(t, opts)
 	subID := uniqueID(t, "raw")
 	raw, _ := connectRaw(t, addr, subID, false)
 	raw.subscribe(1, "h/#", 2)
