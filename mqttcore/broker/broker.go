@@ -52,7 +52,8 @@ type Broker struct {
 	retMu    sync.Mutex // serializes changes to retained, for retBytes
 	retBytes int        // topic and payload bytes in retained
 	stats    counters
-	pend     *pending // connections without an accepted CONNECT
+	pend     *pending     // connections without an accepted CONNECT
+	places   atomic.Int64 // connected clients and CONNECTs being admitted, under MaxConnections
 	memRel   memReleaser
 	started  time.Time
 	persist  persister

@@ -33,6 +33,7 @@ type client struct {
 	id       string
 	username string
 	clean    bool
+	placed   bool            // holds a place under MaxConnections (admit), given back in finish
 	s        *sess           // set once CONNECT is accepted
 	will     *packet.Publish // nil: none
 	graceful bool            // DISCONNECT received: the will is discarded
@@ -187,6 +188,9 @@ func (c *client) finish(ctx context.Context) {
 		return
 	}
 	defer c.b.stats.connected.Add(-1) // last: a test may wait for it
+	if c.placed {
+		defer c.b.places.Add(-1)
+	}
 	c.b.detach(c)
 	if c.will != nil && !c.graceful && ctx.Err() == nil && (!c.kicked.Load() || c.willOnKick.Load()) {
 		c.b.publishWill(c)

@@ -61,10 +61,23 @@ func (c *client) refuse(code packet.ConnackCode) {
 }
 
 // admit decides on a CONNECT. On acceptance the client has a session, a
-// CONNACK and any re-sent messages are queued, and it returns Accepted.
-func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) packet.ConnackCode {
-	if limit := b.opts.MaxConnections; limit > 0 && b.stats.connected.Load() >= int64(limit) {
-		return packet.RefusedServerUnavailable
+// CONNACK and any re-sent messages are queued, and it returns Accepted. A
+// place under MaxConnections is taken before authentication (which may
+// wait for bcrypt) and given back if the client is refused, so that
+// CONNECTs admitted at once cannot together exceed it.
+func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) (code packet.ConnackCode) {
+	if limit := int64(b.opts.MaxConnections); limit > 0 {
+		if b.places.Add(1) > limit {
+			b.places.Add(-1)
+			return packet.RefusedServerUnavailable
+		}
+		defer func() {
+			if code != packet.Accepted {
+				b.places.Add(-1)
+			} else {
+				c.placed = true
+			}
+		}()
 	}
 	id := p.ClientID
 	if code := checkClientID(id); code != packet.Accepted {

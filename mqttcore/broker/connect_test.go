@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -240,4 +241,44 @@ func TestBroker_connect_reservedClientIDs(t *testing.T) {
 	}
 	connectRaw(t, addr, "a$b", true)
 	connectRaw(t, addr, strings.Repeat("x", MaxClientIDLength), true)
+}
+
+// slowAuth accepts everyone after a delay, as bcrypt does.
+type slowAuth struct{ d time.Duration }
+
+func (a slowAuth) Authenticate(string, []byte, bool, bool) packet.ConnackCode {
+	time.Sleep(a.d)
+	return packet.Accepted
+}
+
+// TestBroker_connect_maxConnectionsConcurrent: CONNECTs that arrive while
+// others are still authenticating cannot together exceed MaxConnections
+// (each passed the check before any was counted: 20 got in under a limit
+// of 5).
+func TestBroker_connect_maxConnectionsConcurrent(t *testing.T) {
+	b, addr := startBroker(t, Options{AllowAnonymous: true, Logger: testLogger(t), SysInterval: -1,
+		MaxConnections: 5, Authenticator: slowAuth{200 * time.Millisecond}})
+	const n = 20
+	codes := make(chan packet.ConnackCode, n)
+	for i := range n {
+		go func() {
+			c := dialRaw(t, addr)
+			c.send(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: uniqueID(t, fmt.Sprint(i)), CleanSession: true})
+			p, err := c.readErr()
+			if ack, ok := p.(*packet.Connack); err == nil && ok {
+				codes <- ack.ReturnCode
+				return
+			}
+			codes <- 0xff
+		}()
+	}
+	accepted := 0
+	for range n {
+		if <-codes == packet.Accepted {
+			accepted++
+		}
+	}
+	if accepted != 5 || b.Stats().Connections != 5 {
+		t.Errorf("%d accepted, %d connected, with MaxConnections 5", accepted, b.Stats().Connections)
+	}
 }
