@@ -20,15 +20,15 @@ import (
 // out by newer ones instead of locking clients out until the connect
 // timeout, and one address cannot take the whole allowance.
 //
-// A network connection served by [Broker.ServeConn] counts only once it
-// has gone pendingGrace without an accepted CONNECT: a client that logs in
-// at once never takes part, so a burst of logins from one address (2,000
-// clients started together behind one NAT, or a benchmark) is not cut
-// down to the address's allowance by pushing out connections whose
-// CONNECT is already on its way. HTTP connections of a WebSocket listener
-// count from their first byte (the HTTP server offers no later hook). Open
-// sockets are thus bounded by MaxConnections + MaxPending, plus the
-// connections opened within the last pendingGrace.
+// A network connection — a raw one served by [Broker.ServeConn], or the
+// HTTP connection of a WebSocket listener from its first byte — counts
+// only once it has gone pendingGrace without an accepted CONNECT: a client
+// that logs in at once never takes part, so a burst of logins from one
+// address (2,000 clients started together behind one NAT, or a benchmark)
+// is not cut down to the address's allowance by pushing out connections
+// whose CONNECT is already on its way. Open sockets are thus bounded by
+// MaxConnections + MaxPending, plus the connections opened within the last
+// pendingGrace.
 
 // pendingGrace is how long a network connection may go without an
 // accepted CONNECT before it counts as pending.
@@ -76,13 +76,17 @@ func (p *pending) add(conn net.Conn) {
 // watch registers conn (a raw network connection), to be counted if it is
 // still registered after pendingGrace; if it is pushed out, cancel is
 // called too (a CONNECT's authentication, with its failure penalty, then
-// ends with the connection). Registering a connection twice does nothing.
+// ends with the connection). Registering a connection twice only sets its
+// cancel, if it had none (a WebSocket's HTTP connection, registered before
+// its CONNECT is read).
 func (p *pending) watch(conn net.Conn, cancel context.CancelFunc) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pc := p.registerLocked(conn); pc != nil {
 		pc.cancel = cancel
 		pc.grace = time.AfterFunc(pendingGrace, func() { p.graceOver(pc) })
+	} else if pc := p.byConn[conn]; pc != nil && pc.cancel == nil {
+		pc.cancel = cancel
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
@@ -174,6 +176,8 @@ func TestBroker_pending_webSocketHTTP(t *testing.T) {
 	for range 20 {
 		conns = append(conns, keepAliveRequest(t, addr))
 	}
+	// They count once pendingGrace is over: 18 are pushed out then.
+	waitFor(t, "the idle connections to count", func() bool { return b.Stats().PendingEvicted >= 18 })
 	if n := b.Stats().Pending; n > 8 {
 		t.Fatalf("%d idle HTTP connections pending, allowance 8", n)
 	}
@@ -198,6 +202,37 @@ func TestBroker_pending_webSocketHTTP(t *testing.T) {
 	}
 	paho(t, "ws://"+addr+"/mqtt", uniqueID(t, "ws"), true)
 	waitFor(t, "no pending connection left", func() bool { return b.Stats().Pending == 0 })
+}
+
+// A burst of WebSocket clients from one address that log in at once is
+// not cut down to the address's allowance: their HTTP connections count
+// only after pendingGrace, like raw ones (they counted from their first
+// byte: the 9th of 20 simultaneous logins pushed out the 1st).
+func TestBroker_pending_webSocketLoginBurst(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxPending = 8 // 2 per address
+	opts.Listeners = []Listener{{Address: "127.0.0.1:0", WebSocketPath: "/mqtt"}}
+	b, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := runBroker(t, b)[0].String()
+	var conns []*websocket.Conn
+	for range 20 {
+		conns = append(conns, dialWS(t, addr))
+	}
+	for i, ws := range conns {
+		writeWS(t, ws, websocket.BinaryMessage, encode(t, &packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: fmt.Sprint("wsburst-", i), CleanSession: true}))
+	}
+	for i, ws := range conns {
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		if _, msg, err := ws.ReadMessage(); err != nil || len(msg) != 4 || msg[3] != 0 {
+			t.Fatalf("client %d: CONNACK %x, %v", i, msg, err)
+		}
+	}
+	if st := b.Stats(); st.PendingEvicted != 0 || st.ClientsConnected != 20 {
+		t.Fatalf("%d of 20 clients connected, %d pushed out", st.ClientsConnected, st.PendingEvicted)
+	}
 }
 
 // keepAliveRequest sends an HTTP/1.1 request that does not upgrade, reads

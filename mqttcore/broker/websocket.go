@@ -57,13 +57,13 @@ func (b *Broker) serveWebSocket(ctx context.Context, l net.Listener, path string
 	return fmt.Errorf("broker: websocket listener %s: %w", l.Addr(), err)
 }
 
-// wsConnState counts HTTP connections as pending from their first byte
+// wsConnState watches HTTP connections as pending from their first byte
 // until CONNECT (see pending), so that connections that never upgrade are
 // bounded and pushed out like raw sockets that never send CONNECT.
 func (b *Broker) wsConnState(conn net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
-		b.pend.add(conn)
+		b.pend.watch(conn, nil)
 	case http.StateClosed:
 		b.pend.remove(conn)
 	}
