@@ -50,27 +50,13 @@ type pendingConn struct {
 	conn   net.Conn
 	ip     netip.Addr
 	elem   *list.Element      // in order once counted, else nil
-	grace  *time.Timer        // counts it when pendingGrace is over; nil for add
-	cancel context.CancelFunc // ends its CONNECT's handling when pushed out; nil for add
+	grace  *time.Timer        // counts it when pendingGrace is over
+	cancel context.CancelFunc // ends its CONNECT's handling when pushed out; may be nil
 }
 
 func newPending(n int, evicted *atomic.Uint64) *pending {
 	return &pending{max: n, perIP: max(1, n/4), evicted: evicted, order: list.New(),
 		byConn: make(map[net.Conn]*pendingConn), byIP: make(map[netip.Addr]int)}
-}
-
-// add registers conn (a raw network connection) and counts it at once,
-// closing the connection it pushes out. Registering a connection twice
-// does nothing.
-func (p *pending) add(conn net.Conn) {
-	p.mu.Lock()
-	pc := p.registerLocked(conn)
-	var victim *pendingConn
-	if pc != nil {
-		victim = p.countLocked(pc)
-	}
-	p.mu.Unlock()
-	p.evict(victim)
 }
 
 // watch registers conn (a raw network connection), to be counted if it is
