@@ -10,6 +10,7 @@ import (
 	"github.com/edgegw/edgegw/sensors/i2creg"
 	"github.com/edgegw/edgegw/sensors/iio"
 	"github.com/edgegw/edgegw/sensors/serial"
+	"github.com/edgegw/edgegw/sensors/sht"
 	"github.com/edgegw/edgegw/sensors/sim"
 )
 
@@ -28,6 +29,8 @@ func newRegistry() *sensors.Registry {
 		"gpio_in":      gpio.InDriver(),
 		"gpio_out":     gpio.OutDriver(),
 		"serial":       serial.Driver(),
+		"sht3x":        sht.Driver(sht.SHT3x),
+		"sht4x":        sht.Driver(sht.SHT4x),
 	} {
 		if err := r.Register(name, d); err != nil {
 			panic(fmt.Sprintf("gateway: register sensor driver %q: %v", name, err)) // programmer error at start-up

@@ -160,6 +160,10 @@ func (b *CtxBus) Tx(addr uint16, w, r []byte) error {
 // SetSpeed implements i2c.Bus.
 func (b *CtxBus) SetSpeed(f physic.Frequency) error { return b.Bus.SetSpeed(f) }
 
+// Word returns w as a Sensirion chip sends it: most significant byte first,
+// then the CRC-8 of both. Tests build chip answers with it.
+func Word(w uint16) []byte { return appendWord(nil, w) }
+
 //
 
 func appendWord(b []byte, w uint16) []byte {
