@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/aht20"
 	"github.com/edgegw/edgegw/sensors/bmxx80"
 	"github.com/edgegw/edgegw/sensors/ds18b20"
 	"github.com/edgegw/edgegw/sensors/gpio"
@@ -29,6 +30,7 @@ func newRegistry() *sensors.Registry {
 		"gpio_in":      gpio.InDriver(),
 		"gpio_out":     gpio.OutDriver(),
 		"serial":       serial.Driver(),
+		"aht20":        aht20.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
 	} {
