@@ -5,6 +5,7 @@ import (
 
 	"github.com/edgegw/edgegw/sensors"
 	"github.com/edgegw/edgegw/sensors/aht20"
+	"github.com/edgegw/edgegw/sensors/bh1750"
 	"github.com/edgegw/edgegw/sensors/bmxx80"
 	"github.com/edgegw/edgegw/sensors/ds18b20"
 	"github.com/edgegw/edgegw/sensors/gpio"
@@ -31,6 +32,7 @@ func newRegistry() *sensors.Registry {
 		"gpio_out":     gpio.OutDriver(),
 		"serial":       serial.Driver(),
 		"aht20":        aht20.Driver(),
+		"bh1750":       bh1750.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
 	} {
