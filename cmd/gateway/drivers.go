@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/ads1x15"
 	"github.com/edgegw/edgegw/sensors/aht20"
 	"github.com/edgegw/edgegw/sensors/bh1750"
 	"github.com/edgegw/edgegw/sensors/bmxx80"
@@ -32,6 +33,8 @@ func newRegistry() *sensors.Registry {
 		"gpio_out":     gpio.OutDriver(),
 		"serial":       serial.Driver(),
 		"aht20":        aht20.Driver(),
+		"ads1015":      ads1x15.Driver(ads1x15.ADS1015),
+		"ads1115":      ads1x15.Driver(ads1x15.ADS1115),
 		"bh1750":       bh1750.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
