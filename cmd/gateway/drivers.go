@@ -12,6 +12,7 @@ import (
 	"github.com/edgegw/edgegw/sensors/gpio"
 	"github.com/edgegw/edgegw/sensors/i2creg"
 	"github.com/edgegw/edgegw/sensors/iio"
+	"github.com/edgegw/edgegw/sensors/scd4x"
 	"github.com/edgegw/edgegw/sensors/serial"
 	"github.com/edgegw/edgegw/sensors/sht"
 	"github.com/edgegw/edgegw/sensors/sim"
@@ -36,6 +37,7 @@ func newRegistry() *sensors.Registry {
 		"ads1015":      ads1x15.Driver(ads1x15.ADS1015),
 		"ads1115":      ads1x15.Driver(ads1x15.ADS1115),
 		"bh1750":       bh1750.Driver(),
+		"scd4x":        scd4x.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
 	} {
