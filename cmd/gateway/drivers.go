@@ -12,10 +12,13 @@ import (
 	"github.com/edgegw/edgegw/sensors/gpio"
 	"github.com/edgegw/edgegw/sensors/i2creg"
 	"github.com/edgegw/edgegw/sensors/iio"
+	"github.com/edgegw/edgegw/sensors/ina219"
+	"github.com/edgegw/edgegw/sensors/mcp9808"
 	"github.com/edgegw/edgegw/sensors/scd4x"
 	"github.com/edgegw/edgegw/sensors/serial"
 	"github.com/edgegw/edgegw/sensors/sht"
 	"github.com/edgegw/edgegw/sensors/sim"
+	"github.com/edgegw/edgegw/sensors/tmp102"
 )
 
 // newRegistry returns the registry of every sensor driver this binary has,
@@ -38,6 +41,9 @@ func newRegistry() *sensors.Registry {
 		"ads1115":      ads1x15.Driver(ads1x15.ADS1115),
 		"bh1750":       bh1750.Driver(),
 		"scd4x":        scd4x.Driver(),
+		"ina219":       ina219.Driver(),
+		"mcp9808":      mcp9808.Driver(),
+		"tmp102":       tmp102.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
 	} {

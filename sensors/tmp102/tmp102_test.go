@@ -1,0 +1,102 @@
+package tmp102
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/i2c/i2ctest"
+
+	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/i2cdev"
+	"github.com/edgegw/edgegw/sensors/sensorstest"
+)
+
+const addr = 0x48
+
+// newOps is New through periph: read the configuration register (0x01,
+// power-up value 0x60A0: 12-bit, 4 Hz, comparator), write it back with the
+// shutdown and thermostat bits clear.
+var newOps = []i2ctest.IO{
+	{Addr: addr, W: []byte{0x01}, R: []byte{0x60, 0xA0}},
+	{Addr: addr, W: []byte{0x01, 0x60, 0xA0}},
+}
+
+// The temperature register: 12 bits of 0.0625 °C, two's complement,
+// left-justified (datasheet table 5: 0x190 = 25 °C, 0xE70 = -25 °C,
+// 0x7FF = 127.9375 °C).
+func TestDev_Sense(t *testing.T) {
+	tests := []struct {
+		r    []byte
+		want float64
+	}{
+		{[]byte{0x19, 0x00}, 25},
+		{[]byte{0xE7, 0x00}, -25},
+		{[]byte{0x7F, 0xF0}, 127.9375},
+		{[]byte{0xFF, 0xF0}, -0.0625},
+	}
+	for _, tt := range tests {
+		bus := &i2ctest.Playback{Ops: append(append([]i2ctest.IO(nil), newOps...), i2ctest.IO{Addr: addr, W: []byte{0x00}, R: tt.r}), DontPanic: true}
+		d, err := New(bus, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Sense(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Quantity != "temperature" || got[0].Unit != "°C" || math.Abs(got[0].Value-tt.want) > 1e-6 {
+			t.Fatalf("Sense(% x) = %+v, want %v °C", tt.r, got, tt.want)
+		}
+		if err := d.Halt(); err != nil {
+			t.Fatal(err)
+		}
+		if err := bus.Close(); err != nil { // Halt sent nothing
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDev_errors(t *testing.T) {
+	if _, err := New(&i2ctest.Playback{DontPanic: true}, addr); err == nil || !strings.HasPrefix(err.Error(), "tmp102: no answer at tmp102{playback(0x48)}") {
+		t.Fatalf("New without a chip = %v", err)
+	}
+	if _, err := New(&i2ctest.Playback{}, 0x4C); err == nil {
+		t.Fatal("New accepted 0x4c")
+	}
+	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
+	d, err := New(bus, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Sense(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "tmp102: tmp102{playback(0x48)}: sense: ") {
+		t.Fatalf("Sense with the chip gone = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.Sense(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sense canceled = %v", err)
+	}
+	d.Halt()
+	if _, err := d.Sense(context.Background()); !errors.Is(err, i2cdev.ErrHalted) {
+		t.Fatalf("Sense after Halt = %v", err)
+	}
+}
+
+func TestDriver(t *testing.T) {
+	spec := func(opts map[string]sensors.Option) sensors.Spec {
+		return sensors.Spec{Name: "rack", Driver: "tmp102", File: "gw.yaml", Line: 10,
+			Options: sensors.Options{File: "gw.yaml", Driver: "tmp102", Values: opts}}
+	}
+	if err := Driver().Check(spec(map[string]sensors.Option{"adress": {Value: 0x49, Line: 11}})); err == nil ||
+		!strings.Contains(err.Error(), `gw.yaml:11: adress: unknown option for driver tmp102 (did you mean "address"?)`) {
+		t.Fatalf("Check = %v", err)
+	}
+	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
+	if s, err := Driver().Open(spec(nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
+		t.Fatalf("Open = %v, %v", s, err)
+	}
+}
