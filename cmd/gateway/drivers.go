@@ -16,6 +16,7 @@ import (
 	"github.com/edgegw/edgegw/sensors/mcp9808"
 	"github.com/edgegw/edgegw/sensors/scd4x"
 	"github.com/edgegw/edgegw/sensors/serial"
+	"github.com/edgegw/edgegw/sensors/sgp30"
 	"github.com/edgegw/edgegw/sensors/sht"
 	"github.com/edgegw/edgegw/sensors/sim"
 	"github.com/edgegw/edgegw/sensors/tmp102"
@@ -44,6 +45,7 @@ func newRegistry() *sensors.Registry {
 		"ina219":       ina219.Driver(),
 		"mcp9808":      mcp9808.Driver(),
 		"tmp102":       tmp102.Driver(),
+		"sgp30":        sgp30.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
 	} {
