@@ -61,7 +61,7 @@ type Dev struct {
 	dev    i2cdev.Dev
 	inputs []input
 	period time.Duration // of one conversion
-	guard  i2cdev.Guard
+	guard  sensors.Guard
 }
 
 var _ sensors.Sensor = (*Dev)(nil)

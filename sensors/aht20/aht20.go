@@ -43,7 +43,7 @@ const Addr = 0x38
 type Dev struct {
 	bus   *i2cdev.CtxBus // Ctx guarded by guard
 	dev   *periph.Dev
-	guard i2cdev.Guard
+	guard sensors.Guard
 }
 
 var _ sensors.Sensor = (*Dev)(nil)

@@ -109,7 +109,7 @@ func TestDev_errors(t *testing.T) {
 		t.Fatalf("Sense canceled = %v", err)
 	}
 	d.Halt()
-	if _, err := d.Sense(context.Background()); !errors.Is(err, i2cdev.ErrHalted) {
+	if _, err := d.Sense(context.Background()); !errors.Is(err, sensors.ErrHalted) {
 		t.Fatalf("Sense after Halt = %v", err)
 	}
 }

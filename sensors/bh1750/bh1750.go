@@ -52,7 +52,7 @@ var Resolutions = []string{"high", "high2", "low"}
 type Dev struct {
 	dev   i2cdev.Dev
 	mode  mode
-	guard i2cdev.Guard
+	guard sensors.Guard
 }
 
 var _ sensors.Sensor = (*Dev)(nil)

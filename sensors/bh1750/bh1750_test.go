@@ -11,7 +11,6 @@ import (
 	"periph.io/x/conn/v3/i2c/i2ctest"
 
 	"github.com/edgegw/edgegw/sensors"
-	"github.com/edgegw/edgegw/sensors/i2cdev"
 	"github.com/edgegw/edgegw/sensors/sensorstest"
 )
 
@@ -92,7 +91,7 @@ func TestDev_errors(t *testing.T) {
 	if err := d.Halt(); err == nil {
 		t.Fatal("Halt with the chip gone gave no error")
 	}
-	if _, err := d.Sense(context.Background()); !errors.Is(err, i2cdev.ErrHalted) {
+	if _, err := d.Sense(context.Background()); !errors.Is(err, sensors.ErrHalted) {
 		t.Fatalf("Sense after Halt = %v", err)
 	}
 }

@@ -11,7 +11,6 @@
 //     final XOR; CRC8(0xBE, 0xEF) = 0x92.
 //   - CtxBus: an i2c.Bus bound to a context, for chips read through a periph
 //     driver whose calls take none.
-//   - Guard: the mutex and halted flag behind Sense and Halt.
 //   - Driver: a sensors.Driver from a chip's addresses, options and
 //     constructor, with the bus and address keys read and checked as every
 //     I²C driver reads them.

@@ -13,13 +13,11 @@ import (
 	"github.com/edgegw/edgegw/sensors"
 )
 
-// Errors of Dev and Guard.
+// Errors of Dev.
 var (
 	// ErrCRC is matched (errors.Is) by a *CRCError: a word whose CRC-8 does
 	// not match, i.e. a corrupted transfer. Its value is never used.
 	ErrCRC = errors.New("i2cdev: CRC mismatch")
-	// ErrHalted is returned by Guard.Sense after Guard.Halt.
-	ErrHalted = errors.New("i2cdev: device halted")
 )
 
 // CRCError is a word read with a wrong CRC-8.
@@ -136,7 +134,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 
 // CtxBus is an i2c.Bus that refuses to start a transaction once Ctx is done.
 // A driver built on a periph driver (whose calls take no context) sets Ctx,
-// under its Guard, before each call into periph.
+// under its sensors.Guard, before each call into periph.
 type CtxBus struct {
 	Bus i2c.Bus
 	Ctx context.Context // nil means context.Background()

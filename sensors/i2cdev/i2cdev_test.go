@@ -59,21 +59,6 @@ func TestDev_Command(t *testing.T) {
 	}
 }
 
-func TestGuard(t *testing.T) {
-	var g Guard
-	stops := 0
-	stop := func() error { stops++; return nil }
-	if err := g.Halt(stop); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Halt(stop); err != nil || stops != 1 {
-		t.Fatalf("second Halt = %v after %d stops, want nil after 1", err, stops)
-	}
-	if _, err := g.Sense(context.Background(), nil); !errors.Is(err, ErrHalted) {
-		t.Fatalf("Sense after Halt = %v", err)
-	}
-}
-
 // fake is a sensor made by the test chip below.
 type fake struct{ addr uint16 }
 

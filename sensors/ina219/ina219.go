@@ -54,7 +54,7 @@ type Dev struct {
 	bus   *i2cdev.CtxBus // Ctx guarded by guard
 	addr  uint16
 	dev   *periph.Dev
-	guard i2cdev.Guard
+	guard sensors.Guard
 }
 
 var _ sensors.Sensor = (*Dev)(nil)

@@ -35,7 +35,7 @@ type Dev struct {
 	period  time.Duration // between measurements
 	now     func() time.Time
 	serial  uint64
-	guard   i2cdev.Guard
+	guard   sensors.Guard
 	last    time.Time // of the last measurement read, or of the start; guarded by guard
 	restart bool      // send start again before the next Sense; guarded by guard
 }

@@ -132,7 +132,7 @@ func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 	now := d.now()
 	switch {
 	case d.halted:
-		return nil, i2cdev.ErrHalted
+		return nil, sensors.ErrHalted
 	case now.Sub(d.at) > staleAfter || d.at.IsZero():
 		if d.err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNoData, d.err)

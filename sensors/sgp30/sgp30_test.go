@@ -191,7 +191,7 @@ func TestDev_Watch_chipGoneAndBack(t *testing.T) {
 	}
 	d.Halt()
 	d.Halt()
-	if _, err := d.Sense(ctx); !errors.Is(err, i2cdev.ErrHalted) {
+	if _, err := d.Sense(ctx); !errors.Is(err, sensors.ErrHalted) {
 		t.Fatalf("Sense after Halt = %v", err)
 	}
 }

@@ -55,7 +55,7 @@ type Dev struct {
 	model *Model
 	dev   i2cdev.Dev
 	cmd   command
-	guard i2cdev.Guard
+	guard sensors.Guard
 }
 
 var _ sensors.Sensor = (*Dev)(nil)

@@ -149,7 +149,7 @@ func TestDev_Sense_busErrorAndCancel(t *testing.T) {
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Sense(context.Background()); !errors.Is(err, i2cdev.ErrHalted) {
+	if _, err := d.Sense(context.Background()); !errors.Is(err, sensors.ErrHalted) {
 		t.Fatalf("Sense after Halt = %v", err)
 	}
 	if err := bus.Close(); err != nil {

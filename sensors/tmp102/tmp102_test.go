@@ -11,7 +11,6 @@ import (
 	"periph.io/x/conn/v3/i2c/i2ctest"
 
 	"github.com/edgegw/edgegw/sensors"
-	"github.com/edgegw/edgegw/sensors/i2cdev"
 	"github.com/edgegw/edgegw/sensors/sensorstest"
 )
 
@@ -81,7 +80,7 @@ func TestDev_errors(t *testing.T) {
 		t.Fatalf("Sense canceled = %v", err)
 	}
 	d.Halt()
-	if _, err := d.Sense(context.Background()); !errors.Is(err, i2cdev.ErrHalted) {
+	if _, err := d.Sense(context.Background()); !errors.Is(err, sensors.ErrHalted) {
 		t.Fatalf("Sense after Halt = %v", err)
 	}
 }

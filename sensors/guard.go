@@ -1,14 +1,17 @@
-package i2cdev
+package sensors
 
 import (
 	"context"
+	"errors"
 	"sync"
-
-	"github.com/edgegw/edgegw/sensors"
 )
 
-// Guard serialises a sensor's Sense and Halt calls and remembers Halt. The
-// zero value is ready to use.
+// ErrHalted is returned by Guard.Sense after Guard.Halt.
+var ErrHalted = errors.New("sensors: device halted")
+
+// Guard serialises a driver's Sense and Halt calls and remembers Halt, so
+// that a Sensor need not get its mutex and halted flag right again. The zero
+// value is ready to use.
 type Guard struct {
 	mu     sync.Mutex
 	halted bool
@@ -16,7 +19,7 @@ type Guard struct {
 
 // Sense runs read under the guard: it fails with ErrHalted after Halt, and
 // with ctx's error when ctx is done, without calling read.
-func (g *Guard) Sense(ctx context.Context, read func() ([]sensors.Reading, error)) ([]sensors.Reading, error) {
+func (g *Guard) Sense(ctx context.Context, read func() ([]Reading, error)) ([]Reading, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.halted {
