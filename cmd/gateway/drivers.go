@@ -14,6 +14,8 @@ import (
 	"github.com/edgegw/edgegw/sensors/iio"
 	"github.com/edgegw/edgegw/sensors/ina219"
 	"github.com/edgegw/edgegw/sensors/mcp9808"
+	"github.com/edgegw/edgegw/sensors/mhz19"
+	"github.com/edgegw/edgegw/sensors/pms5003"
 	"github.com/edgegw/edgegw/sensors/scd4x"
 	"github.com/edgegw/edgegw/sensors/serial"
 	"github.com/edgegw/edgegw/sensors/sgp30"
@@ -46,6 +48,8 @@ func newRegistry() *sensors.Registry {
 		"mcp9808":      mcp9808.Driver(),
 		"tmp102":       tmp102.Driver(),
 		"sgp30":        sgp30.Driver(),
+		"pms5003":      pms5003.Driver(),
+		"mhz19":        mhz19.Driver(),
 		"sht3x":        sht.Driver(sht.SHT3x),
 		"sht4x":        sht.Driver(sht.SHT4x),
 	} {

@@ -1,0 +1,122 @@
+package sensorstest
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// UART is a serial device simulated on a pseudo-terminal, reachable at Path,
+// a symlink to the PTY (like /dev/serial/by-id/…), so that it can be
+// unplugged (the PTY closed and the link removed) and plugged again at the
+// same path. Everything the driver writes is recorded; Answer, when set,
+// returns what the device sends back for each chunk written.
+type UART struct {
+	Path string
+
+	t      testing.TB
+	answer func(req []byte) []byte
+
+	mu     sync.Mutex
+	pty    *PTY
+	reqs   [][]byte
+	reader sync.WaitGroup
+}
+
+// NewUART plugs a new UART in, unplugged when the test ends. answer may be
+// nil (a device that only talks).
+func NewUART(t testing.TB, answer func(req []byte) []byte) *UART {
+	t.Helper()
+	u := &UART{Path: filepath.Join(t.TempDir(), "ttyUSB0"), t: t, answer: answer}
+	u.Plug()
+	t.Cleanup(u.Unplug)
+	return u
+}
+
+// Plug opens a new PTY at Path.
+func (u *UART) Plug() {
+	u.t.Helper()
+	pty, err := OpenPTY()
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	if err := os.Symlink(pty.Path, u.Path); err != nil {
+		pty.Close()
+		u.t.Fatal(err)
+	}
+	u.mu.Lock()
+	u.pty = pty
+	u.mu.Unlock()
+	u.reader.Add(1)
+	go u.read(pty)
+}
+
+// Unplug closes the PTY (the driver's side hangs up) and removes Path.
+func (u *UART) Unplug() {
+	u.mu.Lock()
+	pty := u.pty
+	u.pty = nil
+	u.mu.Unlock()
+	if pty != nil {
+		os.Remove(u.Path)
+		pty.Close()
+	}
+	u.reader.Wait()
+}
+
+// Write sends b to the driver, as the device would.
+func (u *UART) Write(b []byte) {
+	u.t.Helper()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.pty == nil {
+		u.t.Fatal("sensorstest: UART written while unplugged")
+	}
+	if _, err := u.pty.Master.Write(b); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// Requests returns what the driver wrote so far, one element per read of
+// the PTY.
+func (u *UART) Requests() [][]byte {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([][]byte(nil), u.reqs...)
+}
+
+// Count returns how many of the driver's writes were req.
+func (u *UART) Count(req []byte) int {
+	n := 0
+	for _, r := range u.Requests() {
+		if bytes.Equal(r, req) {
+			n++
+		}
+	}
+	return n
+}
+
+//
+
+func (u *UART) read(pty *PTY) {
+	defer u.reader.Done()
+	buf := make([]byte, 256)
+	for {
+		n, err := pty.Master.Read(buf)
+		if err != nil {
+			return
+		}
+		req := bytes.Clone(buf[:n])
+		u.mu.Lock()
+		u.reqs = append(u.reqs, req)
+		u.mu.Unlock()
+		if u.answer == nil {
+			continue
+		}
+		if a := u.answer(req); len(a) > 0 {
+			pty.Master.Write(a)
+		}
+	}
+}
