@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
@@ -59,11 +57,12 @@ func TestCLI_Check_Drivers(t *testing.T) {
 // An sht4x on a bus that does not exist reports error and does not stop
 // the gateway.
 func TestGateway_SerialDrivers_EndToEnd(t *testing.T) {
-	co2 := &scripted{match: []byte{0xFF, 0x01, 0x86, 0x00, 0x00, 0x00, 0x00, 0x00, 0x79}, // read CO₂
-		reply: []byte{0xFF, 0x86, 0x02, 0x60, 0x47, 0x00, 0x00, 0x00, 0xD1}} // 608 ppm, the manual's example
-	pm := &scripted{match: []byte{0x42, 0x4D, 0xE2, 0x00, 0x00, 0x01, 0x71}, reply: pmsFrame(12, 20, 25)} // passive read
-	co2UART := sensorstest.NewUART(t, co2.answer)
-	pmUART := sensorstest.NewUART(t, pm.answer)
+	readCO2 := []byte{0xFF, 0x01, 0x86, 0x00, 0x00, 0x00, 0x00, 0x00, 0x79}
+	co2, pm := &sensorstest.Script{}, &sensorstest.Script{}
+	co2.Always(readCO2, []byte{0xFF, 0x86, 0x02, 0x60, 0x47, 0x00, 0x00, 0x00, 0xD1}) // 608 ppm, the manual's example
+	pm.Always([]byte{0x42, 0x4D, 0xE2, 0x00, 0x00, 0x01, 0x71}, pmsFrame(12, 20, 25)) // passive read
+	co2UART := sensorstest.NewUART(t, co2.Answer)
+	pmUART := sensorstest.NewUART(t, pm.Answer)
 	p := startGateway(t, baseConfig+fmt.Sprintf(`sensors:
   - {name: co2, driver: mhz19, port: %s, interval: 200ms}
   - {name: pm, driver: pms5003, port: %s, interval: 200ms}
@@ -83,12 +82,12 @@ func TestGateway_SerialDrivers_EndToEnd(t *testing.T) {
 	}, func() string { return p.LogTail(20) })
 
 	bad := []byte{0xFF, 0x86, 0x27, 0x10, 0x47, 0x00, 0x00, 0x00, 0x00} // 10000 ppm with a wrong checksum
-	co2.set(bad)
+	co2.Always(readCO2, bad)
 	waitFor(t, mqtttest.DefaultWait, "sensors/co2/status error naming the checksum", func() bool {
 		m, ok := sub.last("sensors/co2/status")
 		return ok && stateOf(m.Payload) == "error" && strings.Contains(string(m.Payload), "checksum")
 	}, func() string { m, _ := sub.last("sensors/co2/status"); return string(m.Payload) + "\n" + p.LogTail(20) })
-	co2.set([]byte{0xFF, 0x86, 0x04, 0xB0, 0x47, 0x00, 0x00, 0x00, 0x7F}) // 1200 ppm
+	co2.Always(readCO2, []byte{0xFF, 0x86, 0x04, 0xB0, 0x47, 0x00, 0x00, 0x00, 0x7F}) // 1200 ppm
 	waitFor(t, mqtttest.DefaultWait, "sensors/co2/status ok again", func() bool {
 		m, ok := sub.last("sensors/co2/status")
 		return ok && stateOf(m.Payload) == "ok"
@@ -101,29 +100,6 @@ func TestGateway_SerialDrivers_EndToEnd(t *testing.T) {
 	if !p.running() {
 		t.Fatalf("gateway exited: %v", p.ExitErr())
 	}
-}
-
-// scripted answers requests equal to match with reply, which the test may
-// change.
-type scripted struct {
-	match []byte
-	mu    sync.Mutex
-	reply []byte
-}
-
-func (s *scripted) answer(req []byte) []byte {
-	if !bytes.Equal(req, s.match) {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.reply
-}
-
-func (s *scripted) set(reply []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reply = reply
 }
 
 // pmsFrame is a PMS5003 data frame with the atmospheric PM1.0, PM2.5 and

@@ -25,11 +25,9 @@
 package aht20
 
 import (
-	"context"
 	"fmt"
 
 	"periph.io/x/conn/v3/i2c"
-	"periph.io/x/conn/v3/physic"
 	periph "periph.io/x/devices/v3/aht20"
 
 	"github.com/edgegw/edgegw/sensors"
@@ -39,11 +37,11 @@ import (
 // Addr is the AHT20's only I²C address.
 const Addr = 0x38
 
-// Dev is one AHT20 on an I²C bus.
+// Dev is one AHT20 on an I²C bus. Sense measures once (about 80 ms) and
+// returns temperature (°C) and humidity (%); Halt sends nothing, the chip
+// idles between measurements.
 type Dev struct {
-	bus   *i2cdev.CtxBus // Ctx guarded by guard
-	dev   *periph.Dev
-	guard sensors.Guard
+	*i2cdev.EnvSensor
 }
 
 var _ sensors.Sensor = (*Dev)(nil)
@@ -51,43 +49,14 @@ var _ sensors.Sensor = (*Dev)(nil)
 // New reads the chip's status at Addr on bus and calibrates it if it asks
 // for it. Dev does not own bus.
 func New(bus i2c.Bus) (*Dev, error) {
-	d := &Dev{bus: &i2cdev.CtxBus{Bus: bus}}
+	cb := &i2cdev.CtxBus{Bus: bus}
 	opts := periph.DefaultOpts
-	dev, err := periph.NewI2C(d.bus, &opts)
+	dev, err := periph.NewI2C(cb, &opts)
 	if err != nil {
-		return nil, fmt.Errorf("aht20: no answer at %s: %w", d, err)
+		return nil, fmt.Errorf("aht20: no answer at %s(%#x): %w", bus, Addr, err)
 	}
-	d.dev = dev
-	return d, nil
+	return &Dev{i2cdev.NewEnvSensor("aht20", cb, Addr, dev, true, nil)}, nil
 }
-
-// String names the bus and address, e.g. "aht20{/dev/i2c-1(0x38)}".
-func (d *Dev) String() string { return fmt.Sprintf("aht20{%s(%#x)}", d.bus, Addr) }
-
-// Sense measures once (about 80 ms) and returns temperature (°C) and
-// humidity (%).
-func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
-	rs, err := d.guard.Sense(ctx, func() ([]sensors.Reading, error) {
-		d.bus.Ctx = ctx
-		defer func() { d.bus.Ctx = nil }()
-		var e physic.Env
-		if err := d.dev.Sense(&e); err != nil {
-			return nil, err
-		}
-		return []sensors.Reading{
-			{Quantity: "temperature", Value: e.Temperature.Celsius(), Unit: "°C"},
-			{Quantity: "humidity", Value: float64(e.Humidity) / float64(physic.PercentRH), Unit: "%"},
-		}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("aht20: %s: sense: %w", d, err)
-	}
-	return rs, nil
-}
-
-// Halt stops further measurements; the chip idles between them already.
-// Halt is safe to call twice.
-func (d *Dev) Halt() error { return d.guard.Halt(nil) }
 
 // Driver returns the "aht20" driver for a sensors.Registry.
 func Driver() sensors.Driver {

@@ -158,9 +158,25 @@ func (b *CtxBus) Tx(addr uint16, w, r []byte) error {
 // SetSpeed implements i2c.Bus.
 func (b *CtxBus) SetSpeed(f physic.Frequency) error { return b.Bus.SetSpeed(f) }
 
-// Word returns w as a Sensirion chip sends it: most significant byte first,
-// then the CRC-8 of both. Tests build chip answers with it.
-func Word(w uint16) []byte { return appendWord(nil, w) }
+// Bind runs f with Ctx set to ctx, then resets it: the calls into periph f
+// makes stop at their next transaction once ctx is done. The caller
+// serialises Bind calls (with a sensors.Guard).
+func (b *CtxBus) Bind(ctx context.Context, f func() ([]sensors.Reading, error)) ([]sensors.Reading, error) {
+	b.Ctx = ctx
+	defer func() { b.Ctx = nil }()
+	return f()
+}
+
+// Encode returns ws as a Sensirion chip sends them: each word most
+// significant byte first, then the CRC-8 of both. Tests build chip answers
+// with it.
+func Encode(ws ...uint16) []byte {
+	var b []byte
+	for _, w := range ws {
+		b = appendWord(b, w)
+	}
+	return b
+}
 
 //
 

@@ -88,23 +88,26 @@ func (d *Dev) String() string { return fmt.Sprintf("ina219{%s(%#x)}", d.bus, d.a
 // Sense reads bus voltage (V), current (A), power (W) and shunt voltage (mV).
 func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 	rs, err := d.guard.Sense(ctx, func() ([]sensors.Reading, error) {
-		d.bus.Ctx = ctx
-		defer func() { d.bus.Ctx = nil }()
-		pm, err := d.dev.Sense()
-		if err != nil {
-			return nil, err
-		}
-		return []sensors.Reading{
-			{Quantity: "voltage", Value: float64(pm.Voltage) / float64(physic.Volt), Unit: "V"},
-			{Quantity: "current", Value: float64(pm.Current) / float64(physic.Ampere), Unit: "A"},
-			{Quantity: "power", Value: float64(pm.Power) / float64(physic.Watt), Unit: "W"},
-			{Quantity: "shunt_voltage", Value: float64(pm.Shunt) / float64(physic.MilliVolt), Unit: "mV"},
-		}, nil
+		return d.bus.Bind(ctx, d.read)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ina219: %s: sense: %w", d, err)
 	}
 	return rs, nil
+}
+
+// read reads the chip through periph.
+func (d *Dev) read() ([]sensors.Reading, error) {
+	pm, err := d.dev.Sense()
+	if err != nil {
+		return nil, err
+	}
+	return []sensors.Reading{
+		{Quantity: "voltage", Value: float64(pm.Voltage) / float64(physic.Volt), Unit: "V"},
+		{Quantity: "current", Value: float64(pm.Current) / float64(physic.Ampere), Unit: "A"},
+		{Quantity: "power", Value: float64(pm.Power) / float64(physic.Watt), Unit: "W"},
+		{Quantity: "shunt_voltage", Value: float64(pm.Shunt) / float64(physic.MilliVolt), Unit: "mV"},
+	}, nil
 }
 
 // Halt stops further reads; the chip keeps converting (1 mA). Halt is safe

@@ -2,7 +2,6 @@ package ina219
 
 import (
 	"context"
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -94,19 +93,11 @@ func TestDev_errors(t *testing.T) {
 			t.Errorf("New(%+v) accepted", o)
 		}
 	}
-	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
-	d, err := New(bus, addr, Opts{})
+	d, err := New(&i2ctest.Playback{Ops: newOps, DontPanic: true}, addr, Opts{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Sense(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "ina219: ina219{playback(0x40)}: sense: ") {
-		t.Fatalf("Sense with the chip gone = %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := d.Sense(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Sense canceled = %v", err)
-	}
+	sensorstest.SenseFails(t, d, "ina219: ina219{playback(0x40)}: sense: ")
 }
 
 func TestDriver(t *testing.T) {

@@ -26,7 +26,6 @@ import (
 	"fmt"
 
 	"periph.io/x/conn/v3/i2c"
-	"periph.io/x/conn/v3/physic"
 	periph "periph.io/x/devices/v3/mcp9808"
 
 	"github.com/edgegw/edgegw/sensors"
@@ -39,12 +38,10 @@ var ErrWrongChip = errors.New("mcp9808: wrong chip")
 // Addrs are the addresses the chip can be strapped to with A2..A0.
 var Addrs = []uint16{0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F}
 
-// Dev is one MCP9808 on an I²C bus.
+// Dev is one MCP9808 on an I²C bus. Sense reads the ambient temperature in
+// °C; Halt puts the chip in shutdown.
 type Dev struct {
-	bus   *i2cdev.CtxBus // Ctx guarded by guard
-	addr  uint16
-	dev   *periph.Dev
-	guard sensors.Guard
+	*i2cdev.EnvSensor
 }
 
 var _ sensors.Sensor = (*Dev)(nil)
@@ -55,46 +52,15 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 	if err := chip().CheckAddr(addr); err != nil {
 		return nil, err
 	}
-	d := &Dev{bus: &i2cdev.CtxBus{Bus: bus}, addr: addr}
-	if err := d.checkID(); err != nil {
+	cb := &i2cdev.CtxBus{Bus: bus}
+	if err := checkID(i2cdev.Dev{Bus: bus, Addr: addr}); err != nil {
 		return nil, err
 	}
-	dev, err := periph.New(d.bus, &periph.Opts{Addr: int(addr), Res: periph.Maximum})
+	dev, err := periph.New(cb, &periph.Opts{Addr: int(addr), Res: periph.Maximum})
 	if err != nil {
-		return nil, fmt.Errorf("mcp9808: %s: init: %w", d, err)
+		return nil, fmt.Errorf("mcp9808: %s: init: %w", cb, err)
 	}
-	d.dev = dev
-	return d, nil
-}
-
-// String names the bus and address, e.g. "mcp9808{/dev/i2c-1(0x18)}".
-func (d *Dev) String() string { return fmt.Sprintf("mcp9808{%s(%#x)}", d.bus, d.addr) }
-
-// Sense reads the ambient temperature in °C.
-func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
-	rs, err := d.guard.Sense(ctx, func() ([]sensors.Reading, error) {
-		d.bus.Ctx = ctx
-		defer func() { d.bus.Ctx = nil }()
-		var e physic.Env
-		if err := d.dev.Sense(&e); err != nil {
-			return nil, err
-		}
-		return []sensors.Reading{{Quantity: "temperature", Value: e.Temperature.Celsius(), Unit: "°C"}}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("mcp9808: %s: sense: %w", d, err)
-	}
-	return rs, nil
-}
-
-// Halt puts the chip in shutdown. Halt is safe to call twice.
-func (d *Dev) Halt() error {
-	return d.guard.Halt(func() error {
-		if err := d.dev.Halt(); err != nil {
-			return fmt.Errorf("mcp9808: %s: halt: %w", d, err)
-		}
-		return nil
-	})
+	return &Dev{i2cdev.NewEnvSensor("mcp9808", cb, addr, dev, false, dev.Halt)}, nil
 }
 
 // Driver returns the "mcp9808" driver for a sensors.Registry.
@@ -110,18 +76,17 @@ const (
 	deviceID        = 0x04 // upper byte of regDevice; the lower is the revision
 )
 
-func (d *Dev) checkID() error {
-	dev := i2cdev.Dev{Bus: d.bus, Addr: d.addr}
+func checkID(dev i2cdev.Dev) error {
 	m, err := dev.ReadReg16(context.Background(), regManufacturer)
 	if err != nil {
-		return fmt.Errorf("mcp9808: no answer at %s: %w", d, err)
+		return fmt.Errorf("mcp9808: no answer at %s: %w", dev, err)
 	}
 	id, err := dev.ReadReg16(context.Background(), regDevice)
 	if err != nil {
-		return fmt.Errorf("mcp9808: no answer at %s: %w", d, err)
+		return fmt.Errorf("mcp9808: no answer at %s: %w", dev, err)
 	}
 	if m != manufacturerID || id>>8 != deviceID {
-		return fmt.Errorf("%w at %s: manufacturer id 0x%04x, device id 0x%02x (want 0x%04x, 0x%02x)", ErrWrongChip, d, m, id>>8, manufacturerID, deviceID)
+		return fmt.Errorf("%w at %s: manufacturer id 0x%04x, device id 0x%02x (want 0x%04x, 0x%02x)", ErrWrongChip, dev, m, id>>8, manufacturerID, deviceID)
 	}
 	return nil
 }

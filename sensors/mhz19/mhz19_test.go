@@ -1,11 +1,9 @@
 package mhz19
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,29 +21,6 @@ var (
 	badAnswer      = []byte{0xFF, 0x86, 0x02, 0x60, 0x47, 0x00, 0x00, 0x00, 0xD2}
 	garbageAndFake = []byte{0x86, 0x00, 0xFF, 0xFF, 0x86, 0x01} // stray bytes, a header cut short
 )
-
-// device answers each read command with the next of its answers.
-type device struct {
-	mu      sync.Mutex
-	answers [][]byte
-}
-
-func (d *device) answer(req []byte) []byte {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !bytes.Equal(req, readCmd) || len(d.answers) == 0 {
-		return nil
-	}
-	a := d.answers[0]
-	d.answers = d.answers[1:]
-	return a
-}
-
-func (d *device) queue(a ...[]byte) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.answers = append(d.answers, a...)
-}
 
 func sense(s sensors.Sensor) ([]sensors.Reading, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -66,8 +41,8 @@ func open(t *testing.T, u *sensorstest.UART) sensors.Sensor {
 }
 
 func TestDev_Sense(t *testing.T) {
-	dev := &device{}
-	u := sensorstest.NewUART(t, dev.answer)
+	dev := &sensorstest.Script{}
+	u := sensorstest.NewUART(t, dev.Answer)
 	s := open(t, u)
 	tests := []struct {
 		name   string
@@ -79,7 +54,7 @@ func TestDev_Sense(t *testing.T) {
 		{"after garbage", append(append([]byte(nil), garbageAndFake...), answer1200...), 1200},
 	}
 	for _, tt := range tests {
-		dev.queue(tt.answer)
+		dev.Queue(readCmd, tt.answer)
 		got, err := sense(s)
 		if tt.want == 0 {
 			if !errors.Is(err, frame.ErrChecksum) || got != nil {
@@ -106,8 +81,8 @@ func TestDev_Sense(t *testing.T) {
 }
 
 func TestDev_Sense_noAnswerAndUnplug(t *testing.T) {
-	dev := &device{}
-	u := sensorstest.NewUART(t, dev.answer)
+	dev := &sensorstest.Script{}
+	u := sensorstest.NewUART(t, dev.Answer)
 	s := open(t, u)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -122,7 +97,7 @@ func TestDev_Sense_noAnswerAndUnplug(t *testing.T) {
 		t.Fatalf("Sense unplugged = %v", err)
 	}
 	u.Plug()
-	dev.queue(manualAnswer)
+	dev.Queue(readCmd, manualAnswer)
 	if got, err := sense(s); err != nil || len(got) != 1 || got[0].Value != 608 {
 		t.Fatalf("Sense replugged = %v, %v", got, err)
 	}

@@ -1,12 +1,10 @@
 package pms5003
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,31 +38,12 @@ var (
 	passiveAck = []byte{0x42, 0x4D, 0x00, 0x04, 0xE1, 0x00, 0x01, 0x74}
 )
 
-// device answers the passive command with its acknowledgement and each
-// read command with the next of answers.
-type device struct {
-	mu      sync.Mutex
-	answers [][]byte
-}
-
-func (d *device) answer(req []byte) []byte {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	switch {
-	case bytes.Equal(req, passiveCmd):
-		return passiveAck
-	case bytes.Equal(req, readCmd) && len(d.answers) > 0:
-		a := d.answers[0]
-		d.answers = d.answers[1:]
-		return a
-	}
-	return nil
-}
-
-func (d *device) queue(a ...[]byte) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.answers = append(d.answers, a...)
+// script answers the passive command with its acknowledgement; tests
+// queue the answers to read commands.
+func script() *sensorstest.Script {
+	sc := &sensorstest.Script{}
+	sc.Always(passiveCmd, passiveAck)
+	return sc
 }
 
 func newDev(t *testing.T, u *sensorstest.UART, mode string) *Dev {
@@ -102,11 +81,11 @@ func checkPM(t *testing.T, got []sensors.Reading, want ...float64) {
 // are skipped; a frame with a bad checksum is an error and no reading; the
 // next Sense reads again.
 func TestDev_Sense_passive(t *testing.T) {
-	dev := &device{}
-	u := sensorstest.NewUART(t, dev.answer)
+	dev := script()
+	u := sensorstest.NewUART(t, dev.Answer)
 	d := newDev(t, u, "passive")
 
-	dev.queue(dataFrame(12, 20, 25))
+	dev.Queue(readCmd, dataFrame(12, 20, 25))
 	got, err := sense(d)
 	if err != nil {
 		t.Fatal(err)
@@ -118,13 +97,13 @@ func TestDev_Sense_passive(t *testing.T) {
 
 	bad := dataFrame(99, 99, 99)
 	bad[len(bad)-1] ^= 0x01
-	dev.queue(bad)
+	dev.Queue(readCmd, bad)
 	if got, err := sense(d); !errors.Is(err, frame.ErrChecksum) || got != nil {
 		t.Fatalf("Sense of a bad frame = %v, %v; want ErrChecksum", got, err)
 	}
 
 	garbage := append([]byte{0x00, 0xFF, 0x42, 0x13, 0x42, 0x4D, 0x7F, 0xFF}, dataFrame(1, 2, 3)...) // 0x42 alone; a header with an absurd length
-	dev.queue(garbage)
+	dev.Queue(readCmd, garbage)
 	got, err = sense(d)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +114,7 @@ func TestDev_Sense_passive(t *testing.T) {
 	// start of the real one: its checksum fails, and the search resumes
 	// right after it and finds the real frame.
 	falseHeader := append([]byte{0x42, 0x4D, 0x00, 0x1C, 0x00, 0x00}, dataFrame(4, 5, 6)...)
-	dev.queue(falseHeader)
+	dev.Queue(readCmd, falseHeader)
 	got, err = sense(d)
 	if err != nil {
 		t.Fatal(err)
@@ -186,10 +165,10 @@ func TestDev_Sense_active(t *testing.T) {
 // The adapter is unplugged: Sense fails (and never blocks past its ctx);
 // plugged back at the same path, the next Sense reopens it and reads.
 func TestDev_Sense_unplugReplug(t *testing.T) {
-	dev := &device{}
-	u := sensorstest.NewUART(t, dev.answer)
+	dev := script()
+	u := sensorstest.NewUART(t, dev.Answer)
 	d := newDev(t, u, "")
-	dev.queue(dataFrame(1, 1, 1))
+	dev.Queue(readCmd, dataFrame(1, 1, 1))
 	if _, err := sense(d); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +180,7 @@ func TestDev_Sense_unplugReplug(t *testing.T) {
 		t.Fatalf("Sense still unplugged = %v, want an open error", err)
 	}
 	u.Plug()
-	dev.queue(dataFrame(4, 5, 6))
+	dev.Queue(readCmd, dataFrame(4, 5, 6))
 	got, err := sense(d)
 	if err != nil {
 		t.Fatal(err)
@@ -257,14 +236,14 @@ func TestDriver(t *testing.T) {
 			}
 		}
 	}
-	dev := &device{}
-	u := sensorstest.NewUART(t, dev.answer)
+	dev := script()
+	u := sensorstest.NewUART(t, dev.Answer)
 	s, err := Driver().Open(spec(map[string]sensors.Option{"port": {Value: u.Path, Line: 11}}), &sensorstest.Hardware{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Halt()
-	dev.queue(dataFrame(3, 2, 1))
+	dev.Queue(readCmd, dataFrame(3, 2, 1))
 	got, err := s.Sense(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -25,28 +25,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func words(ws ...uint16) []byte {
-	var b []byte
-	for _, w := range ws {
-		b = append(b, i2cdev.Word(w)...)
-	}
-	return b
-}
-
 // newOps is what New sends: stop_periodic_measurement, get_serial_number
 // (three words), start_periodic_measurement (start).
 func newOps(start []byte) []i2ctest.IO {
 	return []i2ctest.IO{
 		{Addr: Addr, W: []byte{0x3F, 0x86}},
 		{Addr: Addr, W: []byte{0x36, 0x82}},
-		{Addr: Addr, R: words(0x1234, 0x5678, 0x9ABC)},
+		{Addr: Addr, R: i2cdev.Encode(0x1234, 0x5678, 0x9ABC)},
 		{Addr: Addr, W: start},
 	}
 }
 
 // dataReady is one get_data_ready_status with its answer.
 func dataReady(status uint16) []i2ctest.IO {
-	return []i2ctest.IO{{Addr: Addr, W: []byte{0xE4, 0xB8}}, {Addr: Addr, R: words(status)}}
+	return []i2ctest.IO{{Addr: Addr, W: []byte{0xE4, 0xB8}}, {Addr: Addr, R: i2cdev.Encode(status)}}
 }
 
 // measurement is read_measurement with its three words and their CRCs.
@@ -166,13 +158,13 @@ func (c *chip) Tx(addr uint16, w, r []byte) error {
 	}
 	switch c.last {
 	case cmdSerial:
-		copy(r, words(1, 2, 3))
+		copy(r, i2cdev.Encode(1, 2, 3))
 	case cmdDataReady:
 		status := uint16(0x8000)
 		if c.ready && c.measuring {
 			status = 0x8006
 		}
-		copy(r, words(status))
+		copy(r, i2cdev.Encode(status))
 	case cmdRead:
 		copy(r, datasheetAnswer)
 	}

@@ -120,3 +120,44 @@ func (u *UART) read(pty *PTY) {
 		}
 	}
 }
+
+// Script is a UART's answers: for each request, the next reply queued for
+// it, else its standing reply, else nothing. Its Answer method is a
+// NewUART answer function. The zero value answers nothing; it is safe for
+// concurrent use.
+type Script struct {
+	mu       sync.Mutex
+	queued   map[string][][]byte
+	standing map[string][]byte
+}
+
+// Queue adds replies to req, one used per request, before any standing one.
+func (s *Script) Queue(req []byte, replies ...[]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queued == nil {
+		s.queued = map[string][][]byte{}
+	}
+	s.queued[string(req)] = append(s.queued[string(req)], replies...)
+}
+
+// Always makes reply the answer to every req once the queued ones are used.
+func (s *Script) Always(req, reply []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.standing == nil {
+		s.standing = map[string][]byte{}
+	}
+	s.standing[string(req)] = reply
+}
+
+// Answer returns the reply to req.
+func (s *Script) Answer(req []byte) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.queued[string(req)]; len(q) > 0 {
+		s.queued[string(req)] = q[1:]
+		return q[0]
+	}
+	return s.standing[string(req)]
+}

@@ -24,14 +24,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func words(ws ...uint16) []byte {
-	var b []byte
-	for _, w := range ws {
-		b = append(b, i2cdev.Word(w)...)
-	}
-	return b
-}
-
 // chip is a fake SGP30 answering the commands of the datasheet (table 10):
 // get_serial_id, iaq_init and measure_iaq with answer.
 type chip struct {
@@ -60,7 +52,7 @@ func (c *chip) Tx(addr uint16, w, r []byte) error {
 	switch {
 	case len(r) == 0:
 	case c.last == cmdSerial:
-		copy(r, words(0, 0x0123, 0x4567))
+		copy(r, i2cdev.Encode(0, 0x0123, 0x4567))
 	case c.last == cmdMeasure:
 		c.measures++
 		copy(r, c.answer)
@@ -108,7 +100,7 @@ func watch(t *testing.T, d *Dev) {
 
 // measure_iaq answering eCO₂ 0x01A4 = 420 ppm and TVOC 0x000D = 13 ppb.
 func TestDev_Watch_Sense(t *testing.T) {
-	c := &chip{answer: words(420, 13)}
+	c := &chip{answer: i2cdev.Encode(420, 13)}
 	clk := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
 	d, err := New(c, clk.now)
 	if err != nil {
@@ -165,7 +157,7 @@ func TestDev_Watch_badCRC(t *testing.T) {
 // last values are 3 s old; the chip is back: a new Watch (the poller's
 // restart) initialises it again and Sense reports again after warm-up.
 func TestDev_Watch_chipGoneAndBack(t *testing.T) {
-	c := &chip{answer: words(500, 20)}
+	c := &chip{answer: i2cdev.Encode(500, 20)}
 	clk := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
 	d, err := New(c, clk.now)
 	if err != nil {

@@ -17,23 +17,14 @@ import (
 
 const addr = 0x44
 
-// words is what a chip answers: each word followed by its CRC-8.
-func words(ws ...uint16) []byte {
-	var b []byte
-	for _, w := range ws {
-		b = append(b, i2cdev.Word(w)...)
-	}
-	return b
-}
-
 // probeOps is New's check that the chip answers: the SHT3x's status
 // register (command 0xF32D, one word; 0x8010 after power-up: alert pending,
 // reset detected), the SHT4x's serial number (command 0x89, two words).
 func probeOps(m *Model) []i2ctest.IO {
 	if m == SHT3x {
-		return []i2ctest.IO{{Addr: addr, W: []byte{0xF3, 0x2D}}, {Addr: addr, R: words(0x8010)}}
+		return []i2ctest.IO{{Addr: addr, W: []byte{0xF3, 0x2D}}, {Addr: addr, R: i2cdev.Encode(0x8010)}}
 	}
-	return []i2ctest.IO{{Addr: addr, W: []byte{0x89}}, {Addr: addr, R: words(0x1234, 0x5678)}}
+	return []i2ctest.IO{{Addr: addr, W: []byte{0x89}}, {Addr: addr, R: i2cdev.Encode(0x1234, 0x5678)}}
 }
 
 // measureOps is one Sense: the measurement command, then the two words.
@@ -52,16 +43,16 @@ func TestDev_Sense(t *testing.T) {
 		answer   []byte
 		temp, rh float64
 	}{
-		{"sht3x high", SHT3x, "", []byte{0x24, 0x00}, words(0x6666, 0x6666), 25, 40},
-		{"sht3x medium", SHT3x, "medium", []byte{0x24, 0x0B}, words(0x6666, 0x6666), 25, 40},
-		{"sht3x low", SHT3x, "low", []byte{0x24, 0x16}, words(0, 0xFFFF), -45, 100},
-		{"sht4x high", SHT4x, "high", []byte{0xFD}, words(0x6666, 0x6666), 25, 44},
-		{"sht4x medium", SHT4x, "medium", []byte{0xF6}, words(0xFFFF, 0x6666), 130, 44},
-		{"sht4x low", SHT4x, "low", []byte{0xE0}, words(0x6666, 0x6666), 25, 44},
-		{"sht4x humidity cut at 100", SHT4x, "", []byte{0xFD}, words(0x6666, 0xFFFF), 25, 100}, // -6 + 125 = 119
-		{"sht4x humidity cut at 0", SHT4x, "", []byte{0xFD}, words(0x6666, 0x0000), 25, 0},     // -6
+		{"sht3x high", SHT3x, "", []byte{0x24, 0x00}, i2cdev.Encode(0x6666, 0x6666), 25, 40},
+		{"sht3x medium", SHT3x, "medium", []byte{0x24, 0x0B}, i2cdev.Encode(0x6666, 0x6666), 25, 40},
+		{"sht3x low", SHT3x, "low", []byte{0x24, 0x16}, i2cdev.Encode(0, 0xFFFF), -45, 100},
+		{"sht4x high", SHT4x, "high", []byte{0xFD}, i2cdev.Encode(0x6666, 0x6666), 25, 44},
+		{"sht4x medium", SHT4x, "medium", []byte{0xF6}, i2cdev.Encode(0xFFFF, 0x6666), 130, 44},
+		{"sht4x low", SHT4x, "low", []byte{0xE0}, i2cdev.Encode(0x6666, 0x6666), 25, 44},
+		{"sht4x humidity cut at 100", SHT4x, "", []byte{0xFD}, i2cdev.Encode(0x6666, 0xFFFF), 25, 100}, // -6 + 125 = 119
+		{"sht4x humidity cut at 0", SHT4x, "", []byte{0xFD}, i2cdev.Encode(0x6666, 0x0000), 25, 0},     // -6
 		// The datasheets' CRC example, 0xBEEF with CRC 0x92, as the temperature word.
-		{"datasheet CRC example", SHT4x, "", []byte{0xFD}, append([]byte{0xBE, 0xEF, 0x92}, words(0x6666)...), -45 + 175*48879.0/65535, 44},
+		{"datasheet CRC example", SHT4x, "", []byte{0xFD}, append([]byte{0xBE, 0xEF, 0x92}, i2cdev.Encode(0x6666)...), -45 + 175*48879.0/65535, 44},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +178,7 @@ func TestDriver_Check(t *testing.T) {
 }
 
 func TestDriver_Open(t *testing.T) {
-	bus := &i2ctest.Playback{Ops: append(probeOps(SHT4x), measureOps([]byte{0xE0}, words(0x6666, 0x6666))...), DontPanic: true}
+	bus := &i2ctest.Playback{Ops: append(probeOps(SHT4x), measureOps([]byte{0xE0}, i2cdev.Encode(0x6666, 0x6666))...), DontPanic: true}
 	hw := &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}
 	s, err := Driver(SHT4x).Open(spec("sht4x", map[string]sensors.Option{"precision": {Value: "low", Line: 11}}), hw)
 	if err != nil {

@@ -21,11 +21,9 @@
 package tmp102
 
 import (
-	"context"
 	"fmt"
 
 	"periph.io/x/conn/v3/i2c"
-	"periph.io/x/conn/v3/physic"
 	periph "periph.io/x/devices/v3/tmp102"
 
 	"github.com/edgegw/edgegw/sensors"
@@ -35,12 +33,10 @@ import (
 // Addrs are the addresses the chip can be strapped to with ADD0.
 var Addrs = []uint16{0x48, 0x49, 0x4A, 0x4B}
 
-// Dev is one TMP102 on an I²C bus.
+// Dev is one TMP102 on an I²C bus. Sense reads the temperature in °C; Halt
+// sends nothing.
 type Dev struct {
-	bus   *i2cdev.CtxBus // Ctx guarded by guard
-	addr  uint16
-	dev   *periph.Dev
-	guard sensors.Guard
+	*i2cdev.EnvSensor
 }
 
 var _ sensors.Sensor = (*Dev)(nil)
@@ -51,37 +47,13 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 	if err := chip().CheckAddr(addr); err != nil {
 		return nil, err
 	}
-	d := &Dev{bus: &i2cdev.CtxBus{Bus: bus}, addr: addr}
-	dev, err := periph.NewI2C(d.bus, addr, nil)
+	cb := &i2cdev.CtxBus{Bus: bus}
+	dev, err := periph.NewI2C(cb, addr, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tmp102: no answer at %s: %w", d, err)
+		return nil, fmt.Errorf("tmp102: no answer at %s(%#x): %w", bus, addr, err)
 	}
-	d.dev = dev
-	return d, nil
+	return &Dev{i2cdev.NewEnvSensor("tmp102", cb, addr, dev, false, nil)}, nil
 }
-
-// String names the bus and address, e.g. "tmp102{/dev/i2c-1(0x48)}".
-func (d *Dev) String() string { return fmt.Sprintf("tmp102{%s(%#x)}", d.bus, d.addr) }
-
-// Sense reads the temperature in °C.
-func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
-	rs, err := d.guard.Sense(ctx, func() ([]sensors.Reading, error) {
-		d.bus.Ctx = ctx
-		defer func() { d.bus.Ctx = nil }()
-		var e physic.Env
-		if err := d.dev.Sense(&e); err != nil {
-			return nil, err
-		}
-		return []sensors.Reading{{Quantity: "temperature", Value: e.Temperature.Celsius(), Unit: "°C"}}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tmp102: %s: sense: %w", d, err)
-	}
-	return rs, nil
-}
-
-// Halt stops further reads. Halt is safe to call twice.
-func (d *Dev) Halt() error { return d.guard.Halt(nil) }
 
 // Driver returns the "tmp102" driver for a sensors.Registry.
 func Driver() sensors.Driver { return i2cdev.Driver(chip()) }

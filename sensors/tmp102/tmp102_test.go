@@ -2,7 +2,6 @@ package tmp102
 
 import (
 	"context"
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -60,29 +59,17 @@ func TestDev_Sense(t *testing.T) {
 }
 
 func TestDev_errors(t *testing.T) {
-	if _, err := New(&i2ctest.Playback{DontPanic: true}, addr); err == nil || !strings.HasPrefix(err.Error(), "tmp102: no answer at tmp102{playback(0x48)}") {
+	if _, err := New(&i2ctest.Playback{DontPanic: true}, addr); err == nil || !strings.HasPrefix(err.Error(), "tmp102: no answer at playback(0x48): ") {
 		t.Fatalf("New without a chip = %v", err)
 	}
 	if _, err := New(&i2ctest.Playback{}, 0x4C); err == nil {
 		t.Fatal("New accepted 0x4c")
 	}
-	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
-	d, err := New(bus, addr)
+	d, err := New(&i2ctest.Playback{Ops: newOps, DontPanic: true}, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Sense(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "tmp102: tmp102{playback(0x48)}: sense: ") {
-		t.Fatalf("Sense with the chip gone = %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := d.Sense(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Sense canceled = %v", err)
-	}
-	d.Halt()
-	if _, err := d.Sense(context.Background()); !errors.Is(err, sensors.ErrHalted) {
-		t.Fatalf("Sense after Halt = %v", err)
-	}
+	sensorstest.SenseFails(t, d, "tmp102: tmp102{playback(0x48)}: sense: ")
 }
 
 func TestDriver(t *testing.T) {
