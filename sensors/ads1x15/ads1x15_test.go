@@ -168,11 +168,6 @@ func TestDev_Sense_errors(t *testing.T) {
 	}
 }
 
-func spec(driver string, opts map[string]sensors.Option) sensors.Spec {
-	return sensors.Spec{Name: "adc", Driver: driver, File: "gw.yaml", Line: 10,
-		Options: sensors.Options{File: "gw.yaml", Driver: driver, Values: opts}}
-}
-
 func TestDriver_Check(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -197,7 +192,7 @@ func TestDriver_Check(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Driver(tt.model).Check(spec(tt.model.String(), tt.opts))
+			err := Driver(tt.model).Check(sensorstest.Spec(tt.model.String(), tt.opts))
 			if len(tt.want) == 0 && err != nil {
 				t.Fatalf("Check = %v", err)
 			}
@@ -213,11 +208,11 @@ func TestDriver_Check(t *testing.T) {
 func TestDriver_Open(t *testing.T) {
 	bus := &i2ctest.Playback{Ops: []i2ctest.IO{probe}, DontPanic: true}
 	opts := map[string]sensors.Option{"channels": {Value: map[string]any{"ain3": 1.024, "ain1": 4.096}, Line: 11}}
-	s, err := Driver(ADS1115).Open(spec("ads1115", opts), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}})
+	s, err := Driver(ADS1115).Open(sensorstest.Spec("ads1115", opts), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}})
 	if err != nil || s == nil {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
-	qs, err := Driver(ADS1115).Quantities(spec("ads1115", opts))
+	qs, err := Driver(ADS1115).Quantities(sensorstest.Spec("ads1115", opts))
 	if err != nil || len(qs) != 2 || qs[0] != (sensors.Quantity{Name: "ain1", Unit: "V"}) || qs[1].Name != "ain3" {
 		t.Fatalf("Quantities = %v, %v", qs, err)
 	}

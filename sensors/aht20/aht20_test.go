@@ -103,16 +103,9 @@ func TestDev_errors(t *testing.T) {
 }
 
 func TestDriver(t *testing.T) {
-	spec := func(opts map[string]sensors.Option) sensors.Spec {
-		return sensors.Spec{Name: "attic", Driver: "aht20", File: "gw.yaml", Line: 10,
-			Options: sensors.Options{File: "gw.yaml", Driver: "aht20", Values: opts}}
-	}
-	if err := Driver().Check(spec(map[string]sensors.Option{"address": {Value: 0x39, Line: 12}})); err == nil ||
-		!strings.Contains(err.Error(), "gw.yaml:12: address: 0x39 is not an address of the aht20: want one of 0x38") {
-		t.Fatalf("Check = %v", err)
-	}
+	sensorstest.CheckErrors(t, Driver(), sensorstest.Spec("aht20", map[string]sensors.Option{"address": {Value: 0x39, Line: 12}}), "gw.yaml:12: address: 0x39 is not an address of the aht20: want one of 0x38")
 	bus := &i2ctest.Playback{Ops: []i2ctest.IO{statusCalibrated}, DontPanic: true}
-	s, err := Driver().Open(spec(nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}})
+	s, err := Driver().Open(sensorstest.Spec("aht20", nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}})
 	if err != nil || s == nil {
 		t.Fatalf("Open = %v, %v", s, err)
 	}

@@ -77,11 +77,6 @@ var testChip = Chip[int]{
 	},
 }
 
-func spec(opts map[string]sensors.Option) sensors.Spec {
-	return sensors.Spec{Name: "s", Driver: "chip", File: "gw.yaml", Line: 10,
-		Options: sensors.Options{File: "gw.yaml", Driver: "chip", Values: opts}}
-}
-
 func TestDriver(t *testing.T) {
 	d := Driver(testChip)
 	for _, tt := range []struct {
@@ -99,7 +94,7 @@ func TestDriver(t *testing.T) {
 				`gw.yaml:13: gian: unknown option for driver chip (did you mean "gain"?)`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := d.Check(spec(tt.opts))
+			err := d.Check(sensorstest.Spec("chip", tt.opts))
 			if len(tt.want) == 0 && err != nil {
 				t.Fatalf("Check = %v", err)
 			}
@@ -111,14 +106,14 @@ func TestDriver(t *testing.T) {
 		})
 	}
 	hw := &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": &i2ctest.Playback{}}}
-	s, err := d.Open(spec(map[string]sensors.Option{"bus": {Value: "/dev/i2c-1", Line: 11}, "address": {Value: 0x45, Line: 12}}), hw)
+	s, err := d.Open(sensorstest.Spec("chip", map[string]sensors.Option{"bus": {Value: "/dev/i2c-1", Line: 11}, "address": {Value: 0x45, Line: 12}}), hw)
 	if err != nil || s.(fake).addr != 0x45 {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
-	if _, err := d.Open(spec(map[string]sensors.Option{"bus": {Value: "2", Line: 11}}), hw); err == nil || !strings.HasPrefix(err.Error(), "chip: sensorstest: no I2C bus") {
+	if _, err := d.Open(sensorstest.Spec("chip", map[string]sensors.Option{"bus": {Value: "2", Line: 11}}), hw); err == nil || !strings.HasPrefix(err.Error(), "chip: sensorstest: no I2C bus") {
 		t.Fatalf("Open on a missing bus = %v", err)
 	}
-	qs, err := d.Quantities(spec(nil))
+	qs, err := d.Quantities(sensorstest.Spec("chip", nil))
 	if err != nil || len(qs) != 1 {
 		t.Fatalf("Quantities = %v, %v", qs, err)
 	}

@@ -101,10 +101,6 @@ func TestDev_errors(t *testing.T) {
 }
 
 func TestDriver(t *testing.T) {
-	spec := func(opts map[string]sensors.Option) sensors.Spec {
-		return sensors.Spec{Name: "solar", Driver: "ina219", File: "gw.yaml", Line: 10,
-			Options: sensors.Options{File: "gw.yaml", Driver: "ina219", Values: opts}}
-	}
 	tests := []struct {
 		opts map[string]sensors.Option
 		want string
@@ -116,13 +112,13 @@ func TestDriver(t *testing.T) {
 		{map[string]sensors.Option{"address": {Value: 0x50, Line: 11}}, "gw.yaml:11: address: 0x50 is not an address of the ina219"},
 	}
 	for _, tt := range tests {
-		err := Driver().Check(spec(tt.opts))
+		err := Driver().Check(sensorstest.Spec("ina219", tt.opts))
 		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("Check(%v) = %v, want %q", tt.opts, err, tt.want)
 		}
 	}
 	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
-	if s, err := Driver().Open(spec(nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
+	if s, err := Driver().Open(sensorstest.Spec("ina219", nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
 	if err := bus.Close(); err != nil {

@@ -98,16 +98,9 @@ func TestDev_Sense_errors(t *testing.T) {
 }
 
 func TestDriver(t *testing.T) {
-	spec := func(opts map[string]sensors.Option) sensors.Spec {
-		return sensors.Spec{Name: "freezer", Driver: "mcp9808", File: "gw.yaml", Line: 10,
-			Options: sensors.Options{File: "gw.yaml", Driver: "mcp9808", Values: opts}}
-	}
-	if err := Driver().Check(spec(map[string]sensors.Option{"address": {Value: 0x48, Line: 11}})); err == nil ||
-		!strings.Contains(err.Error(), "gw.yaml:11: address: 0x48 is not an address of the mcp9808") {
-		t.Fatalf("Check = %v", err)
-	}
+	sensorstest.CheckErrors(t, Driver(), sensorstest.Spec("mcp9808", map[string]sensors.Option{"address": {Value: 0x48, Line: 11}}), "gw.yaml:11: address: 0x48 is not an address of the mcp9808")
 	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
-	if s, err := Driver().Open(spec(nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
+	if s, err := Driver().Open(sensorstest.Spec("mcp9808", nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
 	if err := bus.Close(); err != nil {

@@ -208,11 +208,6 @@ func TestDev_Sense_timeout(t *testing.T) {
 	}
 }
 
-func spec(opts map[string]sensors.Option) sensors.Spec {
-	return sensors.Spec{Name: "pm", Driver: "pms5003", File: "gw.yaml", Line: 10,
-		Options: sensors.Options{File: "gw.yaml", Driver: "pms5003", Values: opts}}
-}
-
 func TestDriver(t *testing.T) {
 	tests := []struct {
 		opts map[string]sensors.Option
@@ -226,7 +221,7 @@ func TestDriver(t *testing.T) {
 			[]string{`gw.yaml:12: mdoe: unknown option for driver pms5003 (did you mean "mode"?)`}},
 	}
 	for _, tt := range tests {
-		err := Driver().Check(spec(tt.opts))
+		err := Driver().Check(sensorstest.Spec("pms5003", tt.opts))
 		if len(tt.want) == 0 && err != nil {
 			t.Errorf("Check(%v) = %v", tt.opts, err)
 		}
@@ -238,7 +233,7 @@ func TestDriver(t *testing.T) {
 	}
 	dev := script()
 	u := sensorstest.NewUART(t, dev.Answer)
-	s, err := Driver().Open(spec(map[string]sensors.Option{"port": {Value: u.Path, Line: 11}}), &sensorstest.Hardware{})
+	s, err := Driver().Open(sensorstest.Spec("pms5003", map[string]sensors.Option{"port": {Value: u.Path, Line: 11}}), &sensorstest.Hardware{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +246,7 @@ func TestDriver(t *testing.T) {
 	if len(got) != 3 || got[2].Value != 1 {
 		t.Fatalf("Sense = %+v", got)
 	}
-	qs, _ := Driver().Quantities(spec(map[string]sensors.Option{"port": {Value: "x", Line: 11}}))
+	qs, _ := Driver().Quantities(sensorstest.Spec("pms5003", map[string]sensors.Option{"port": {Value: "x", Line: 11}}))
 	if len(qs) != 3 || qs[1] != (sensors.Quantity{Name: "pm25", Unit: "µg/m³"}) {
 		t.Fatalf("Quantities = %v", qs)
 	}

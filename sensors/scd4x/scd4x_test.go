@@ -238,25 +238,16 @@ func count(list []uint16, v uint16) int {
 }
 
 func TestDriver(t *testing.T) {
-	spec := func(opts map[string]sensors.Option) sensors.Spec {
-		return sensors.Spec{Name: "room", Driver: "scd4x", File: "gw.yaml", Line: 10,
-			Options: sensors.Options{File: "gw.yaml", Driver: "scd4x", Values: opts}}
-	}
-	err := Driver().Check(spec(map[string]sensors.Option{"low_power": {Value: "yes", Line: 11}, "lowpower": {Value: true, Line: 12}}))
-	for _, w := range []string{"gw.yaml:11: low_power: want true or false, got yes", `gw.yaml:12: lowpower: unknown option for driver scd4x (did you mean "low_power"?)`} {
-		if err == nil || !strings.Contains(err.Error(), w) {
-			t.Errorf("Check = %v, want %q", err, w)
-		}
-	}
+	sensorstest.CheckErrors(t, Driver(), sensorstest.Spec("scd4x", map[string]sensors.Option{"low_power": {Value: "yes", Line: 11}, "lowpower": {Value: true, Line: 12}}), "gw.yaml:11: low_power: want true or false, got yes", `gw.yaml:12: lowpower: unknown option for driver scd4x (did you mean "low_power"?)`)
 	bus := &i2ctest.Playback{Ops: newOps([]byte{0x21, 0xAC}), DontPanic: true}
-	s, err := Driver().Open(spec(map[string]sensors.Option{"low_power": {Value: true, Line: 11}}), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}})
+	s, err := Driver().Open(sensorstest.Spec("scd4x", map[string]sensors.Option{"low_power": {Value: true, Line: 11}}), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}})
 	if err != nil || s == nil {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
 	if err := bus.Close(); err != nil {
 		t.Fatal(err)
 	}
-	qs, _ := Driver().Quantities(spec(nil))
+	qs, _ := Driver().Quantities(sensorstest.Spec("scd4x", nil))
 	if len(qs) != 3 || qs[0] != (sensors.Quantity{Name: "co2", Unit: "ppm"}) {
 		t.Fatalf("Quantities = %v", qs)
 	}

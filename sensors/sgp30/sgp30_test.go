@@ -202,15 +202,8 @@ func TestNew_errors(t *testing.T) {
 }
 
 func TestDriver(t *testing.T) {
-	spec := func(opts map[string]sensors.Option) sensors.Spec {
-		return sensors.Spec{Name: "air", Driver: "sgp30", File: "gw.yaml", Line: 10,
-			Options: sensors.Options{File: "gw.yaml", Driver: "sgp30", Values: opts}}
-	}
-	if err := Driver().Check(spec(map[string]sensors.Option{"humidity": {Value: 40, Line: 11}})); err == nil ||
-		!strings.Contains(err.Error(), "gw.yaml:11: humidity: unknown option for driver sgp30") {
-		t.Fatalf("Check = %v", err)
-	}
-	s, err := Driver().Open(spec(nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": &chip{}}})
+	sensorstest.CheckErrors(t, Driver(), sensorstest.Spec("sgp30", map[string]sensors.Option{"humidity": {Value: 40, Line: 11}}), "gw.yaml:11: humidity: unknown option for driver sgp30")
+	s, err := Driver().Open(sensorstest.Spec("sgp30", nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": &chip{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,11 +148,6 @@ func TestDev_Sense_busErrorAndCancel(t *testing.T) {
 	}
 }
 
-func spec(driver string, opts map[string]sensors.Option) sensors.Spec {
-	return sensors.Spec{Name: "office", Driver: driver, File: "gw.yaml", Line: 10,
-		Options: sensors.Options{File: "gw.yaml", Driver: driver, Values: opts}}
-}
-
 func TestDriver_Check(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -169,7 +164,7 @@ func TestDriver_Check(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Driver(tt.model).Check(spec(tt.model.String(), tt.opts))
+			err := Driver(tt.model).Check(sensorstest.Spec(tt.model.String(), tt.opts))
 			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 				t.Fatalf("Check = %v, want %q", err, tt.want)
 			}
@@ -180,7 +175,7 @@ func TestDriver_Check(t *testing.T) {
 func TestDriver_Open(t *testing.T) {
 	bus := &i2ctest.Playback{Ops: append(probeOps(SHT4x), measureOps([]byte{0xE0}, i2cdev.Encode(0x6666, 0x6666))...), DontPanic: true}
 	hw := &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}
-	s, err := Driver(SHT4x).Open(spec("sht4x", map[string]sensors.Option{"precision": {Value: "low", Line: 11}}), hw)
+	s, err := Driver(SHT4x).Open(sensorstest.Spec("sht4x", map[string]sensors.Option{"precision": {Value: "low", Line: 11}}), hw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +185,7 @@ func TestDriver_Open(t *testing.T) {
 	if err := bus.Close(); err != nil {
 		t.Fatal(err)
 	}
-	qs, err := Driver(SHT3x).Quantities(spec("sht3x", nil))
+	qs, err := Driver(SHT3x).Quantities(sensorstest.Spec("sht3x", nil))
 	if err != nil || len(qs) != 2 || qs[1] != (sensors.Quantity{Name: "humidity", Unit: "%"}) {
 		t.Fatalf("Quantities = %v, %v", qs, err)
 	}

@@ -73,16 +73,9 @@ func TestDev_errors(t *testing.T) {
 }
 
 func TestDriver(t *testing.T) {
-	spec := func(opts map[string]sensors.Option) sensors.Spec {
-		return sensors.Spec{Name: "rack", Driver: "tmp102", File: "gw.yaml", Line: 10,
-			Options: sensors.Options{File: "gw.yaml", Driver: "tmp102", Values: opts}}
-	}
-	if err := Driver().Check(spec(map[string]sensors.Option{"adress": {Value: 0x49, Line: 11}})); err == nil ||
-		!strings.Contains(err.Error(), `gw.yaml:11: adress: unknown option for driver tmp102 (did you mean "address"?)`) {
-		t.Fatalf("Check = %v", err)
-	}
+	sensorstest.CheckErrors(t, Driver(), sensorstest.Spec("tmp102", map[string]sensors.Option{"adress": {Value: 0x49, Line: 11}}), `gw.yaml:11: adress: unknown option for driver tmp102 (did you mean "address"?)`)
 	bus := &i2ctest.Playback{Ops: newOps, DontPanic: true}
-	if s, err := Driver().Open(spec(nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
+	if s, err := Driver().Open(sensorstest.Spec("tmp102", nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": bus}}); err != nil || s == nil {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
 }
