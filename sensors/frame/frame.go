@@ -15,7 +15,9 @@
 // After a frame whose checksum does not match, the search resumes one byte
 // after its header, so that a false header inside garbage cannot hide a
 // real frame that follows; when what was read holds no good frame after it,
-// Exchange fails with ErrChecksum rather than wait for more.
+// Exchange fails with ErrChecksum rather than wait for more. A false header
+// announcing more bytes than have come is passed over as soon as a whole,
+// good frame follows it.
 package frame
 
 import (
@@ -116,7 +118,9 @@ func (c *Conn) Stats() Stats {
 // readTimeout bounds one Read, hence how soon Exchange notices ctx.
 const readTimeout = 50 * time.Millisecond
 
-// maxBuffered bounds the bytes kept while looking for a frame.
+// maxBuffered bounds a frame's length, hence the bytes kept while looking
+// for one: without a header, all but a possible header's first bytes are
+// dropped at once.
 const maxBuffered = 4096
 
 func (c *Conn) get() (sensors.SerialPort, error) {
@@ -225,6 +229,10 @@ func (c *Conn) next() ([]byte, error) {
 			continue
 		}
 		if len(c.buf) < n {
+			if j := c.laterFrame(); j > 0 {
+				c.skip(j) // a false header, with a whole frame after it
+				continue
+			}
 			return nil, nil
 		}
 		if !c.format.Check(c.buf[:n]) {
@@ -240,6 +248,28 @@ func (c *Conn) next() ([]byte, error) {
 	}
 }
 
+// laterFrame returns the offset of the first header after the one at the
+// start of c.buf that begins a whole frame with a good checksum, or 0.
+func (c *Conn) laterFrame() int {
+	h := c.format.Header
+	for j := 1; j < len(c.buf); j++ {
+		k := bytes.Index(c.buf[j:], h)
+		if k < 0 {
+			return 0
+		}
+		j += k
+		rest := c.buf[j:]
+		if len(rest) < c.format.HeadLen {
+			return 0
+		}
+		n, err := c.format.Len(rest[:c.format.HeadLen])
+		if err == nil && n >= c.format.HeadLen && n <= len(rest) && c.format.Check(rest[:n]) {
+			return j
+		}
+	}
+	return 0
+}
+
 // skip drops n bytes of garbage from the front of c.buf.
 func (c *Conn) skip(n int) {
 	if n <= 0 {
@@ -247,8 +277,4 @@ func (c *Conn) skip(n int) {
 	}
 	c.stats.garbage.Add(uint64(n))
 	c.buf = c.buf[n:]
-	if len(c.buf) > maxBuffered {
-		c.stats.garbage.Add(uint64(len(c.buf)))
-		c.buf = c.buf[:0]
-	}
 }
