@@ -12,25 +12,25 @@ import (
 	"github.com/edgegw/edgegw/sensors/i2cdev"
 )
 
-func (m *Model) chip() i2cdev.Chip[Opts] {
-	return i2cdev.Chip[Opts]{
+func (m *Model) chip() i2cdev.Chip[*Opts] {
+	return i2cdev.Chip[*Opts]{
 		Name:    m.name,
 		Addrs:   Addrs,
 		Options: m.options,
-		Quantities: func(o Opts) []sensors.Quantity {
+		Quantities: func(o *Opts) []sensors.Quantity {
 			qs := make([]sensors.Quantity, len(o.Inputs))
 			for i, in := range o.Inputs {
 				qs[i] = sensors.Quantity{Name: fmt.Sprintf("ain%d", in.Channel), Unit: "V"}
 			}
 			return qs
 		},
-		New: func(bus i2c.Bus, addr uint16, o Opts) (sensors.Sensor, error) { return New(bus, addr, m, o) },
+		New: func(bus i2c.Bus, addr uint16, o *Opts) (sensors.Sensor, error) { return New(bus, addr, m, *o) },
 	}
 }
 
 // options reads channels and data_rate.
-func (m *Model) options(o *sensors.Options, spec sensors.Spec) Opts {
-	opts := Opts{DataRate: o.Int("data_rate", m.def)}
+func (m *Model) options(o *sensors.Options, spec sensors.Spec) *Opts {
+	opts := &Opts{DataRate: o.Int("data_rate", m.def)}
 	if !slices.Contains(m.rates, opts.DataRate) {
 		o.Errorf("data_rate", "%d is not a data rate of the %s: want one of %v", opts.DataRate, m.name, m.rates)
 	}
@@ -49,11 +49,11 @@ func (m *Model) options(o *sensors.Options, spec sensors.Spec) Opts {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		var n int
-		if _, err := fmt.Sscanf(name, "ain%d", &n); err != nil || n < 0 || n > 3 || name != fmt.Sprintf("ain%d", n) {
+		if len(name) != 4 || !strings.HasPrefix(name, "ain") || name[3] < '0' || name[3] > '3' {
 			o.Errorf("channels", "%q is not an input: want ain0, ain1, ain2 or ain3", name)
 			continue
 		}
+		n := int(name[3] - '0')
 		v, ok := number(ch[name])
 		if !ok || rangeIndex(v) < 0 {
 			o.Errorf("channels", "%s: %v is not a full-scale range: want one of %s (volts)", name, ch[name], rangeList())

@@ -60,12 +60,12 @@ func New(bus i2c.Bus) (*Dev, error) {
 
 // Driver returns the "aht20" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return i2cdev.Driver(i2cdev.Chip[struct{}]{
+	return i2cdev.Driver(i2cdev.Chip[*struct{}]{
 		Name:  "aht20",
 		Addrs: []uint16{Addr},
-		Quantities: func(struct{}) []sensors.Quantity {
+		Quantities: func(*struct{}) []sensors.Quantity {
 			return []sensors.Quantity{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}}
 		},
-		New: func(bus i2c.Bus, _ uint16, _ struct{}) (sensors.Sensor, error) { return New(bus) },
+		New: func(bus i2c.Bus, _ uint16, _ *struct{}) (sensors.Sensor, error) { return New(bus) },
 	})
 }

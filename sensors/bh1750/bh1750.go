@@ -137,16 +137,17 @@ var modes = map[string]mode{
 	"low":   {op: 0x23, wait: 24 * time.Millisecond, div: 1},
 }
 
-func chip() i2cdev.Chip[string] {
-	return i2cdev.Chip[string]{
+func chip() i2cdev.Chip[*string] {
+	return i2cdev.Chip[*string]{
 		Name:  "bh1750",
 		Addrs: []uint16{AddrLow, AddrHigh},
-		Options: func(o *sensors.Options, _ sensors.Spec) string {
-			return o.OneOf("resolution", "high", Resolutions...)
+		Options: func(o *sensors.Options, _ sensors.Spec) *string {
+			res := o.OneOf("resolution", "high", Resolutions...)
+			return &res
 		},
-		Quantities: func(string) []sensors.Quantity { return []sensors.Quantity{{Name: "illuminance", Unit: "lx"}} },
-		New: func(bus i2c.Bus, addr uint16, res string) (sensors.Sensor, error) {
-			return New(bus, addr, res)
+		Quantities: func(*string) []sensors.Quantity { return []sensors.Quantity{{Name: "illuminance", Unit: "lx"}} },
+		New: func(bus i2c.Bus, addr uint16, res *string) (sensors.Sensor, error) {
+			return New(bus, addr, *res)
 		},
 	}
 }

@@ -11,7 +11,8 @@ import (
 var Mode9600 = &bugst.Mode{BaudRate: 9600, DataBits: 8, Parity: bugst.NoParity, StopBits: bugst.OneStopBit}
 
 // Device describes the driver of one serial sensor for Driver. O is what
-// its own options parse to (struct{} when it has none).
+// its own options parse to: a pointer (*struct{} when it has none), for one
+// instantiation of the generic code whatever the sensor.
 type Device[O any] struct {
 	// Name is the driver's name.
 	Name string

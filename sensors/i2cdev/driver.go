@@ -11,7 +11,10 @@ import (
 )
 
 // Chip describes the driver of one I²C chip for Driver. O is what the
-// chip's own options parse to (struct{} when it has none).
+// chip's own options parse to: a pointer (*struct{} when it has none), so
+// that every chip shares one instantiation of the generic code (Go compiles
+// one copy per shape, and all pointers have one shape), which keeps the
+// binary small.
 type Chip[O any] struct {
 	// Name is the driver's name, which starts its errors ("sht4x").
 	Name string

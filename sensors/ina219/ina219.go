@@ -150,16 +150,16 @@ func (o Opts) check() error {
 	return nil
 }
 
-func chip() i2cdev.Chip[Opts] {
+func chip() i2cdev.Chip[*Opts] {
 	addrs := make([]uint16, 16)
 	for i := range addrs {
 		addrs[i] = 0x40 + uint16(i)
 	}
-	return i2cdev.Chip[Opts]{
+	return i2cdev.Chip[*Opts]{
 		Name:  "ina219",
 		Addrs: addrs,
-		Options: func(o *sensors.Options, _ sensors.Spec) Opts {
-			opts := Opts{ShuntOhms: o.Float("shunt_ohms", 0.1), MaxCurrent: o.Float("max_current", 3.2)}
+		Options: func(o *sensors.Options, _ sensors.Spec) *Opts {
+			opts := &Opts{ShuntOhms: o.Float("shunt_ohms", 0.1), MaxCurrent: o.Float("max_current", 3.2)}
 			if err := opts.withDefaults().check(); err != nil {
 				key := "max_current"
 				if !o.Has(key) {
@@ -169,9 +169,9 @@ func chip() i2cdev.Chip[Opts] {
 			}
 			return opts
 		},
-		Quantities: func(Opts) []sensors.Quantity {
+		Quantities: func(*Opts) []sensors.Quantity {
 			return []sensors.Quantity{{Name: "voltage", Unit: "V"}, {Name: "current", Unit: "A"}, {Name: "power", Unit: "W"}, {Name: "shunt_voltage", Unit: "mV"}}
 		},
-		New: func(bus i2c.Bus, addr uint16, o Opts) (sensors.Sensor, error) { return New(bus, addr, o) },
+		New: func(bus i2c.Bus, addr uint16, o *Opts) (sensors.Sensor, error) { return New(bus, addr, *o) },
 	}
 }

@@ -91,11 +91,11 @@ func checkID(dev i2cdev.Dev) error {
 	return nil
 }
 
-func chip() i2cdev.Chip[struct{}] {
-	return i2cdev.Chip[struct{}]{
+func chip() i2cdev.Chip[*struct{}] {
+	return i2cdev.Chip[*struct{}]{
 		Name:       "mcp9808",
 		Addrs:      Addrs,
-		Quantities: func(struct{}) []sensors.Quantity { return []sensors.Quantity{{Name: "temperature", Unit: "°C"}} },
-		New:        func(bus i2c.Bus, addr uint16, _ struct{}) (sensors.Sensor, error) { return New(bus, addr) },
+		Quantities: func(*struct{}) []sensors.Quantity { return []sensors.Quantity{{Name: "temperature", Unit: "°C"}} },
+		New:        func(bus i2c.Bus, addr uint16, _ *struct{}) (sensors.Sensor, error) { return New(bus, addr) },
 	}
 }

@@ -77,11 +77,11 @@ func (d *Dev) Stats() frame.Stats { return d.conn.Stats() }
 
 // Driver returns the "mhz19" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return frame.Driver(frame.Device[struct{}]{
+	return frame.Driver(frame.Device[*struct{}]{
 		Name:       "mhz19",
 		Mode:       frame.Mode9600,
-		Quantities: func(struct{}) []sensors.Quantity { return []sensors.Quantity{{Name: "co2", Unit: "ppm"}} },
-		New: func(port string, open func() (sensors.SerialPort, error), _ struct{}) sensors.Sensor {
+		Quantities: func(*struct{}) []sensors.Quantity { return []sensors.Quantity{{Name: "co2", Unit: "ppm"}} },
+		New: func(port string, open func() (sensors.SerialPort, error), _ *struct{}) sensors.Sensor {
 			return New(port, open)
 		},
 	})

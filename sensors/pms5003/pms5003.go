@@ -104,15 +104,15 @@ func (d *Dev) Stats() frame.Stats { return d.conn.Stats() }
 
 // Driver returns the "pms5003" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return frame.Driver(frame.Device[string]{
+	return frame.Driver(frame.Device[*string]{
 		Name:    "pms5003",
 		Mode:    frame.Mode9600,
-		Options: func(o *sensors.Options) string { return o.OneOf("mode", "passive", Modes...) },
-		Quantities: func(string) []sensors.Quantity {
+		Options: func(o *sensors.Options) *string { mode := o.OneOf("mode", "passive", Modes...); return &mode },
+		Quantities: func(*string) []sensors.Quantity {
 			return []sensors.Quantity{{Name: "pm1", Unit: unit}, {Name: "pm25", Unit: unit}, {Name: "pm10", Unit: unit}}
 		},
-		New: func(port string, open func() (sensors.SerialPort, error), mode string) sensors.Sensor {
-			d, _ := New(port, open, mode) // mode checked by Options
+		New: func(port string, open func() (sensors.SerialPort, error), mode *string) sensors.Sensor {
+			d, _ := New(port, open, *mode) // mode checked by Options
 			return d
 		},
 	})

@@ -100,14 +100,14 @@ func (d *Dev) Halt() error {
 
 // Driver returns the "scd4x" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return i2cdev.Driver(i2cdev.Chip[Opts]{
+	return i2cdev.Driver(i2cdev.Chip[*Opts]{
 		Name:  "scd4x",
 		Addrs: []uint16{Addr},
-		Options: func(o *sensors.Options, _ sensors.Spec) Opts {
-			return Opts{LowPower: o.Bool("low_power", false)}
+		Options: func(o *sensors.Options, _ sensors.Spec) *Opts {
+			return &Opts{LowPower: o.Bool("low_power", false)}
 		},
-		Quantities: func(Opts) []sensors.Quantity { return quantities },
-		New:        func(bus i2c.Bus, _ uint16, o Opts) (sensors.Sensor, error) { return New(bus, o) },
+		Quantities: func(*Opts) []sensors.Quantity { return quantities },
+		New:        func(bus i2c.Bus, _ uint16, o *Opts) (sensors.Sensor, error) { return New(bus, *o) },
 	})
 }
 

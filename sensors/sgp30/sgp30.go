@@ -158,13 +158,13 @@ func (d *Dev) Halt() error {
 
 // Driver returns the "sgp30" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return i2cdev.Driver(i2cdev.Chip[struct{}]{
+	return i2cdev.Driver(i2cdev.Chip[*struct{}]{
 		Name:  "sgp30",
 		Addrs: []uint16{Addr},
-		Quantities: func(struct{}) []sensors.Quantity {
+		Quantities: func(*struct{}) []sensors.Quantity {
 			return []sensors.Quantity{{Name: "eco2", Unit: "ppm"}, {Name: "tvoc", Unit: "ppb"}}
 		},
-		New: func(bus i2c.Bus, _ uint16, _ struct{}) (sensors.Sensor, error) { return New(bus, nil) },
+		New: func(bus i2c.Bus, _ uint16, _ *struct{}) (sensors.Sensor, error) { return New(bus, nil) },
 	})
 }
 

@@ -138,16 +138,17 @@ func (d *Dev) run(ctx context.Context, c command) ([]uint16, error) {
 
 var quantities = []sensors.Quantity{{Name: "temperature", Unit: "°C"}, {Name: "humidity", Unit: "%"}}
 
-func (m *Model) chip() i2cdev.Chip[string] {
-	return i2cdev.Chip[string]{
+func (m *Model) chip() i2cdev.Chip[*string] {
+	return i2cdev.Chip[*string]{
 		Name:  m.name,
 		Addrs: m.addrs,
-		Options: func(o *sensors.Options, _ sensors.Spec) string {
-			return o.OneOf(m.key, "high", "high", "medium", "low")
+		Options: func(o *sensors.Options, _ sensors.Spec) *string {
+			mode := o.OneOf(m.key, "high", "high", "medium", "low")
+			return &mode
 		},
-		Quantities: func(string) []sensors.Quantity { return quantities },
-		New: func(bus i2c.Bus, addr uint16, mode string) (sensors.Sensor, error) {
-			return New(bus, addr, m, mode)
+		Quantities: func(*string) []sensors.Quantity { return quantities },
+		New: func(bus i2c.Bus, addr uint16, mode *string) (sensors.Sensor, error) {
+			return New(bus, addr, m, *mode)
 		},
 	}
 }

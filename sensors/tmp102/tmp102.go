@@ -60,11 +60,11 @@ func Driver() sensors.Driver { return i2cdev.Driver(chip()) }
 
 //
 
-func chip() i2cdev.Chip[struct{}] {
-	return i2cdev.Chip[struct{}]{
+func chip() i2cdev.Chip[*struct{}] {
+	return i2cdev.Chip[*struct{}]{
 		Name:       "tmp102",
 		Addrs:      Addrs,
-		Quantities: func(struct{}) []sensors.Quantity { return []sensors.Quantity{{Name: "temperature", Unit: "°C"}} },
-		New:        func(bus i2c.Bus, addr uint16, _ struct{}) (sensors.Sensor, error) { return New(bus, addr) },
+		Quantities: func(*struct{}) []sensors.Quantity { return []sensors.Quantity{{Name: "temperature", Unit: "°C"}} },
+		New:        func(bus i2c.Bus, addr uint16, _ *struct{}) (sensors.Sensor, error) { return New(bus, addr) },
 	}
 }
