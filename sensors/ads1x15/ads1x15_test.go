@@ -3,7 +3,6 @@ package ads1x15
 import (
 	"context"
 	"errors"
-	"math"
 	"strings"
 	"testing"
 
@@ -91,14 +90,7 @@ func TestDev_Sense(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("Sense = %+v, want %+v", got, tt.want)
-			}
-			for i, w := range tt.want {
-				if g := got[i]; g.Quantity != w.Quantity || g.Unit != w.Unit || math.Abs(g.Value-w.Value) > 1e-12 {
-					t.Errorf("reading %d = %+v, want %+v", i, g, w)
-				}
-			}
+			sensorstest.CheckReadings(t, got, tt.want, 1e-12)
 			if err := bus.Close(); err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package ina219
 
 import (
 	"context"
-	"math"
 	"strings"
 	"testing"
 
@@ -54,14 +53,7 @@ func TestDev_Sense(t *testing.T) {
 		{Quantity: "power", Value: 5.998, Unit: "W"},
 		{Quantity: "shunt_voltage", Value: 50, Unit: "mV"},
 	}
-	if len(got) != len(want) {
-		t.Fatalf("Sense = %+v", got)
-	}
-	for i, w := range want {
-		if g := got[i]; g.Quantity != w.Quantity || g.Unit != w.Unit || math.Abs(g.Value-w.Value) > 0.001 {
-			t.Errorf("reading %d = %+v, want %+v", i, g, w)
-		}
-	}
+	sensorstest.CheckReadings(t, got, want, 0.001)
 	if err := bus.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package scd4x
 import (
 	"context"
 	"errors"
-	"math"
 	"os"
 	"strings"
 	"sync"
@@ -75,14 +74,7 @@ func TestDev_Sense(t *testing.T) {
 		{Quantity: "temperature", Value: 25, Unit: "°C"},
 		{Quantity: "humidity", Value: 37, Unit: "%"},
 	}
-	if len(got) != 3 {
-		t.Fatalf("Sense = %+v, want %+v", got, want)
-	}
-	for i, w := range want {
-		if g := got[i]; g.Quantity != w.Quantity || g.Unit != w.Unit || math.Abs(g.Value-w.Value) > 0.01 {
-			t.Errorf("reading %d = %+v, want %+v", i, g, w)
-		}
-	}
+	sensorstest.CheckReadings(t, got, want, 0.01)
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}
