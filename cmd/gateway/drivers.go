@@ -10,6 +10,7 @@ import (
 	"github.com/edgegw/edgegw/sensors/bmxx80"
 	"github.com/edgegw/edgegw/sensors/ds18b20"
 	"github.com/edgegw/edgegw/sensors/gpio"
+	"github.com/edgegw/edgegw/sensors/hdc302x"
 	"github.com/edgegw/edgegw/sensors/i2creg"
 	"github.com/edgegw/edgegw/sensors/iio"
 	"github.com/edgegw/edgegw/sensors/ina219"
@@ -47,6 +48,7 @@ func newRegistry() *sensors.Registry {
 		"ina219":       ina219.Driver(),
 		"mcp9808":      mcp9808.Driver(),
 		"tmp102":       tmp102.Driver(),
+		"hdc302x":      hdc302x.Driver(),
 		"sgp30":        sgp30.Driver(),
 		"pms5003":      pms5003.Driver(),
 		"mhz19":        mhz19.Driver(),

@@ -38,6 +38,7 @@ func TestCLI_Check_Drivers(t *testing.T) {
 		`:19: sensors[10].adress: unknown option for driver tmp102 (did you mean "address"?)`,
 		`:20: sensors[11].mode: "lazy" is not one of [passive active]`,
 		":21: sensors[12].port: missing required option",
+		":22: sensors[13].address: 0x40 is not an address of the hdc302x",
 	}
 	got := lines(stderr)
 	for _, w := range want {
