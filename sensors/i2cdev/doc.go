@@ -1,6 +1,6 @@
 // Package i2cdev holds what the I²C chip drivers (sht, aht20, bh1750,
-// ads1x15, scd4x, sgp30, ina219, mcp9808, tmp102) share, so that each of them
-// is only its datasheet:
+// ads1x15, scd4x, sgp30, ina219, mcp9808, tmp102, hdc302x) share, so that each
+// of them is only its datasheet:
 //
 //   - Dev: one chip on a bus. Every transaction checks its context first, so
 //     a cancelled Sense stops at the next one; register words are big-endian
