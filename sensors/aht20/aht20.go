@@ -55,7 +55,7 @@ func New(bus i2c.Bus) (*Dev, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aht20: no answer at %s(%#x): %w", bus, Addr, err)
 	}
-	return &Dev{i2cdev.NewEnvSensor("aht20", cb, Addr, dev, true, nil)}, nil
+	return &Dev{i2cdev.NewEnvSensor("aht20", cb, Addr, dev.Sense, true, nil)}, nil
 }
 
 // Driver returns the "aht20" driver for a sensors.Registry.

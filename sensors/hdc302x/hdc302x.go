@@ -54,7 +54,7 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hdc302x: no answer at %s(%#x): %w", bus, addr, err)
 	}
-	return &Dev{i2cdev.NewEnvSensor("hdc302x", cb, addr, dev, true, dev.Halt)}, nil
+	return &Dev{i2cdev.NewEnvSensor("hdc302x", cb, addr, dev.Sense, true, dev.Halt)}, nil
 }
 
 // Driver returns the "hdc302x" driver for a sensors.Registry.

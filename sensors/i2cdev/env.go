@@ -9,29 +9,28 @@ import (
 	"github.com/edgegw/edgegw/sensors"
 )
 
-// EnvSenser is what EnvSensor needs from a periph driver: one measurement
-// into a physic.Env (periph's aht20, mcp9808 and tmp102 have it).
-type EnvSenser interface {
-	Sense(e *physic.Env) error
-}
-
 // EnvSensor is a sensors.Sensor around a periph driver that measures
 // temperature, and humidity when the chip has it. Drivers embed it.
 type EnvSensor struct {
 	chip     string // driver name, starting errors
 	bus      *CtxBus
 	addr     uint16
-	dev      EnvSenser
+	sense    func(e *physic.Env) error // the periph driver's Sense
 	humidity bool
 	halt     func() error // nil: nothing to send
 	guard    sensors.Guard
 }
 
-// NewEnvSensor returns the sensor of chip at addr, read through dev over
-// bus (the CtxBus dev was made on). humidity says whether dev measures it;
-// halt (nil: none) runs at the first Halt.
-func NewEnvSensor(chip string, bus *CtxBus, addr uint16, dev EnvSenser, humidity bool, halt func() error) *EnvSensor {
-	return &EnvSensor{chip: chip, bus: bus, addr: addr, dev: dev, humidity: humidity, halt: halt}
+// NewEnvSensor returns the sensor of chip at addr, measured by sense, the
+// Sense method of a periph driver that fills a physic.Env (periph's aht20,
+// mcp9808, tmp102 and hdc302x), made on bus. humidity says whether it
+// measures humidity; halt (nil: none) runs at the first Halt.
+//
+// It takes the method, not the driver: a driver converted to an interface
+// keeps every method of it that any interface could call in the binary,
+// and with them periph's unit formatting, which the gateway never uses.
+func NewEnvSensor(chip string, bus *CtxBus, addr uint16, sense func(e *physic.Env) error, humidity bool, halt func() error) *EnvSensor {
+	return &EnvSensor{chip: chip, bus: bus, addr: addr, sense: sense, humidity: humidity, halt: halt}
 }
 
 // String names the chip, bus and address, e.g. "mcp9808{/dev/i2c-1(0x18)}".
@@ -66,7 +65,7 @@ func (e *EnvSensor) Halt() error {
 
 func (e *EnvSensor) read() ([]sensors.Reading, error) {
 	var env physic.Env
-	if err := e.dev.Sense(&env); err != nil {
+	if err := e.sense(&env); err != nil {
 		return nil, err
 	}
 	rs := []sensors.Reading{{Quantity: "temperature", Value: env.Temperature.Celsius(), Unit: "°C"}}

@@ -60,7 +60,7 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mcp9808: %s: init: %w", cb, err)
 	}
-	return &Dev{i2cdev.NewEnvSensor("mcp9808", cb, addr, dev, false, dev.Halt)}, nil
+	return &Dev{i2cdev.NewEnvSensor("mcp9808", cb, addr, dev.Sense, false, dev.Halt)}, nil
 }
 
 // Driver returns the "mcp9808" driver for a sensors.Registry.

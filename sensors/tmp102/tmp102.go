@@ -52,7 +52,7 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tmp102: no answer at %s(%#x): %w", bus, addr, err)
 	}
-	return &Dev{i2cdev.NewEnvSensor("tmp102", cb, addr, dev, false, nil)}, nil
+	return &Dev{i2cdev.NewEnvSensor("tmp102", cb, addr, dev.Sense, false, nil)}, nil
 }
 
 // Driver returns the "tmp102" driver for a sensors.Registry.
