@@ -19,8 +19,8 @@ type Device[O any] struct {
 	// Mode is the port's settings.
 	Mode *bugst.Mode
 	// Options reads the sensor's own keys from o, recording mistakes in o
-	// ("port" is read already). nil: it has none.
-	Options func(o *sensors.Options) O
+	// ("port" is read already); spec has the common keys. nil: it has none.
+	Options func(o *sensors.Options, spec sensors.Spec) O
 	// Quantities lists what a sensor with these options publishes.
 	Quantities func(opts O) []sensors.Quantity
 	// New makes the sensor; it must not open the port (open does, on
@@ -60,7 +60,7 @@ func (d Device[O]) parse(spec sensors.Spec) (target[O], error) {
 		o.Errorf("port", "must not be empty")
 	}
 	if d.Options != nil {
-		t.opts = d.Options(o)
+		t.opts = d.Options(o, spec)
 	}
 	return t, o.Err()
 }

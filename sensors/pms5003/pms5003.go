@@ -39,6 +39,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/edgegw/edgegw/sensors"
 	"github.com/edgegw/edgegw/sensors/frame"
@@ -107,7 +108,7 @@ func Driver() sensors.Driver {
 	return frame.Driver(frame.Device[*string]{
 		Name:    "pms5003",
 		Mode:    frame.Mode9600,
-		Options: func(o *sensors.Options) *string { mode := o.OneOf("mode", "passive", Modes...); return &mode },
+		Options: options,
 		Quantities: func(*string) []sensors.Quantity {
 			return []sensors.Quantity{{Name: "pm1", Unit: unit}, {Name: "pm25", Unit: unit}, {Name: "pm10", Unit: unit}}
 		},
@@ -121,6 +122,19 @@ func Driver() sensors.Driver {
 //
 
 const unit = "µg/m³"
+
+// activeTimeout is the least read timeout active mode needs: the sensor
+// streams a frame every 2.3 s at the slowest.
+const activeTimeout = 3 * time.Second
+
+// options reads the mode, which must leave active mode time for a frame.
+func options(o *sensors.Options, spec sensors.Spec) *string {
+	mode := o.OneOf("mode", "passive", Modes...)
+	if mode == "active" && spec.Timeout > 0 && spec.Timeout < activeTimeout {
+		o.Errorf("mode", "active mode waits up to 2.3 s for a frame: set timeout to %v or more (it is %v)", activeTimeout, spec.Timeout)
+	}
+	return &mode
+}
 
 // dataLen is the length of a data frame: header, length, 13 words, checksum.
 const dataLen = 4 + 2*13 + 2

@@ -220,6 +220,11 @@ func TestDriver(t *testing.T) {
 		{map[string]sensors.Option{"port": {Value: "/dev/ttyAMA0", Line: 11}, "mdoe": {Value: "active", Line: 12}},
 			[]string{`gw.yaml:12: mdoe: unknown option for driver pms5003 (did you mean "mode"?)`}},
 	}
+	active := sensorstest.Spec("pms5003", map[string]sensors.Option{"port": {Value: "/dev/ttyAMA0", Line: 11}, "mode": {Value: "active", Line: 12}})
+	active.Timeout = time.Second
+	sensorstest.CheckErrors(t, Driver(), active, "gw.yaml:12: mode: active mode waits up to 2.3 s for a frame: set timeout to 3s or more (it is 1s)")
+	active.Timeout = 5 * time.Second
+	sensorstest.CheckErrors(t, Driver(), active)
 	for _, tt := range tests {
 		err := Driver().Check(sensorstest.Spec("pms5003", tt.opts))
 		if len(tt.want) == 0 && err != nil {
