@@ -65,8 +65,8 @@ func TestGateway_SerialDrivers_EndToEnd(t *testing.T) {
 	co2UART := sensorstest.NewUART(t, co2.Answer)
 	pmUART := sensorstest.NewUART(t, pm.Answer)
 	p := startGateway(t, baseConfig+fmt.Sprintf(`sensors:
-  - {name: co2, driver: mhz19, port: %s, interval: 200ms}
-  - {name: pm, driver: pms5003, port: %s, interval: 200ms}
+  - {name: co2, driver: mhz19, port: %s, interval: 200ms, timeout: 3s}
+  - {name: pm, driver: pms5003, port: %s, interval: 200ms, timeout: 3s}
   - {name: nobus, driver: sht4x, bus: "99", interval: 200ms}
 `, co2UART.Path, pmUART.Path))
 	sub := connectLocal(t, p, clientOpts{})

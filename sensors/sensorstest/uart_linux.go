@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -87,15 +88,10 @@ func (u *UART) Requests() [][]byte {
 	return append([][]byte(nil), u.reqs...)
 }
 
-// Count returns how many of the driver's writes were req.
+// Count returns how many times req stands in what the driver wrote (a
+// request may reach the PTY in pieces).
 func (u *UART) Count(req []byte) int {
-	n := 0
-	for _, r := range u.Requests() {
-		if bytes.Equal(r, req) {
-			n++
-		}
-	}
-	return n
+	return bytes.Count(bytes.Join(u.Requests(), nil), req)
 }
 
 //
@@ -123,12 +119,14 @@ func (u *UART) read(pty *PTY) {
 
 // Script is a UART's answers: for each request, the next reply queued for
 // it, else its standing reply, else nothing. Its Answer method is a
-// NewUART answer function. The zero value answers nothing; it is safe for
-// concurrent use.
+// NewUART answer function; it reassembles requests that reach the PTY in
+// pieces, and skips bytes that start no known request. The zero value
+// answers nothing; it is safe for concurrent use.
 type Script struct {
 	mu       sync.Mutex
 	queued   map[string][][]byte
 	standing map[string][]byte
+	pending  []byte // received, not yet a whole known request
 }
 
 // Queue adds replies to req, one used per request, before any standing one.
@@ -151,13 +149,58 @@ func (s *Script) Always(req, reply []byte) {
 	s.standing[string(req)] = reply
 }
 
-// Answer returns the reply to req.
-func (s *Script) Answer(req []byte) []byte {
+// Answer takes the next bytes the driver wrote and returns the replies to
+// the whole requests they complete.
+func (s *Script) Answer(chunk []byte) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if q := s.queued[string(req)]; len(q) > 0 {
-		s.queued[string(req)] = q[1:]
+	s.pending = append(s.pending, chunk...)
+	var out []byte
+	for len(s.pending) > 0 {
+		req, partial := s.match()
+		switch {
+		case req != "":
+			s.pending = s.pending[len(req):]
+			out = append(out, s.reply(req)...)
+		case partial:
+			return out
+		default:
+			s.pending = s.pending[1:]
+		}
+	}
+	return out
+}
+
+//
+
+// match returns the known request pending starts with, or whether pending
+// is the start of one.
+func (s *Script) match() (req string, partial bool) {
+	try := func(r string) bool {
+		if strings.HasPrefix(string(s.pending), r) {
+			req = r
+			return true
+		}
+		partial = partial || strings.HasPrefix(r, string(s.pending))
+		return false
+	}
+	for r := range s.standing {
+		if try(r) {
+			return req, false
+		}
+	}
+	for r := range s.queued {
+		if try(r) {
+			return req, false
+		}
+	}
+	return "", partial
+}
+
+func (s *Script) reply(req string) []byte {
+	if q := s.queued[req]; len(q) > 0 {
+		s.queued[req] = q[1:]
 		return q[0]
 	}
-	return s.standing[string(req)]
+	return s.standing[req]
 }
