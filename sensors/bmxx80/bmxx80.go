@@ -11,6 +11,7 @@ import (
 	periphbmx "periph.io/x/devices/v3/bmxx80"
 
 	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/i2cdev"
 )
 
 // Errors returned by New and Sense.
@@ -60,8 +61,8 @@ type Dev struct {
 	chip Chip
 	addr uint16
 
-	mu     sync.Mutex // serialises Sense and Halt; guards bus.ctx and halted
-	bus    *ctxBus
+	mu     sync.Mutex     // serialises Sense and Halt; guards bus.Ctx and halted
+	bus    *i2cdev.CtxBus // handed to periph's driver, bound to Sense's ctx
 	dev    *periphbmx.Dev
 	halted bool
 }
@@ -79,7 +80,7 @@ func New(bus i2c.Bus, addr uint16, chip Chip) (*Dev, error) {
 	if addr != AddrSDOLow && addr != AddrSDOHigh {
 		return nil, fmt.Errorf("%w, got %#x", ErrAddress, addr)
 	}
-	d := &Dev{chip: chip, addr: addr, bus: &ctxBus{bus: bus, ctx: context.Background()}}
+	d := &Dev{chip: chip, addr: addr, bus: &i2cdev.CtxBus{Bus: bus}}
 	if err := d.checkChipID(); err != nil {
 		return nil, err
 	}
@@ -108,8 +109,8 @@ func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bmxx80: %w", err)
 	}
-	d.bus.ctx = ctx
-	defer func() { d.bus.ctx = context.Background() }()
+	d.bus.Ctx = ctx
+	defer func() { d.bus.Ctx = nil }()
 	var e physic.Env
 	if err := d.dev.Sense(&e); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

@@ -11,6 +11,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/sensors/i2cdev"
 )
 
 // The transactions below are written from the BMP280 datasheet (BST-BMP280-
@@ -398,7 +399,7 @@ func TestDev_String(t *testing.T) {
 // physic's units are what periph returns; check the conversions at the edge
 // on round numbers.
 func TestDev_readings_units(t *testing.T) {
-	d := &Dev{chip: BME280, bus: &ctxBus{bus: &i2ctest.Playback{}, ctx: context.Background()}}
+	d := &Dev{chip: BME280, bus: &i2cdev.CtxBus{Bus: &i2ctest.Playback{}}}
 	got, err := d.readings(physic.Env{
 		Temperature: physic.ZeroCelsius + 21500*physic.MilliCelsius,
 		Pressure:    101325 * physic.Pascal,

@@ -67,7 +67,8 @@ var byName = map[string]string{
 	"energy": "energy", "frequency": "frequency", "co2": "carbon_dioxide", "carbon_dioxide": "carbon_dioxide",
 	"lux": "illuminance", "illuminance": "illuminance", "speed": "speed", "altitude": "distance",
 	"distance": "distance", "pm25": "pm25", "pm2_5": "pm25", "pm10": "pm10", "pm1": "pm1",
-	"rssi": "signal_strength", "voc": "volatile_organic_compounds_parts",
+	"rssi": "signal_strength", "voc": "volatile_organic_compounds_parts", "tvoc": "volatile_organic_compounds_parts",
+	"eco2":           "carbon_dioxide", // the SGP30's CO₂ equivalent
 	"apparent_power": "apparent_power", "reactive_power": "reactive_power", "power_factor": "power_factor",
 }
 

@@ -127,7 +127,13 @@ func TestDiscovery_deviceClass(t *testing.T) {
 		{"humidity", "g/m³", "", "measurement"}, // unit HA refuses for humidity: no class
 		{"latitude", "°", "", "measurement"},
 		{"satellites", "", "", "measurement"},
-		{"tvoc", "ppm", "", "measurement"}, // ppm alone says nothing
+		{"concentration", "ppm", "", "measurement"},                        // ppm alone says nothing
+		{"tvoc", "ppb", "volatile_organic_compounds_parts", "measurement"}, // sgp30
+		{"eco2", "ppm", "carbon_dioxide", "measurement"},                   // sgp30
+		{"pm25", "µg/m³", "pm25", "measurement"},                           // pms5003
+		{"illuminance", "lx", "illuminance", "measurement"},                // bh1750
+		{"shunt_voltage", "mV", "voltage", "measurement"},                  // ina219: by unit
+		{"ain0", "V", "voltage", "measurement"},                            // ads1x15: by unit
 	}
 	for _, tt := range tests {
 		t.Run(tt.quantity, func(t *testing.T) {

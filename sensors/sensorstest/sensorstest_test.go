@@ -227,3 +227,24 @@ func TestOpenPTY(t *testing.T) {
 	}
 	t.Logf("read after hang-up: %v", err)
 }
+
+// Script answers requests that arrive in pieces, skips bytes that start no
+// request, and uses queued replies before the standing one.
+func TestScript_Answer(t *testing.T) {
+	var s Script
+	s.Always([]byte("READ"), []byte("r"))
+	s.Queue([]byte("READ"), []byte("q1"), []byte("q2"))
+	s.Always([]byte("PING"), []byte("p"))
+	steps := []struct{ in, want string }{
+		{"RE", ""},         // a piece: nothing yet
+		{"AD", "q1"},       // completed
+		{"xxREADPI", "q2"}, // garbage skipped; the next request begun
+		{"NGREAD", "pr"},   // two completed at once
+		{"READ", "r"},
+	}
+	for _, st := range steps {
+		if got := string(s.Answer([]byte(st.in))); got != st.want {
+			t.Fatalf("Answer(%q) = %q, want %q", st.in, got, st.want)
+		}
+	}
+}
