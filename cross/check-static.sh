@@ -2,7 +2,7 @@
 # Check the `make cross` outputs: present, statically linked, and the armv6 binary within its size budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-budget=$((10 * 1000 * 1000)) # bytes, stripped armv6 binary
+budget=$((11 * 1000 * 1000)) # bytes, stripped armv6 binary (the brief's ceiling is 12 MB)
 printf '%-28s %12s  %s\n' binary bytes linkage
 for b in bin/gateway-linux-armv6 bin/gateway-linux-armv7 bin/gateway-linux-arm64; do
 	[[ -f $b ]] || { echo "check-static: $b missing (run make cross)" >&2; exit 1; }
