@@ -142,6 +142,7 @@ type DB struct {
 type dbCounters struct {
 	commits, ops, commitErrors, fsyncs, bytesWritten atomic.Uint64
 	lastError                                        atomic.Pointer[timedError]
+	reopens                                          atomic.Uint64
 	compactions, corruptErrors, relocations          atomic.Uint64
 	lastPageAlloc                                    int64 // writer goroutine only
 }
@@ -219,6 +220,9 @@ type DBStats struct {
 	// LastErrorAt when it happened.
 	LastError   string
 	LastErrorAt time.Time
+	// Reopens counts the times the file was opened again after a failed
+	// commit (see DB.update).
+	Reopens uint64
 	// Fsyncs counts fdatasync calls: bbolt makes two per commit (data
 	// pages, then the meta page).
 	Fsyncs uint64
@@ -255,6 +259,7 @@ func (d *DB) Stats() DBStats {
 		Compactions:   d.stats.compactions.Load(),
 		CorruptErrors: d.stats.corruptErrors.Load(),
 		Relocations:   d.stats.relocations.Load(),
+		Reopens:       d.stats.reopens.Load(),
 	}
 	if fi, err := os.Stat(d.path); err == nil {
 		s.FileSize = fi.Size()

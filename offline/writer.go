@@ -223,12 +223,18 @@ func (d *DB) commitBatch(ops []*op) (errs []error, drained, ok bool) {
 // A bbolt panic is returned as ErrCorrupt.
 func (d *DB) update(fn func(*bolt.Tx) error, nops int) (err error) {
 	if d.bolt == nil {
-		return ErrClosed
+		if d.isClosed() {
+			return ErrClosed
+		}
+		if err := d.reopen(); err != nil { // a reopen after a failure failed
+			return err
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			d.stats.commitErrors.Add(1)
 			err = d.corruption("write", r)
+			_ = d.reopen()
 		}
 	}()
 	fnFailed := false
@@ -249,7 +255,38 @@ func (d *DB) update(fn func(*bolt.Tx) error, nops int) (err error) {
 	err = fmt.Errorf("offline: commit %s: %w", d.path, err)
 	d.stats.commitErrors.Add(1)
 	d.stats.lastError.Store(&timedError{err.Error(), time.Now()})
+	_ = d.reopen()
 	return err
+}
+
+// reopen replaces the bbolt handle with a fresh one on the same file. After
+// a commit failed (a full disk, a read-only remount, EIO), bbolt's memory
+// can no longer be trusted: its freelist may keep the pages the failed
+// transaction freed, and the next commit panics ("page already freed": the
+// store then refused every write until the gateway restarted). The file
+// itself holds the last commit, intact; a fresh handle reads its state
+// from there. If the file cannot be opened (the fault persists), the
+// handle stays closed and the next write tries again. Only the writer
+// goroutine calls reopen.
+func (d *DB) reopen() error {
+	d.handleMu.Lock()
+	defer d.handleMu.Unlock()
+	if d.bolt != nil {
+		if err := d.bolt.Close(); err != nil {
+			d.log.Warn("offline: close the store after a failed commit", "path", d.path, "err", err)
+		}
+		d.bolt = nil
+	}
+	b, err := bolt.Open(d.path, 0o600, boltOptions(d.opts.Timeout))
+	if err != nil {
+		err = fmt.Errorf("offline: reopen %s: %w", d.path, err)
+		d.log.Error("offline: cannot reopen the store after a failed commit; retrying with the next write", "err", err)
+		return err
+	}
+	d.bolt = b
+	d.resetStatsBaseline()
+	d.stats.reopens.Add(1)
+	return nil
 }
 
 // timedError is the last commit error and when it happened.
