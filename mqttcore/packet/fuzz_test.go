@@ -26,7 +26,7 @@ func FuzzDecode(f *testing.F) {
 		h := FixedHeader{Type: Type(first >> 4), Flags: first & 0x0f, Remaining: len(body)}
 		p, err := Decode(h, body)
 		if err != nil {
-			checkDecodeError(t, p, err)
+			checkDecodeError(t, V311, p, err)
 			return
 		}
 		enc, err := Append(nil, p)
@@ -47,6 +47,50 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(p, p2) {
 			t.Fatalf("decode(encode(p)) = %#v\nwant %#v", p2, p)
+		}
+	})
+}
+
+// FuzzDecodeV5 decodes arbitrary (first byte, body) pairs as MQTT 5.0.
+// Properties: Decode never panics; a packet it returns is accepted by
+// Append, decodes again to an equal packet (decode → encode → decode is
+// stable), whose encoding is the same (the encoding is canonical after one
+// round: properties may come in any order on the wire), and does not alias
+// the input; an error wraps exactly one sentinel.
+func FuzzDecodeV5(f *testing.F) {
+	for _, g := range goldens5 {
+		_, body := splitGolden(f, g.wire)
+		f.Add(g.wire[0], body)
+	}
+	for _, v := range violations5 {
+		if len(v.wire) >= 2 {
+			f.Add(v.wire[0], v.wire[2:])
+		}
+	}
+	f.Fuzz(func(t *testing.T, first byte, body []byte) {
+		h := FixedHeader{Type: Type(first >> 4), Flags: first & 0x0f, Remaining: len(body)}
+		p, err := V5.Decode(h, body)
+		if err != nil {
+			checkDecodeError(t, V5, p, err)
+			return
+		}
+		enc, err := V5.Append(nil, p)
+		if err != nil {
+			t.Fatalf("decoded %#v but V5.Append refuses it: %v", p, err)
+		}
+		for i := range body {
+			body[i] ^= 0xff // the packet must not see this
+		}
+		r := bytes.NewReader(enc)
+		p2, err := V5.ReadPacket(r, len(enc))
+		if err != nil || r.Len() != 0 {
+			t.Fatalf("decoding the re-encoded % x: %v (%d bytes left)", enc, err, r.Len())
+		}
+		if !reflect.DeepEqual(p, p2) {
+			t.Fatalf("decode(encode(p)) = %#v\nwant %#v", p2, p)
+		}
+		if enc2, err := V5.Append(nil, p2); err != nil || !bytes.Equal(enc, enc2) {
+			t.Fatalf("encoding is not stable: % x then % x, %v", enc, enc2, err)
 		}
 	})
 }
@@ -73,28 +117,53 @@ func FuzzReader(f *testing.F) {
 		f.Add(cat(goldenWire("pingreq"), v.wire), []byte{2, 5}, uint16(100))
 	}
 	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
-		r := NewReader(&chunkReader{data: data, sizes: chunks}, int(maxSize))
-		ref := bytes.NewReader(data)
-		for {
-			p, err := r.Read()
-			if cap(r.buf) > limit(int(maxSize)) {
-				t.Fatalf("body buffer of %d bytes, limit %d", cap(r.buf), maxSize)
-			}
-			want, werr := ReadPacket(ref, int(maxSize))
-			if !reflect.DeepEqual(p, want) || errString(err) != errString(werr) {
-				t.Fatalf("Reader: %#v, %v\nReadPacket: %#v, %v", p, err, want, werr)
-			}
-			if err == nil {
-				continue
-			}
-			if err != io.EOF && err != io.ErrUnexpectedEOF { //nolint:errorlint
-				checkDecodeError(t, p, err)
-			}
-			if err != RefusedProtocolVersion { //nolint:errorlint // only that error lets the stream go on
-				return
-			}
-		}
+		checkStream(t, V311, data, chunks, maxSize)
 	})
+}
+
+// FuzzReaderV5 is FuzzReader for MQTT 5.0 streams.
+func FuzzReaderV5(f *testing.F) {
+	var wire []byte
+	for _, g := range goldens5 {
+		wire = append(wire, g.wire...)
+	}
+	f.Add(wire, []byte{1, 7, 255}, uint16(0))
+	for _, g := range goldens5 {
+		f.Add(cat(g.wire, g.wire), []byte{3}, uint16(len(g.wire)))
+	}
+	for _, v := range violations5 {
+		f.Add(cat(goldenWire("pingreq"), v.wire), []byte{2, 5}, uint16(100))
+	}
+	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
+		checkStream(t, V5, data, chunks, maxSize)
+	})
+}
+
+// checkStream reads data through a Reader of version v in chunks, and
+// compares each packet and error with ReadPacket's on the whole stream.
+func checkStream(t *testing.T, v Version, data, chunks []byte, maxSize uint16) {
+	r := NewReader(&chunkReader{data: data, sizes: chunks}, int(maxSize))
+	r.SetVersion(v)
+	ref := bytes.NewReader(data)
+	for {
+		p, err := r.Read()
+		if cap(r.buf) > limit(int(maxSize)) {
+			t.Fatalf("body buffer of %d bytes, limit %d", cap(r.buf), maxSize)
+		}
+		want, werr := v.ReadPacket(ref, int(maxSize))
+		if !reflect.DeepEqual(p, want) || errString(err) != errString(werr) {
+			t.Fatalf("Reader: %#v, %v\nReadPacket: %#v, %v", p, err, want, werr)
+		}
+		if err == nil {
+			continue
+		}
+		if err != io.EOF && err != io.ErrUnexpectedEOF { //nolint:errorlint
+			checkDecodeError(t, v, p, err)
+		}
+		if err != RefusedProtocolVersion { //nolint:errorlint // only that error lets the stream go on
+			return
+		}
+	}
 }
 
 // FuzzPublish builds a PUBLISH from fuzzed fields. Properties: when Append
@@ -166,12 +235,13 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// checkDecodeError checks a decode error: exactly one sentinel, and no packet
-// unless it is the CONNECT that comes with RefusedProtocolVersion.
-func checkDecodeError(t *testing.T, p Packet, err error) {
+// checkDecodeError checks a decode error of version v: exactly one
+// sentinel, and no packet unless it is the CONNECT that comes with
+// RefusedProtocolVersion, of a level v does not accept.
+func checkDecodeError(t *testing.T, v Version, p Packet, err error) {
 	t.Helper()
 	if err == RefusedProtocolVersion { //nolint:errorlint
-		if c, ok := p.(*Connect); !ok || supportedLevel(c.ProtocolName, c.ProtocolLevel) {
+		if c, ok := p.(*Connect); !ok || supportedLevel(c.ProtocolName, c.ProtocolLevel) && c.Version() <= v {
 			t.Fatalf("RefusedProtocolVersion with %#v", p)
 		}
 		return

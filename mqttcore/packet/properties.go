@@ -231,6 +231,11 @@ func readProps(what string, sc propScope, b []byte, i int) (*Properties, int, er
 	if err := p.decode(what, sc, b[j:j+n]); err != nil {
 		return nil, i, err
 	}
+	if propsLen(p) == 0 {
+		// Only explicit zeros, which mean what absence means: keep
+		// the canonical nil.
+		return nil, j + n, nil
+	}
 	return p, j + n, nil
 }
 
