@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// Append encodes p in the MQTT 3.1.1 wire format, as [V311.Append] does;
-// a CONNECT is encoded in the format of its own protocol level. It refuses (returning dst unchanged and an error wrapping
+// Append encodes p in the MQTT 3.1.1 wire format, as [V311.Append] does; a
+// CONNECT is encoded in the format of its own protocol level. It refuses
+// (returning dst unchanged and an error wrapping
 // [ErrMalformed], [ErrProtocol] or [ErrTooLarge]) every packet that [Decode]
 // would refuse, so what Append produces a conforming peer accepts. The one
 // exception is [Connect.ProtocolLevel], which may be any value so that tests

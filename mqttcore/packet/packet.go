@@ -259,7 +259,11 @@ func (*Disconnect) Type() Type { return DISCONNECT }
 func (*Auth) Type() Type { return AUTH }
 
 // Reading the source: codec.go holds Append, Decode, the fixed header and
-// the bounds-checked read helpers; validate.go the checks that the decoder and
-// the encoder share; reader.go ReadPacket and Reader; errors.go the sentinel
-// errors; and one file per packet type (connect.go, publish.go, ...) its
-// encoding and decoding, each check citing its conformance statement.
+// the bounds-checked read helpers; version.go the Version type; validate.go
+// the checks that the decoder and the encoder share; reader.go ReadPacket and
+// Reader; errors.go the sentinel errors; reason.go the MQTT 5.0 reason codes
+// and which packet may carry which; properties.go the MQTT 5.0 properties,
+// their table and codec; and one file per packet type (connect.go,
+// publish.go, ...; ack.go for PUBACK, PUBREC, PUBREL and PUBCOMP,
+// disconnect.go for DISCONNECT and AUTH) its encoding and decoding, each
+// check citing its conformance statement.

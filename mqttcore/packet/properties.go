@@ -465,7 +465,10 @@ func propsSize(what string, sc propScope, p *Properties) (int, error) {
 		if err := checkPropValue(id, v); err != nil {
 			return field(what, spec.name, err)
 		}
-		n += 1 + valueSize(spec.kind, v)
+		if n += 1 + valueSize(spec.kind, v); n > MaxRemainingLength {
+			// Stop before n can overflow a 32-bit int.
+			return fmt.Errorf("packet: %s: properties exceed %d bytes: %w", what, MaxRemainingLength, ErrTooLarge)
+		}
 		return nil
 	})
 	if err == nil && p != nil && len(p.SubscriptionIDs) > 1 && props[propSubscriptionID].repeat&sc == 0 {

@@ -1,6 +1,9 @@
 package packet
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // Fixed header flag bits of a PUBLISH [MQTT-3.3.1].
 const (
@@ -83,6 +86,18 @@ func (p *Publish) CheckTopicAlias(maximum uint16) error {
 			p.Props.TopicAlias, maximum, TopicAliasInvalid, ErrProtocol)
 	}
 	return nil
+}
+
+// CheckPayloadFormat checks an MQTT 5.0 PUBLISH whose Payload Format
+// Indicator says UTF-8: its payload must then be well-formed UTF-8, which
+// the receiver may check and answer with PUBACK, PUBREC or DISCONNECT 0x99
+// (3.3.2.3.2). The error wraps [PayloadFormatInvalid] and [ErrProtocol]. The codec does
+// not check it while decoding: it costs a pass over the payload.
+func (p *Publish) CheckPayloadFormat() error {
+	if p.Props == nil || p.Props.PayloadFormat != 1 || utf8.Valid(p.Payload) {
+		return nil
+	}
+	return fmt.Errorf("packet: publish: payload is not UTF-8: %w: %w", PayloadFormatInvalid, ErrProtocol)
 }
 
 //

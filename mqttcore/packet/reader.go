@@ -126,7 +126,7 @@ func readHeader(v Version, br io.ByteReader, maxSize int) (FixedHeader, error) {
 	if err := checkType(v, h.Type); err != nil {
 		return h, err
 	}
-	if h.Remaining, err = readRemaining(br); err != nil {
+	if h.Remaining, err = readRemaining(v, br); err != nil {
 		return h, err
 	}
 	if h.Remaining > maxSize {
@@ -137,9 +137,9 @@ func readHeader(v Version, br io.ByteReader, maxSize int) (FixedHeader, error) {
 }
 
 // readRemaining reads the Remaining Length [MQTT-2.2.3]: at most four bytes.
-// A non-minimal encoding (e.g. 0x80 0x00 for 0) is accepted, as 3.1.1 does
-// not forbid it.
-func readRemaining(br io.ByteReader) (int, error) {
+// A non-minimal encoding (e.g. 0x80 0x00 for 0) is accepted in MQTT 3.1.1,
+// which does not forbid it, and refused in MQTT 5.0 [MQTT-1.5.5-1].
+func readRemaining(v Version, br io.ByteReader) (int, error) {
 	n := 0
 	for i := range 4 {
 		b, err := br.ReadByte()
@@ -148,6 +148,9 @@ func readRemaining(br io.ByteReader) (int, error) {
 		}
 		n |= int(b&0x7f) << (7 * i)
 		if b&0x80 == 0 {
+			if b == 0 && i > 0 && v >= V5 {
+				return 0, malformed("fixed header", "remaining length of %d bytes is not minimal", i+1)
+			}
 			return n, nil
 		}
 	}

@@ -14,7 +14,9 @@ import (
 //
 // A ReasonCode is also an error: the decoder wraps the few errors that need
 // a reason code more precise than Malformed Packet or Protocol Error (such
-// as TopicAliasInvalid) with it, and [Reason] finds it.
+// as TopicAliasInvalid) with it, and [Reason] finds it. As an error, fmt
+// prints it in lower case ("topic alias invalid"); [ReasonCode.String]
+// gives the standard's spelling.
 type ReasonCode byte
 
 // Reason codes, named as the standard's table 2-6 names them.

@@ -24,6 +24,8 @@ var violations5 = []violation5{
 	{"MQTT-3.15.1-1", "auth flags 0001", []byte{0xf1, 0x00}, ErrMalformed, MalformedPacket, "auth: fixed header flags"},
 	{"MQTT-3.14.1-1", "disconnect flags 0010", []byte{0xe2, 0x00}, ErrMalformed, MalformedPacket, "disconnect: fixed header flags"},
 	{"MQTT-2.1.3-1", "pingreq length 1", []byte{0xc0, 0x01, 0x00}, ErrMalformed, MalformedPacket, "pingreq: remaining length 1"},
+	{"MQTT-1.5.5-1", "non-minimal remaining length", []byte{0xc0, 0x80, 0x00}, ErrMalformed, MalformedPacket,
+		"fixed header: remaining length of 2 bytes is not minimal"},
 
 	// Properties: a property not allowed for the packet type is a
 	// Malformed Packet (2.2.2.2).
@@ -212,6 +214,8 @@ func TestAppend_v5Refusals(t *testing.T) {
 			ErrMalformed, MalformedPacket, "user property: ill-formed UTF-8"},
 		{"unsuback without codes", &Unsuback{PacketID: 1}, ErrProtocol, ProtocolError, "unsuback: no return code"},
 		{"maximum qos 2", &Connack{Props: &Properties{MaximumQoS: u8(2)}}, ErrProtocol, ProtocolError, "maximum qos: value 2"},
+		{"properties too large", &Publish{Topic: "t", Props: &Properties{User: bigUser}}, ErrTooLarge, PacketTooLarge,
+			"publish: properties exceed 268435455 bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := V5.Append([]byte{0xaa}, tt.p)
@@ -225,6 +229,32 @@ func TestAppend_v5Refusals(t *testing.T) {
 	}
 	if _, err := Append(nil, &Auth{}); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("AUTH in MQTT 3.1.1: %v", err)
+	}
+}
+
+// bigUser is 4,100 user properties of 2 × 32 KiB: 268.7 MB of properties,
+// sharing one string.
+var bigUser = func() []UserProperty {
+	s := strings.Repeat("k", 32<<10)
+	u := make([]UserProperty, 4100)
+	for i := range u {
+		u[i] = UserProperty{s, s}
+	}
+	return u
+}()
+
+func TestPublish_CheckPayloadFormat(t *testing.T) {
+	p := &Publish{Topic: "t", Payload: []byte("21.5 °C"), Props: &Properties{PayloadFormat: 1}}
+	if err := p.CheckPayloadFormat(); err != nil {
+		t.Fatalf("UTF-8 payload: %v", err)
+	}
+	p.Payload = []byte{0xff}
+	if err := p.CheckPayloadFormat(); !errors.Is(err, ErrProtocol) || Reason(err) != PayloadFormatInvalid {
+		t.Fatalf("0xff payload: %v", err)
+	}
+	p.Props.PayloadFormat = 0
+	if err := p.CheckPayloadFormat(); err != nil {
+		t.Fatalf("unspecified bytes: %v", err)
 	}
 }
 
