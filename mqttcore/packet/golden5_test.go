@@ -314,6 +314,22 @@ func TestV5_goldens(t *testing.T) {
 	}
 }
 
+// TestV5_explicitZeroProperty: properties that only repeat what absence
+// means decode to nil Properties, so that decode → encode → decode is stable
+// (found by FuzzDecodeV5).
+func TestV5_explicitZeroProperty(t *testing.T) {
+	wire := []byte{0x30, 0x07, // PUBLISH qos 0; remaining length 7
+		0x00, 0x01, 't', // topic name "t"
+		0x02,       // property length 2
+		0x01, 0x00, // payload format indicator 0: what its absence means
+		'x', // payload "x"
+	}
+	p, err := V5.ReadPacket(bytes.NewReader(wire), 0)
+	if want := (&Publish{Topic: "t", Payload: []byte("x")}); err != nil || !reflect.DeepEqual(p, want) {
+		t.Fatalf("got %#v, %v; want %#v", p, err, want)
+	}
+}
+
 // TestReader_SetVersion reads the v5 goldens as one stream, after a 3.1.1
 // packet read before SetVersion.
 func TestReader_SetVersion(t *testing.T) {
