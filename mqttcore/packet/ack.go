@@ -1,14 +1,9 @@
 package packet
 
 // PUBACK [MQTT-3.4], PUBREC [MQTT-3.5], PUBREL [MQTT-3.6] and PUBCOMP
-// [MQTT-3.7] share one layout, which ack describes: the four types convert
-// to it. In MQTT 3.1.1 the body is the packet identifier; MQTT 5.0 adds a
-// reason code and properties, omitted when Success and none (3.4.2.1).
-type ack struct {
-	PacketID   uint16
-	ReasonCode ReasonCode
-	Props      *Properties
-}
+// [MQTT-3.7] share one layout, Ack. In MQTT 3.1.1 the body is the packet
+// identifier; MQTT 5.0 adds a reason code and properties, omitted when
+// Success and none (3.4.2.1).
 
 // flags implements encoder.
 func (*Puback) flags() byte { return 0 }
@@ -23,35 +18,35 @@ func (*Pubrel) flags() byte { return 0b0010 }
 func (*Pubcomp) flags() byte { return 0 }
 
 // size implements encoder.
-func (p *Puback) size(v Version) (int, error) { return (*ack)(p).size(v, PUBACK) }
+func (p *Puback) size(v Version) (int, error) { return (*Ack)(p).size(v, PUBACK) }
 
 // size implements encoder.
-func (p *Pubrec) size(v Version) (int, error) { return (*ack)(p).size(v, PUBREC) }
+func (p *Pubrec) size(v Version) (int, error) { return (*Ack)(p).size(v, PUBREC) }
 
 // size implements encoder.
-func (p *Pubrel) size(v Version) (int, error) { return (*ack)(p).size(v, PUBREL) }
+func (p *Pubrel) size(v Version) (int, error) { return (*Ack)(p).size(v, PUBREL) }
 
 // size implements encoder.
-func (p *Pubcomp) size(v Version) (int, error) { return (*ack)(p).size(v, PUBCOMP) }
+func (p *Pubcomp) size(v Version) (int, error) { return (*Ack)(p).size(v, PUBCOMP) }
 
 // appendBody implements encoder.
-func (p *Puback) appendBody(v Version, dst []byte) []byte { return (*ack)(p).appendBody(v, dst) }
+func (p *Puback) appendBody(v Version, dst []byte) []byte { return (*Ack)(p).appendBody(v, dst) }
 
 // appendBody implements encoder.
-func (p *Pubrec) appendBody(v Version, dst []byte) []byte { return (*ack)(p).appendBody(v, dst) }
+func (p *Pubrec) appendBody(v Version, dst []byte) []byte { return (*Ack)(p).appendBody(v, dst) }
 
 // appendBody implements encoder.
-func (p *Pubrel) appendBody(v Version, dst []byte) []byte { return (*ack)(p).appendBody(v, dst) }
+func (p *Pubrel) appendBody(v Version, dst []byte) []byte { return (*Ack)(p).appendBody(v, dst) }
 
 // appendBody implements encoder.
-func (p *Pubcomp) appendBody(v Version, dst []byte) []byte { return (*ack)(p).appendBody(v, dst) }
+func (p *Pubcomp) appendBody(v Version, dst []byte) []byte { return (*Ack)(p).appendBody(v, dst) }
 
 //
 
 // size refuses what decodeAck refuses and returns the body length: the
 // packet identifier, never 0 [MQTT-2.3.1-6], then in MQTT 5.0 the reason
 // code and properties when they are not Success and none.
-func (a *ack) size(v Version, t Type) (int, error) {
+func (a *Ack) size(v Version, t Type) (int, error) {
 	what := typeName(t)
 	if a == nil {
 		return 0, protocol(what, "nil packet")
@@ -78,7 +73,7 @@ func (a *ack) size(v Version, t Type) (int, error) {
 }
 
 // appendBody appends what size measured.
-func (a *ack) appendBody(v Version, dst []byte) []byte {
+func (a *Ack) appendBody(v Version, dst []byte) []byte {
 	dst = appendUint16(dst, a.PacketID)
 	if v < V5 {
 		return dst
@@ -94,7 +89,7 @@ func (a *ack) appendBody(v Version, dst []byte) []byte {
 
 // decodeAck decodes the body of a PUBACK, PUBREC, PUBREL or PUBCOMP.
 func decodeAck(v Version, t Type, b []byte) (Packet, error) {
-	var a ack
+	var a Ack
 	var err error
 	if v < V5 {
 		a.PacketID, err = decodeID(typeName(t), b)
@@ -118,7 +113,7 @@ func decodeAck(v Version, t Type, b []byte) (Packet, error) {
 // decodeV5 decodes an MQTT 5.0 acknowledgement: packet identifier, then a
 // reason code unless the Remaining Length is 2, then properties unless it
 // is 3 (3.4.2.1, 3.4.2.2).
-func (a *ack) decodeV5(t Type, b []byte) error {
+func (a *Ack) decodeV5(t Type, b []byte) error {
 	what := typeName(t)
 	id, i, err := readUint16(b, 0)
 	if err != nil {

@@ -13,15 +13,11 @@ import (
 // encoding is canonical), decodes again to an equal packet, and does not
 // alias the input; an error wraps exactly one sentinel.
 func FuzzDecode(f *testing.F) {
-	for _, g := range goldens {
-		_, body := splitGolden(f, g.wire)
-		f.Add(g.wire[0], body)
-	}
+	var bad [][]byte
 	for _, v := range violations {
-		if len(v.wire) >= 2 {
-			f.Add(v.wire[0], v.wire[2:])
-		}
+		bad = append(bad, v.wire)
 	}
+	seedDecode(f, goldens, bad)
 	f.Fuzz(func(t *testing.T, first byte, body []byte) {
 		h := FixedHeader{Type: Type(first >> 4), Flags: first & 0x0f, Remaining: len(body)}
 		p, err := Decode(h, body)
@@ -58,15 +54,11 @@ func FuzzDecode(f *testing.F) {
 // round: properties may come in any order on the wire), and does not alias
 // the input; an error wraps exactly one sentinel.
 func FuzzDecodeV5(f *testing.F) {
-	for _, g := range goldens5 {
-		_, body := splitGolden(f, g.wire)
-		f.Add(g.wire[0], body)
-	}
+	var bad [][]byte
 	for _, v := range violations5 {
-		if len(v.wire) >= 2 {
-			f.Add(v.wire[0], v.wire[2:])
-		}
+		bad = append(bad, v.wire)
 	}
+	seedDecode(f, goldens5, bad)
 	f.Fuzz(func(t *testing.T, first byte, body []byte) {
 		h := FixedHeader{Type: Type(first >> 4), Flags: first & 0x0f, Remaining: len(body)}
 		p, err := V5.Decode(h, body)
@@ -211,6 +203,20 @@ func FuzzPublish(f *testing.F) {
 			t.Fatalf("Append: %v; Decode: %v", encErr, decErr)
 		}
 	})
+}
+
+// seedDecode seeds a (first byte, body) fuzz target with the golden rows
+// and the wires of violations (whose Remaining Length is one byte).
+func seedDecode(f *testing.F, gs []golden, bad [][]byte) {
+	for _, g := range gs {
+		_, body := splitGolden(f, g.wire)
+		f.Add(g.wire[0], body)
+	}
+	for _, w := range bad {
+		if len(w) >= 2 {
+			f.Add(w[0], w[2:])
+		}
+	}
 }
 
 // chunkReader returns data in chunks whose sizes cycle through sizes (0 is

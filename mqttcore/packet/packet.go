@@ -115,37 +115,27 @@ type Publish struct {
 	Props    *Properties // MQTT 5.0 properties; nil for none
 }
 
-// The acknowledgements of PUBLISH and PUBREL carry a packet identifier and,
-// in MQTT 5.0, a reason code and properties, both omitted on the wire when
-// they are Success and none (a Remaining Length of 2).
+// Ack is the body shared by the acknowledgements of PUBLISH and PUBREL:
+// [Puback], [Pubrec], [Pubrel] and [Pubcomp] are Acks (and convert to one).
+// In MQTT 5.0 the reason code and properties are omitted on the wire when
+// they are Success and none (a Remaining Length of 2, as in 3.1.1).
+type Ack struct {
+	PacketID   uint16
+	ReasonCode ReasonCode  // MQTT 5.0
+	Props      *Properties // MQTT 5.0; nil for none
+}
 
 // Puback is the PUBACK packet [MQTT-3.4].
-type Puback struct {
-	PacketID   uint16
-	ReasonCode ReasonCode  // MQTT 5.0
-	Props      *Properties // MQTT 5.0; nil for none
-}
+type Puback Ack
 
 // Pubrec is the PUBREC packet [MQTT-3.5].
-type Pubrec struct {
-	PacketID   uint16
-	ReasonCode ReasonCode  // MQTT 5.0
-	Props      *Properties // MQTT 5.0; nil for none
-}
+type Pubrec Ack
 
 // Pubrel is the PUBREL packet [MQTT-3.6]; its fixed header flags are 0b0010.
-type Pubrel struct {
-	PacketID   uint16
-	ReasonCode ReasonCode  // MQTT 5.0
-	Props      *Properties // MQTT 5.0; nil for none
-}
+type Pubrel Ack
 
 // Pubcomp is the PUBCOMP packet [MQTT-3.7].
-type Pubcomp struct {
-	PacketID   uint16
-	ReasonCode ReasonCode  // MQTT 5.0
-	Props      *Properties // MQTT 5.0; nil for none
-}
+type Pubcomp Ack
 
 // Subscription is one topic filter and its options in a SUBSCRIBE: the
 // requested QoS, and in MQTT 5.0 the other subscription options (3.8.3.1).
