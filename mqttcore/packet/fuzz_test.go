@@ -77,20 +77,10 @@ func wires[V any](vs []V, wire func(V) []byte) [][]byte {
 func FuzzReader(f *testing.F) {
 	// Small seeds: the fuzzer minimizes every new input, which is slow on
 	// big ones. One publish exceeds the bufio buffer, for the body path.
-	var wire []byte
-	for _, g := range goldens {
-		wire = append(wire, g.wire...)
-	}
-	f.Add(wire, []byte{1, 7, 255}, uint16(0))
+	seedStream(f, goldens, wires(violations, func(v violation) []byte { return v.wire }))
 	big, _ := Append(nil, &Publish{Topic: "b", Payload: make([]byte, readerBufferSize+1)})
 	f.Add(cat(big, goldenWire("pingreq")), []byte{200, 255}, uint16(0))
 	f.Add(cat(big, goldenWire("pingreq")), []byte{255}, uint16(readerBufferSize))
-	for _, g := range goldens {
-		f.Add(cat(g.wire, g.wire), []byte{3}, uint16(len(g.wire)))
-	}
-	for _, v := range violations {
-		f.Add(cat(goldenWire("pingreq"), v.wire), []byte{2, 5}, uint16(100))
-	}
 	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
 		checkStream(t, V311, data, chunks, maxSize)
 	})
@@ -98,20 +88,24 @@ func FuzzReader(f *testing.F) {
 
 // FuzzReaderV5 is FuzzReader for MQTT 5.0 streams.
 func FuzzReaderV5(f *testing.F) {
-	var wire []byte
-	for _, g := range goldens5 {
-		wire = append(wire, g.wire...)
-	}
-	f.Add(wire, []byte{1, 7, 255}, uint16(0))
-	for _, g := range goldens5 {
-		f.Add(cat(g.wire, g.wire), []byte{3}, uint16(len(g.wire)))
-	}
-	for _, v := range violations5 {
-		f.Add(cat(goldenWire("pingreq"), v.wire), []byte{2, 5}, uint16(100))
-	}
+	seedStream(f, goldens5, wires(violations5, func(v violation5) []byte { return v.wire }))
 	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
 		checkStream(t, V5, data, chunks, maxSize)
 	})
+}
+
+// seedStream seeds a stream fuzz target: all golden rows in one stream,
+// each twice with a limit of its size, each violation after a PINGREQ.
+func seedStream(f *testing.F, gs []golden, bad [][]byte) {
+	var wire []byte
+	for _, g := range gs {
+		wire = append(wire, g.wire...)
+		f.Add(cat(g.wire, g.wire), []byte{3}, uint16(len(g.wire)))
+	}
+	f.Add(wire, []byte{1, 7, 255}, uint16(0))
+	for _, w := range bad {
+		f.Add(cat(goldenWire("pingreq"), w), []byte{2, 5}, uint16(100))
+	}
 }
 
 // checkStream reads data through a Reader of version v in chunks, and
