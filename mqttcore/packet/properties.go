@@ -173,7 +173,8 @@ type propSpec struct {
 	repeat propScope // where it may appear more than once
 }
 
-var props = [propSharedSubAvailable + 1]propSpec{
+// propSpecs is table 2-4 of the standard, indexed by property identifier.
+var propSpecs = [propSharedSubAvailable + 1]propSpec{
 	propPayloadFormat:        {"payload format indicator", kindByte, willScope | in(PUBLISH), 0},
 	propMessageExpiry:        {"message expiry interval", kindUint32, willScope | in(PUBLISH), 0},
 	propContentType:          {"content type", kindString, willScope | in(PUBLISH), 0},
@@ -247,12 +248,12 @@ func (p *Properties) decode(what string, sc propScope, b []byte) error {
 		if err != nil {
 			return field(what, "property identifier", err)
 		}
-		if id >= len(props) || props[id].kind == 0 || props[id].scope&sc == 0 {
+		if id >= len(propSpecs) || propSpecs[id].kind == 0 || propSpecs[id].scope&sc == 0 {
 			// An identifier not valid for the packet type is a
 			// Malformed Packet [MQTT-2.2.2.2].
 			return malformed(what, "property identifier %#02x not allowed here", id)
 		}
-		spec := &props[id]
+		spec := &propSpecs[id]
 		if seen&(1<<id) != 0 && spec.repeat&sc == 0 {
 			return protocol(what, "%s more than once", spec.name)
 		}
@@ -455,7 +456,7 @@ func (p *Properties) each(f func(id byte, v propValue) error) error {
 func propsSize(what string, sc propScope, p *Properties) (int, error) {
 	n := 0
 	err := p.each(func(id byte, v propValue) error {
-		spec := &props[id]
+		spec := &propSpecs[id]
 		if spec.scope&sc == 0 {
 			return malformed(what, "%s not allowed here", spec.name)
 		}
@@ -471,7 +472,7 @@ func propsSize(what string, sc propScope, p *Properties) (int, error) {
 		}
 		return nil
 	})
-	if err == nil && p != nil && len(p.SubscriptionIDs) > 1 && props[propSubscriptionID].repeat&sc == 0 {
+	if err == nil && p != nil && len(p.SubscriptionIDs) > 1 && propSpecs[propSubscriptionID].repeat&sc == 0 {
 		err = protocol(what, "subscription identifier more than once")
 	}
 	return n, err
@@ -482,7 +483,7 @@ func propsSize(what string, sc propScope, p *Properties) (int, error) {
 func propsLen(p *Properties) int {
 	n := 0
 	_ = p.each(func(id byte, v propValue) error {
-		n += 1 + valueSize(props[id].kind, v)
+		n += 1 + valueSize(propSpecs[id].kind, v)
 		return nil
 	})
 	return n
@@ -496,7 +497,7 @@ func propsFieldSize(n int) int { return varintSize(n) + n }
 func appendProps(dst []byte, n int, p *Properties) []byte {
 	dst = appendVarint(dst, n)
 	_ = p.each(func(id byte, v propValue) error {
-		dst = appendPropValue(append(dst, id), props[id].kind, v)
+		dst = appendPropValue(append(dst, id), propSpecs[id].kind, v)
 		return nil
 	})
 	return dst
