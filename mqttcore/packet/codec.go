@@ -123,8 +123,10 @@ func typeName(t Type) string { return strings.ToLower(t.String()) }
 // (AUTH only in MQTT 5.0), the reserved flag bits, and the length of the
 // packets whose length is fixed. The Reader calls it before reading the body.
 func checkHeader(v Version, h FixedHeader) error {
-	if err := checkType(v, h.Type); err != nil {
-		return err
+	if h.Type < CONNECT || h.Type > DISCONNECT {
+		if err := checkType(v, h.Type); err != nil {
+			return err
+		}
 	}
 	if h.Remaining < 0 || h.Remaining > MaxRemainingLength {
 		return malformed(typeName(h.Type), "remaining length %d out of range", h.Remaining)

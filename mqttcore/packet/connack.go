@@ -8,6 +8,12 @@ func (p *Connack) size(v Version) (int, error) {
 	if p == nil {
 		return 0, protocol("connack", "nil packet")
 	}
+	if ok311, ok5 := p.ReturnCode == Accepted, p.ReasonCode == Success; v >= V5 && ok5 && !ok311 || v < V5 && ok311 && !ok5 {
+		// Success in the version's own field but a refusal in the
+		// other's is a bug that would tell a refused client it is
+		// connected.
+		return 0, protocol("connack", "return code %d with reason code %#02x", byte(p.ReturnCode), byte(p.ReasonCode))
+	}
 	if v < V5 {
 		return 2, checkConnack(p)
 	}

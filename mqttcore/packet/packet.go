@@ -96,7 +96,10 @@ const (
 )
 
 // Connack is the CONNACK packet [MQTT-3.2]. MQTT 3.1.1 encodes ReturnCode,
-// MQTT 5.0 ReasonCode and Props; each ignores the other's fields.
+// MQTT 5.0 ReasonCode and Props; each ignores the other's fields, but
+// refuses a Connack that says success in its own field and refusal in the
+// other's (set both, e.g. with [ConnackCode.ReasonCode], or the version's
+// own).
 type Connack struct {
 	SessionPresent bool
 	ReturnCode     ConnackCode

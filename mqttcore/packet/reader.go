@@ -123,8 +123,10 @@ func readHeader(v Version, br io.ByteReader, maxSize int) (FixedHeader, error) {
 		return FixedHeader{}, err // io.EOF here is a clean end between packets
 	}
 	h := FixedHeader{Type: Type(b >> 4), Flags: b & 0x0f}
-	if err := checkType(v, h.Type); err != nil {
-		return h, err
+	if h.Type < CONNECT || h.Type > DISCONNECT {
+		if err := checkType(v, h.Type); err != nil {
+			return h, err
+		}
 	}
 	if h.Remaining, err = readRemaining(v, br); err != nil {
 		return h, err

@@ -214,6 +214,8 @@ func TestAppend_v5Refusals(t *testing.T) {
 			ErrMalformed, MalformedPacket, "user property: ill-formed UTF-8"},
 		{"unsuback without codes", &Unsuback{PacketID: 1}, ErrProtocol, ProtocolError, "unsuback: no return code"},
 		{"maximum qos 2", &Connack{Props: &Properties{MaximumQoS: u8(2)}}, ErrProtocol, ProtocolError, "maximum qos: value 2"},
+		{"connack refused in 3.1.1 terms only", &Connack{ReturnCode: RefusedNotAuthorized}, ErrProtocol, ProtocolError,
+			"connack: return code 5 with reason code 0x00"},
 		{"properties too large", &Publish{Topic: "t", Props: &Properties{User: bigUser}}, ErrTooLarge, PacketTooLarge,
 			"publish: properties exceed 268435455 bytes"},
 	} {
@@ -229,6 +231,9 @@ func TestAppend_v5Refusals(t *testing.T) {
 	}
 	if _, err := Append(nil, &Auth{}); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("AUTH in MQTT 3.1.1: %v", err)
+	}
+	if _, err := Append(nil, &Connack{ReasonCode: NotAuthorized}); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("CONNACK refused in MQTT 5.0 terms only, sent as 3.1.1: %v", err)
 	}
 }
 
