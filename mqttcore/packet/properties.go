@@ -347,7 +347,8 @@ func (p *Properties) set(id byte, v propValue) {
 	case propSubscriptionID:
 		p.SubscriptionIDs = append(p.SubscriptionIDs, v.num)
 	case propSessionExpiry:
-		p.SessionExpiry = &v.num
+		n := v.num // only this case allocates
+		p.SessionExpiry = &n
 	case propAssignedClientID:
 		p.AssignedClientID = v.s
 	case propServerKeepAlive:
@@ -393,98 +394,123 @@ func (p *Properties) set(id byte, v propValue) {
 	}
 }
 
-// each calls f for every present property, in identifier order; it stops
-// at the first error and returns it.
-func (p *Properties) each(f func(id byte, v propValue) error) error {
+// each calls f for every present property: the single-valued ones in
+// identifier order, then the Subscription Identifiers, then the User
+// Properties.
+func (p *Properties) each(f visitFunc) {
 	if p == nil {
-		return nil
+		return
 	}
-	for _, e := range [...]struct {
-		id      byte
-		present bool
-		v       propValue
-	}{
-		{propPayloadFormat, p.PayloadFormat != 0, propValue{num: uint32(p.PayloadFormat)}},
-		{propMessageExpiry, p.MessageExpiry != 0, propValue{num: p.MessageExpiry}},
-		{propContentType, p.ContentType != "", propValue{s: p.ContentType}},
-		{propResponseTopic, p.ResponseTopic != "", propValue{s: p.ResponseTopic}},
-		{propCorrelationData, len(p.CorrelationData) > 0, propValue{bin: p.CorrelationData}},
-		{propSessionExpiry, p.SessionExpiry != nil, propValue{num: deref(p.SessionExpiry)}},
-		{propAssignedClientID, p.AssignedClientID != "", propValue{s: p.AssignedClientID}},
-		{propServerKeepAlive, p.ServerKeepAlive != nil, propValue{num: uint32(deref(p.ServerKeepAlive))}},
-		{propAuthMethod, p.AuthMethod != "", propValue{s: p.AuthMethod}},
-		{propAuthData, len(p.AuthData) > 0, propValue{bin: p.AuthData}},
-		{propRequestProblemInfo, p.RequestProblemInfo != nil, boolValue(p.RequestProblemInfo)},
-		{propWillDelay, p.WillDelay != 0, propValue{num: p.WillDelay}},
-		{propRequestResponseInfo, p.RequestResponseInfo, propValue{num: 1}},
-		{propResponseInfo, p.ResponseInfo != "", propValue{s: p.ResponseInfo}},
-		{propServerReference, p.ServerReference != "", propValue{s: p.ServerReference}},
-		{propReasonString, p.ReasonString != "", propValue{s: p.ReasonString}},
-		{propReceiveMaximum, p.ReceiveMaximum != 0, propValue{num: uint32(p.ReceiveMaximum)}},
-		{propTopicAliasMaximum, p.TopicAliasMaximum != 0, propValue{num: uint32(p.TopicAliasMaximum)}},
-		{propTopicAlias, p.TopicAlias != 0, propValue{num: uint32(p.TopicAlias)}},
-		{propMaximumQoS, p.MaximumQoS != nil, propValue{num: uint32(deref(p.MaximumQoS))}},
-		{propRetainAvailable, p.RetainAvailable != nil, boolValue(p.RetainAvailable)},
-		{propMaximumPacketSize, p.MaximumPacketSize != 0, propValue{num: p.MaximumPacketSize}},
-		{propWildcardSubAvailable, p.WildcardSubAvailable != nil, boolValue(p.WildcardSubAvailable)},
-		{propSubIDAvailable, p.SubIDAvailable != nil, boolValue(p.SubIDAvailable)},
-		{propSharedSubAvailable, p.SharedSubAvailable != nil, boolValue(p.SharedSubAvailable)},
-	} {
-		if !e.present {
-			continue
-		}
-		if err := f(e.id, e.v); err != nil {
-			return err
-		}
-	}
+	f.num(propPayloadFormat, p.PayloadFormat != 0, uint32(p.PayloadFormat))
+	f.num(propMessageExpiry, p.MessageExpiry != 0, p.MessageExpiry)
+	f.str(propContentType, p.ContentType)
+	f.str(propResponseTopic, p.ResponseTopic)
+	f.bin(propCorrelationData, p.CorrelationData)
+	f.num(propSessionExpiry, p.SessionExpiry != nil, deref(p.SessionExpiry))
+	f.str(propAssignedClientID, p.AssignedClientID)
+	f.num(propServerKeepAlive, p.ServerKeepAlive != nil, uint32(deref(p.ServerKeepAlive)))
+	f.str(propAuthMethod, p.AuthMethod)
+	f.bin(propAuthData, p.AuthData)
+	f.flag(propRequestProblemInfo, p.RequestProblemInfo)
+	f.num(propWillDelay, p.WillDelay != 0, p.WillDelay)
+	f.num(propRequestResponseInfo, p.RequestResponseInfo, 1)
+	f.str(propResponseInfo, p.ResponseInfo)
+	f.str(propServerReference, p.ServerReference)
+	f.str(propReasonString, p.ReasonString)
+	f.num(propReceiveMaximum, p.ReceiveMaximum != 0, uint32(p.ReceiveMaximum))
+	f.num(propTopicAliasMaximum, p.TopicAliasMaximum != 0, uint32(p.TopicAliasMaximum))
+	f.num(propTopicAlias, p.TopicAlias != 0, uint32(p.TopicAlias))
+	f.num(propMaximumQoS, p.MaximumQoS != nil, uint32(deref(p.MaximumQoS)))
+	f.flag(propRetainAvailable, p.RetainAvailable)
+	f.num(propMaximumPacketSize, p.MaximumPacketSize != 0, p.MaximumPacketSize)
+	f.flag(propWildcardSubAvailable, p.WildcardSubAvailable)
+	f.flag(propSubIDAvailable, p.SubIDAvailable)
+	f.flag(propSharedSubAvailable, p.SharedSubAvailable)
 	for _, id := range p.SubscriptionIDs {
-		if err := f(propSubscriptionID, propValue{num: id}); err != nil {
-			return err
-		}
+		f(propSubscriptionID, propValue{num: id})
 	}
 	for _, u := range p.User {
-		if err := f(propUser, propValue{s: u.Key, s2: u.Value}); err != nil {
-			return err
-		}
+		f(propUser, propValue{s: u.Key, s2: u.Value})
 	}
-	return nil
+}
+
+// visitFunc receives the properties each finds present.
+type visitFunc func(id byte, v propValue)
+
+// num visits an integer property when present.
+func (f visitFunc) num(id byte, present bool, n uint32) {
+	if present {
+		f(id, propValue{num: n})
+	}
+}
+
+// str visits a string property when not empty.
+func (f visitFunc) str(id byte, s string) {
+	if s != "" {
+		f(id, propValue{s: s})
+	}
+}
+
+// bin visits a binary property when not empty.
+func (f visitFunc) bin(id byte, b []byte) {
+	if len(b) > 0 {
+		f(id, propValue{bin: b})
+	}
+}
+
+// flag visits an optional 0/1 property when set.
+func (f visitFunc) flag(id byte, b *bool) {
+	if b != nil {
+		f(id, boolValue(b))
+	}
 }
 
 // propsSize checks p for the packet (or will) of scope sc, as the decoder
 // would, and returns the length of its encoding without the Property
 // Length.
 func propsSize(what string, sc propScope, p *Properties) (int, error) {
+	if p == nil {
+		return 0, nil
+	}
 	n := 0
-	err := p.each(func(id byte, v propValue) error {
-		spec := &propSpecs[id]
-		if spec.scope&sc == 0 {
-			return malformed(what, "%s not allowed here", spec.name)
+	var err error
+	p.each(func(id byte, v propValue) {
+		if err == nil {
+			n, err = addProp(what, sc, n, id, v)
 		}
-		if err := checkEncodable(spec.kind, v); err != nil {
-			return field(what, spec.name, err)
-		}
-		if err := checkPropValue(id, v); err != nil {
-			return field(what, spec.name, err)
-		}
-		if n += 1 + valueSize(spec.kind, v); n > MaxRemainingLength {
-			// Stop before n can overflow a 32-bit int.
-			return fmt.Errorf("packet: %s: properties exceed %d bytes: %w", what, MaxRemainingLength, ErrTooLarge)
-		}
-		return nil
 	})
-	if err == nil && p != nil && len(p.SubscriptionIDs) > 1 && propSpecs[propSubscriptionID].repeat&sc == 0 {
+	if err == nil && len(p.SubscriptionIDs) > 1 && propSpecs[propSubscriptionID].repeat&sc == 0 {
 		err = protocol(what, "subscription identifier more than once")
 	}
 	return n, err
+}
+
+// addProp checks one property for the packet of scope sc and adds its
+// size to n.
+func addProp(what string, sc propScope, n int, id byte, v propValue) (int, error) {
+	spec := &propSpecs[id]
+	if spec.scope&sc == 0 {
+		return n, malformed(what, "%s not allowed here", spec.name)
+	}
+	if err := checkEncodable(spec.kind, v); err != nil {
+		return n, field(what, spec.name, err)
+	}
+	if err := checkPropValue(id, v); err != nil {
+		return n, field(what, spec.name, err)
+	}
+	if n += 1 + valueSize(spec.kind, v); n > MaxRemainingLength {
+		// Stop before n can overflow a 32-bit int.
+		return n, fmt.Errorf("packet: %s: properties exceed %d bytes: %w", what, MaxRemainingLength, ErrTooLarge)
+	}
+	return n, nil
 }
 
 // propsLen is the length of p's encoding without the Property Length; p
 // must have passed propsSize.
 func propsLen(p *Properties) int {
 	n := 0
-	_ = p.each(func(id byte, v propValue) error {
+	p.each(func(id byte, v propValue) {
 		n += 1 + valueSize(propSpecs[id].kind, v)
-		return nil
 	})
 	return n
 }
@@ -496,9 +522,8 @@ func propsFieldSize(n int) int { return varintSize(n) + n }
 // must come from propsSize.
 func appendProps(dst []byte, n int, p *Properties) []byte {
 	dst = appendVarint(dst, n)
-	_ = p.each(func(id byte, v propValue) error {
+	p.each(func(id byte, v propValue) {
 		dst = appendPropValue(append(dst, id), propSpecs[id].kind, v)
-		return nil
 	})
 	return dst
 }
