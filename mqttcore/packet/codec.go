@@ -72,6 +72,12 @@ func decode(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, 
 	if len(body) != h.Remaining {
 		return nil, malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
 	}
+	return decodeBody(v, h, body, topics)
+}
+
+// decodeBody is decode for a header that passed checkHeader and a body of
+// its Remaining Length, as the Reader has them.
+func decodeBody(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
 	switch h.Type {
 	case CONNECT:
 		return decodeConnect(v, body)

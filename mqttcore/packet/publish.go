@@ -161,17 +161,27 @@ func decodePublish(v Version, flags byte, b []byte, topics *topicCache) (Packet,
 		}
 	}
 	if v >= V5 {
-		if p.Props, i, err = readProps("publish", in(PUBLISH), b, i); err != nil {
+		if i, err = p.decodeProps(b, i); err != nil {
 			return nil, err
-		}
-		if p.Topic == "" && (p.Props == nil || p.Props.TopicAlias == 0) {
-			// Not empty [MQTT-4.7.3-1] unless an alias replaces it.
-			return nil, field("publish", "topic name", checkTopicName(""))
 		}
 	}
 	// The payload is the rest of the packet and may be empty [MQTT-3.3.3].
 	p.Payload = cloneBytes(b[i:])
 	return p, nil
+}
+
+// decodeProps decodes the properties of an MQTT 5.0 PUBLISH at b[i:] and
+// checks that an empty topic name comes with a Topic Alias.
+func (p *Publish) decodeProps(b []byte, i int) (int, error) {
+	var err error
+	if p.Props, i, err = readProps("publish", in(PUBLISH), b, i); err != nil {
+		return i, err
+	}
+	if p.Topic == "" && (p.Props == nil || p.Props.TopicAlias == 0) {
+		// Not empty [MQTT-4.7.3-1] unless an alias replaces it.
+		return i, field("publish", "topic name", checkTopicName(""))
+	}
+	return i, nil
 }
 
 // topicCache interns the topic names one connection publishes to, which

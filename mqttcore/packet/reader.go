@@ -96,7 +96,7 @@ func (r *Reader) Read() (Packet, error) {
 		if err != nil {
 			return nil, unexpectedEOF(err)
 		}
-		p, err := decode(r.v, h, body, &r.topics)
+		p, err := decodeBody(r.v, h, body, &r.topics) // readHeader checked h
 		_, _ = r.br.Discard(h.Remaining) // cannot fail: Peek returned the bytes
 		return p, err
 	}
@@ -109,7 +109,7 @@ func (r *Reader) Read() (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(r.v, h, body, &r.topics)
+	return decodeBody(r.v, h, body, &r.topics)
 }
 
 //
