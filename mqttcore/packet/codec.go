@@ -7,11 +7,11 @@ import (
 
 // Append encodes p in the MQTT 3.1.1 wire format, as [V311.Append] does; a
 // CONNECT is encoded in the format of its own protocol level. It refuses
-// (returning dst unchanged and an error wrapping
-// [ErrMalformed], [ErrProtocol] or [ErrTooLarge]) every packet that [Decode]
-// would refuse, so what Append produces a conforming peer accepts. The one
-// exception is [Connect.ProtocolLevel], which may be any value so that tests
-// can provoke a CONNACK 0x01.
+// (returning dst unchanged and an error wrapping [ErrMalformed],
+// [ErrProtocol] or [ErrTooLarge]) every packet that [Decode] would refuse,
+// so what Append produces a conforming peer accepts. The one exception is
+// [Connect.ProtocolLevel], which may be any value so that tests can provoke
+// a CONNACK 0x01.
 func Append(dst []byte, p Packet) ([]byte, error) { return V311.Append(dst, p) }
 
 // Append encodes p, fixed header included, in the wire format of version v,
@@ -41,8 +41,8 @@ func (v Version) Append(dst []byte, p Packet) ([]byte, error) {
 
 // Decode decodes the body of one control packet whose fixed header is h in
 // the MQTT 3.1.1 wire format, as [V311.Decode] does. len(body) must equal
-// h.Remaining. The returned packet copies what it keeps:
-// body may be reused as soon as Decode returns.
+// h.Remaining. The returned packet copies what it keeps: body may be reused
+// as soon as Decode returns.
 //
 // A CONNECT with a known protocol name but an unsupported level returns the
 // partly decoded *Connect (name and level only) together with the error
