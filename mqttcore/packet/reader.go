@@ -97,7 +97,7 @@ func (r *Reader) Read() (Packet, error) {
 			return nil, unexpectedEOF(err)
 		}
 		p, err := decodeBody(r.v, h, body, &r.topics) // readHeader checked h
-		_, _ = r.br.Discard(h.Remaining) // cannot fail: Peek returned the bytes
+		_, _ = r.br.Discard(h.Remaining)              // cannot fail: Peek returned the bytes
 		return p, err
 	}
 	body, err := readBody(r.br, r.buf, h.Remaining, limit(r.maxSize))
