@@ -96,8 +96,9 @@ func (r *Reader) Read() (Packet, error) {
 		if err != nil {
 			return nil, unexpectedEOF(err)
 		}
-		p, err := decodeBody(r.v, h, body, &r.topics) // readHeader checked h
-		_, _ = r.br.Discard(h.Remaining)              // cannot fail: Peek returned the bytes
+		// readHeader checked h: decode the body only.
+		p, err := decodeBody(r.v, h, body, &r.topics)
+		_, _ = r.br.Discard(h.Remaining) // cannot fail: Peek returned the bytes
 		return p, err
 	}
 	body, err := readBody(r.br, r.buf, h.Remaining, limit(r.maxSize))
