@@ -189,7 +189,9 @@ func FuzzPublish(f *testing.F) {
 func FuzzPublishV5(f *testing.F) {
 	f.Add(byte(0b0010), "t", uint16(1), []byte("x"), byte(1), uint32(60), "text", "r/1", []byte{1}, uint32(7), uint16(0), "k", "v")
 	f.Add(byte(0), "", uint16(0), []byte(nil), byte(0), uint32(0), "", "", []byte(nil), uint32(0), uint16(3), "", "")
-	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(2), uint32(0), "\x00", "a/#", []byte(nil), uint32(1<<28), uint16(0), "\xff", "")
+	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(2), uint32(0), "", "", []byte(nil), uint32(0), uint16(0), "", "")
+	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(0), uint32(0), "", "a/#", []byte(nil), uint32(0), uint16(0), "", "")
+	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(0), uint32(0), "\x00", "", []byte(nil), uint32(1<<28), uint16(0), "\xff", "")
 	f.Fuzz(func(t *testing.T, flags byte, topic string, id uint16, payload []byte, format byte, expiry uint32,
 		contentType, responseTopic string, correlation []byte, subID uint32, alias uint16, key, value string) {
 		p := &Publish{Dup: flags&publishDup != 0, QoS: (flags & publishQoS) >> 1, Retain: flags&publishRetain != 0,
