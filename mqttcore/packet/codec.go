@@ -49,9 +49,7 @@ func (v Version) Append(dst []byte, p Packet) ([]byte, error) {
 // [RefusedProtocolVersion], so a server can answer CONNACK 0x01
 // [MQTT-3.1.2-2]. Every other error wraps [ErrMalformed] or [ErrProtocol] and
 // comes with a nil packet.
-func Decode(h FixedHeader, body []byte) (Packet, error) {
-	return decode(V311, h, body, nil)
-}
+func Decode(h FixedHeader, body []byte) (Packet, error) { return V311.Decode(h, body) }
 
 // String returns the packet type's name as the standard spells it, e.g.
 // "PUBLISH".
@@ -64,20 +62,21 @@ func (t Type) String() string {
 
 //
 
-// decode is Version.Decode with an optional topic cache for PUBLISH.
-func decode(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
+// checkInput checks what Version.Decode is given: a valid fixed header and
+// a body of its Remaining Length. The Reader has checked both already.
+func checkInput(v Version, h FixedHeader, body []byte) error {
 	if err := checkHeader(v, h); err != nil {
-		return nil, err
+		return err
 	}
 	if len(body) != h.Remaining {
-		return nil, malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
+		return malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
 	}
-	return decodeBody(v, h, body, topics)
+	return nil
 }
 
-// decodeBody is decode for a header that passed checkHeader and a body of
-// its Remaining Length, as the Reader has them.
-func decodeBody(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
+// decode decodes a body that passed checkInput, with an optional topic
+// cache for PUBLISH.
+func decode(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
 	switch h.Type {
 	case CONNECT:
 		return decodeConnect(v, body)

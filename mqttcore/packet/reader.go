@@ -96,8 +96,8 @@ func (r *Reader) Read() (Packet, error) {
 		if err != nil {
 			return nil, unexpectedEOF(err)
 		}
-		// readHeader checked h: decode the body only.
-		p, err := decodeBody(r.v, h, body, &r.topics)
+		// readHeader checked h, Peek returned h.Remaining bytes.
+		p, err := decode(r.v, h, body, &r.topics)
 		_, _ = r.br.Discard(h.Remaining) // cannot fail: Peek returned the bytes
 		return p, err
 	}
@@ -110,7 +110,7 @@ func (r *Reader) Read() (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeBody(r.v, h, body, &r.topics)
+	return decode(r.v, h, body, &r.topics)
 }
 
 //
