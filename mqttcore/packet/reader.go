@@ -38,7 +38,7 @@ func (v Version) ReadPacket(r io.Reader, maxSize int) (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.Decode(h, body)
+	return decode(v, h, body, nil, true) // readHeader checked h
 }
 
 // Reader reads control packets from a stream through a buffer. It reuses its
