@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -188,12 +189,14 @@ func (r *remoteServer) publishConfig(res remote.ConfigResult) {
 // prefix, through the bridge's queue. (An MQTT 5 uplink would add the
 // request's response topic and correlation data here.)
 func (r *remoteServer) publish(topic string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<redacted>", not "\u003credacted\u003e"
+	if err := enc.Encode(v); err != nil {
 		r.g.log.Error("remote: encode answer", "topic", topic, "err", err)
 		return
 	}
-	p := &packet.Publish{QoS: 1, Topic: remoteLocal + topic, Payload: data}
+	p := &packet.Publish{QoS: 1, Topic: remoteLocal + topic, Payload: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
 	r.g.bridge.OnPublish(remoteOrigin, p, func(err error) {
 		if err != nil {
 			r.g.log.Error("remote: answer not queued", "topic", topic, "err", err)
