@@ -358,3 +358,23 @@ func TestRemote_config_killDuringApply(t *testing.T) {
 		r.gw.Start()
 	}
 }
+
+// TestRemote_config_trialResumesAfterKill kills the gateway (kill -9) while
+// a bad bridge change is on trial: the restarted gateway, running the bad
+// file, gives the uplink rollback_after, then restores the old file and
+// reports the rollback.
+func TestRemote_config_trialResumesAfterKill(t *testing.T) {
+	r := newRemoteRig(t, remoteOn)
+	next := remoteConfig(mqtttest.FreeAddr(t), remoteOn, "5s")
+	id := r.setConfig(next, nil)
+	r.result(rtResult, id, "accepted", remoteWait)
+	r.gw.WaitLog("remote: bridge change on trial")
+	r.gw.Kill()
+	r.fileIs(next, "the new configuration, on trial")
+	r.gw.Start()
+	res := r.result(rtResult, id, "rolled_back", remoteWait)
+	if !strings.Contains(fmt.Sprint(res["errors"]), "did not come back") {
+		t.Errorf("rollback errors: %v", res["errors"])
+	}
+	r.fileIs(r.tmpl, "the old configuration")
+}
