@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/edgegw/edgegw/offline"
 )
 
 // WriteFile replaces path with data so that a power cut at any point leaves
@@ -29,7 +31,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("remote: write %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := offline.SyncDir(dir); err != nil {
 		return fmt.Errorf("remote: write %s: sync directory: %w", path, err)
 	}
 	return nil
@@ -50,13 +52,4 @@ func writeSync(f *os.File, data []byte, perm os.FileMode) error {
 		err = cerr
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
