@@ -26,8 +26,10 @@ import (
 // answer written while the uplink is down (a rollback's) is sent once it is
 // back.
 
-// remoteLocal is the local topic prefix of the remote topics.
-const remoteLocal = "$remote/"
+// remoteLocal is the local topic prefix of the remote topics. Under $SYS,
+// where clients may not publish: no local client can forge an answer that
+// the out rules would forward upstream.
+const remoteLocal = "$SYS/gateway/remote/"
 
 // remoteOrigin is the inline-client name answers are published under.
 const remoteOrigin = "$remote"

@@ -378,3 +378,27 @@ func TestRemote_config_trialResumesAfterKill(t *testing.T) {
 	}
 	r.fileIs(r.tmpl, "the old configuration")
 }
+
+// TestRemote_localClients: the requests never reach the local broker, and a
+// local client cannot forge an answer upstream.
+func TestRemote_localClients(t *testing.T) {
+	r := newRemoteRig(t, remoteOn)
+	local := connectLocal(t, r.gw, clientOpts{})
+	local.sub("$SYS/#", 0)
+	local.sub("#", 0)
+	local.Publish(remoteLocal+"config/result", 1, false, `{"id":"forged","state":"applied"}`).WaitTimeout(tokenWait)
+	local.Publish(remoteLocal+"cmd/status/result", 1, false, `{"id":"forged","ok":true}`).WaitTimeout(tokenWait)
+	if res := r.command("status", nil); res["ok"] != true { // answered after the forgeries were handled
+		t.Fatalf("status: %v", res)
+	}
+	for _, m := range r.op.messages() {
+		if strings.Contains(string(m.Payload), "forged") {
+			t.Errorf("a local client's forged answer reached the upstream on %s", m.Topic)
+		}
+	}
+	for _, m := range local.messages() {
+		if strings.Contains(m.Topic, "remote") {
+			t.Errorf("a local client saw the remote topic %s", m.Topic)
+		}
+	}
+}
