@@ -179,7 +179,7 @@ func TestRemote_config_rejected(t *testing.T) {
 	line := strings.Count(r.render(bad), "\n")
 	for _, want := range []string{
 		fmt.Sprintf("%s:%d: sensors[1]", r.gw.CfgPath, line), // file:line: key
-		`"interval"`,                  // did you mean
+		`"interval"`,                             // did you mean
 		fmt.Sprintf("%s:%d", r.gw.CfgPath, line), // the duplicate name too
 	} {
 		if !strings.Contains(errs, want) {

@@ -86,7 +86,7 @@ func TestRecent_Seen(t *testing.T) {
 	}{
 		{"cmd/status", "1", false},
 		{"cmd/status", "1", true},
-		{"cmd/queue", "1", false}, // another topic
+		{"cmd/queue", "1", false},  // another topic
 		{"cmd/status", "2", false}, // evicts cmd/status 1
 		{"cmd/status", "1", false},
 	} {
