@@ -27,6 +27,29 @@ type Config struct {
 	HTTP *HTTP `yaml:"http" json:"http,omitempty"`
 	// Sensors lists the devices to poll, in file order. Names are unique.
 	Sensors []Sensor `yaml:"sensors" json:"sensors"`
+	// Remote lets the upstream change this file and run commands (see
+	// the README's trust model). Off unless enabled here.
+	Remote Remote `yaml:"remote" json:"remote"`
+}
+
+// Remote is the remote section: configuration and commands received from
+// the upstream broker, on topics under monitor.topic_prefix. Either needs a
+// bridge section.
+type Remote struct {
+	// Config accepts new configuration documents on <prefix>/config/set and
+	// answers <prefix>/config/get. Default false.
+	Config bool `yaml:"config" json:"config"`
+	// Commands runs the commands sent to <prefix>/cmd/<name>. Default false.
+	Commands bool `yaml:"commands" json:"commands"`
+	// ConfigPublicKey, when set, is an ed25519 public key (32 bytes,
+	// standard base64): only documents signed with its private key are
+	// accepted on <prefix>/config/set. Empty: no signature is checked.
+	ConfigPublicKey string `yaml:"config_public_key" json:"config_public_key,omitempty"`
+	// RollbackAfter is how long a remote change of the bridge connection
+	// (addresses, client id, credentials, TLS) has to bring the uplink back:
+	// otherwise the last configuration with a working uplink is restored.
+	// At least 1s. Default 2m.
+	RollbackAfter Duration `yaml:"rollback_after" json:"rollback_after"`
 }
 
 // Gateway is the gateway section.

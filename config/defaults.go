@@ -26,6 +26,7 @@ func applyDefaults(c *Config, has func(path string) bool) {
 	set("monitor.topic_prefix", func() { c.Monitor.TopicPrefix = "gateways/" + c.Gateway.ID })
 	set("monitor.metrics_interval", func() { c.Monitor.MetricsInterval = Duration(30 * time.Second) })
 	set("homeassistant.prefix", func() { c.HomeAssistant.Prefix = "homeassistant" })
+	set("remote.rollback_after", func() { c.Remote.RollbackAfter = Duration(2 * time.Minute) })
 	if h := c.HTTP; h != nil {
 		set("http.auth", func() { h.Auth = len(h.Users) > 0 })
 	}

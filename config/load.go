@@ -213,3 +213,15 @@ func syntaxError(file string, err error) *Error {
 	}
 	return e
 }
+
+// ParsePartial is Parse for a document not read from a file (a remote
+// configuration): like LoadPartial, it returns the part that decoded along
+// with the errors, which name file as Parse does.
+func ParsePartial(file string, data []byte) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%w: %s is over %d bytes", ErrTooLarge, file, MaxFileSize)
+	}
+	p := newParser(file)
+	p.partial = true
+	return p.parse(data)
+}

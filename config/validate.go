@@ -30,6 +30,7 @@ func (p *parser) validate(c *Config) {
 	if c.HTTP != nil {
 		p.validateHTTP(c.HTTP, c.Broker.Users)
 	}
+	p.validateRemote(&c.Remote, c.Bridge != nil)
 }
 
 //

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// pollLoop calls Sense on schedule and Set on command until ctx is done. It
-// is the only goroutine that calls Sense and Set.
+// pollLoop calls Sense on schedule (and for ReadNow) and Set on command
+// until ctx is done. It is the only goroutine that calls Sense and Set.
 func (p *Poller) pollLoop(ctx context.Context) {
 	retry := Backoff{Min: p.spec.Interval, Max: p.opts.MaxBackoff}
 	timer := time.NewTimer(0) // the first reading at once
@@ -20,6 +20,9 @@ func (p *Poller) pollLoop(ctx context.Context) {
 			return
 		case payload := <-p.sets:
 			p.set(ctx, payload)
+			continue
+		case reply := <-p.reads:
+			p.readNow(ctx, reply)
 			continue
 		case <-timer.C:
 		}

@@ -76,7 +76,8 @@ type Poller struct {
 	timeout  time.Duration
 	proc     *processor
 	actuator Actuator
-	sets     chan []byte // "<topic>/set" payloads, for the poll loop
+	sets     chan []byte            // "<topic>/set" payloads, for the poll loop
+	reads    chan chan<- readResult // ReadNow requests, for the poll loop
 
 	readEdge, pubEdge, watchEdge, emitEdge *edge
 
@@ -100,6 +101,7 @@ func NewPoller(spec Spec, s Sensor, pub Publisher, opts PollerOptions) *Poller {
 		topic:     spec.TopicOrDefault(),
 		timeout:   spec.Timeout,
 		proc:      newProcessor(spec.Process),
+		reads:     make(chan chan<- readResult),
 		readEdge:  &edge{log: log, what: "sensor read"},
 		pubEdge:   &edge{log: log, what: "publish"},
 		watchEdge: &edge{log: log, what: "sensor watch"},

@@ -38,6 +38,9 @@ func cmdRun(ctx context.Context, path string, stderr io.Writer) error {
 	defer signal.Stop(hup)
 	g.reload = func() { g.reloadConfig(path) }
 	g.hup = hup
+	if g.bridge != nil {
+		g.remote = newRemoteServer(g, path)
+	}
 	return g.run(ctx)
 }
 
@@ -67,6 +70,18 @@ type loaded struct {
 // returns exit status 1.
 func loadChecked(path string, stderr io.Writer) (*loaded, error) {
 	cfg, err := config.LoadPartial(path)
+	return checkLoaded(cfg, err, stderr)
+}
+
+// loadCheckedData is loadChecked for a document received remotely, checked
+// as if it were the file named file.
+func loadCheckedData(file string, data []byte, stderr io.Writer) (*loaded, error) {
+	cfg, err := config.ParsePartial(file, data)
+	return checkLoaded(cfg, err, stderr)
+}
+
+// checkLoaded completes loadChecked once the file is parsed (cfg, err).
+func checkLoaded(cfg *config.Config, err error, stderr io.Writer) (*loaded, error) {
 	if cfg != nil {
 		err = errors.Join(err, checkSensors(cfg))
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,7 @@ const (
 
 	httpStopBudget    = 2 * time.Second // statuspage's 1 s grace, then its connections are closed
 	healthStopBudget  = time.Second
+	remoteStopBudget  = commandTimeout + time.Second // a sensor_read in progress
 	sensorsStopBudget = 3 * time.Second
 	uplinkStopBudget  = time.Second
 	brokerStopBudget  = 5 * time.Second
@@ -64,11 +66,15 @@ type gateway struct {
 
 	hup    <-chan os.Signal // SIGHUP: reload
 	reload func()
+	quit   chan string   // a clean stop asked from inside (remote restart), with its cause
+	remote *remoteServer // remote configuration and commands; nil without a bridge
 
 	listeners []broker.Listener // the broker's listeners in force (reload reuses unchanged ones)
 	httpTLS   *tls.Config       // http.tls, loaded by the check (nil without it)
 
 	verdict atomic.Pointer[healthVerdict] // the latest health check's
+
+	reloadMu sync.Mutex // one reload at a time (SIGHUP, remote)
 
 	mu      sync.Mutex
 	sensors *sensorSet // the running sensors; replaced on reload
@@ -87,7 +93,7 @@ func (g *gateway) config() *config.Config {
 func newGateway(l *loaded, log *slog.Logger, level *slog.LevelVar) (_ *gateway, err error) {
 	cfg := l.cfg
 	g := &gateway{current: cfg, log: log, level: level, notify: newNotifier(), start: time.Now(), reg: newRegistry(),
-		auth: brokerAuth(l.broker), httpTLS: l.httpTLS}
+		auth: brokerAuth(l.broker), httpTLS: l.httpTLS, quit: make(chan string, 1)}
 	if err := os.MkdirAll(cfg.Gateway.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -151,11 +157,28 @@ func (g *gateway) newBridge() error {
 	return nil
 }
 
-// localBroker lets the bridge publish into the broker built after it.
+// localBroker lets the bridge publish into the broker built after it. The
+// remote topics (remoteLocal) go to the remote server instead: the broker
+// never sees them.
 type localBroker struct{ g *gateway }
 
 func (l localBroker) Publish(ctx context.Context, origin string, p *packet.Publish) error {
+	if strings.HasPrefix(p.Topic, remoteLocal) {
+		if l.g.remote != nil {
+			l.g.remote.receive(p)
+		}
+		return nil
+	}
 	return l.g.broker.Publish(ctx, origin, p)
+}
+
+// requestStop asks run to stop cleanly (exit status 0: systemd's
+// Restart=always starts the gateway again).
+func (g *gateway) requestStop(cause string) {
+	select {
+	case g.quit <- cause:
+	default: // already asked
+	}
 }
 
 // run runs the gateway until ctx is done or a component fails, then shuts
@@ -178,10 +201,13 @@ func (g *gateway) run(ctx context.Context) error {
 		brokerStage.stop(g.log, brokerStopBudget)
 		return explainListenError(err)
 	}
-	var bridgeStage, uplinkStage *stage
+	var bridgeStage, uplinkStage, remoteStage *stage
 	if g.bridge != nil {
 		uplinkStage = startStage(fail, "uplink state", g.uplinkState)
 		bridgeStage = startStage(fail, "bridge", g.bridge.Run)
+	}
+	if g.remote != nil {
+		remoteStage = startStage(fail, "remote", g.remote.run)
 	}
 	g.startSensors(g.config())
 	healthStage := startStage(fail, "health", g.health)
@@ -198,6 +224,9 @@ func (g *gateway) run(ctx context.Context) error {
 		httpStage.stop(g.log, httpStopBudget)
 	}
 	healthStage.stop(g.log, healthStopBudget)
+	if remoteStage != nil {
+		remoteStage.stop(g.log, remoteStopBudget)
+	}
 	g.stopSensorsWithin(sensorsStopBudget)
 	g.publishSensorsOffline()
 	if bridgeStage != nil {
@@ -219,6 +248,9 @@ func (g *gateway) wait(ctx context.Context, fail <-chan error) error {
 		case err := <-fail:
 			g.log.Error("component failed, shutting down", "err", err)
 			return err
+		case cause := <-g.quit:
+			g.log.Info("shutting down", "cause", cause)
+			return nil
 		case <-g.hup:
 			g.notify.notify("RELOADING=1")
 			if g.reload != nil {

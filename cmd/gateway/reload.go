@@ -6,22 +6,26 @@ import (
 	"reflect"
 
 	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/mqttcore/bridge"
 	"github.com/edgegw/edgegw/mqttcore/broker"
 )
 
-// reloadConfig applies a changed config file (SIGHUP) without dropping the
-// offline queue or connected local clients: the log level, users and ACL,
-// the bridge's topic rules, the listeners whose section changed (clients of
-// unchanged listeners stay connected), and the sensors. An invalid file is
-// rejected with its errors and the running config stays. Sections that need
-// a restart to change (data_dir, the bridge connection, limits) are
-// reported as such.
-func (g *gateway) reloadConfig(path string) {
+// reloadConfig applies a changed config file (SIGHUP, a remote change)
+// without dropping the offline queue or connected local clients: the log
+// level, users and ACL, the bridge's topic rules and upstream settings
+// (addresses, client id, credentials, TLS: the bridge reconnects), the
+// listeners whose section changed (clients of unchanged listeners stay
+// connected), and the sensors. An invalid file is rejected with its errors
+// and the running config stays. Sections that need a restart to change
+// (data_dir, limits, …) are reported as such.
+func (g *gateway) reloadConfig(path string) reloadResult {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
 	var errs errorLines
 	l, err := loadChecked(path, &errs)
 	if err != nil {
 		g.log.Error("reload rejected: config invalid; keeping the running one", "file", path, "errors", errs.lines)
-		return
+		return reloadResult{errs: errs.lines}
 	}
 	cfg := l.cfg
 	g.level.Set(parseLevel(cfg.Log.Level))
@@ -38,15 +42,57 @@ func (g *gateway) reloadConfig(path string) {
 	if !reflect.DeepEqual(cfg.Broker.Listeners, old.Broker.Listeners) {
 		g.reloadListeners(reuseRunning(cfg.Broker.Listeners, old.Broker.Listeners, l.broker.Listeners, g.listeners))
 	}
-	if g.bridge != nil && cfg.Bridge != nil && !reflect.DeepEqual(cfg.Bridge.Topics, old.Bridge.Topics) {
-		if err := g.bridge.SetRules(bridgeRules(cfg.Bridge)); err != nil {
-			g.log.Error("reload: bridge topic rules refused; keeping the old ones", "err", err)
-		}
+	var res reloadResult
+	if g.bridge != nil && cfg.Bridge != nil {
+		res = g.reloadBridge(old, cfg)
 	}
-	for _, s := range restartSections(old, cfg) {
+	res.restart = restartSections(old, cfg)
+	for _, s := range res.restart {
 		g.log.Warn("reload: this section changed but needs a restart to apply", "section", s)
 	}
 	g.log.Info("config reloaded", "file", path, "sensors", len(cfg.Sensors))
+	return res
+}
+
+// reloadResult is what a reload did.
+type reloadResult struct {
+	errs    []string // why the file was rejected (nothing applied)
+	restart []string // changed sections that need a restart
+	// upstream is the bridge's generation of new upstream settings (see
+	// bridge.SetUpstream); 0 when they did not change.
+	upstream uint64
+}
+
+// reloadBridge applies the bridge's topic rules (and the remote topics) and
+// its upstream settings.
+func (g *gateway) reloadBridge(old, cfg *config.Config) reloadResult {
+	var res reloadResult
+	if !reflect.DeepEqual(cfg.Bridge.Topics, old.Bridge.Topics) || cfg.Remote != old.Remote || cfg.Monitor != old.Monitor {
+		if err := g.bridge.SetRules(bridgeRules(cfg)); err != nil {
+			g.log.Error("reload: bridge topic rules refused; keeping the old ones", "err", err)
+		}
+	}
+	if reflect.DeepEqual(upstreamOf(old.Bridge), upstreamOf(cfg.Bridge)) {
+		return res
+	}
+	tc, err := clientTLS(cfg.Bridge.TLS)
+	if err == nil {
+		b := cfg.Bridge
+		res.upstream, err = g.bridge.SetUpstream(bridge.Upstream{
+			Addresses: b.Addresses, ClientID: b.ClientID, Username: b.Username, Password: b.Password, TLS: tc})
+	}
+	if err != nil {
+		g.log.Error("reload: bridge upstream settings refused; keeping the old ones", "err", err)
+		res.errs = append(res.errs, "bridge: "+err.Error())
+	}
+	return res
+}
+
+// upstreamOf returns the fields of a bridge section that bridge.SetUpstream
+// applies.
+func upstreamOf(b *config.Bridge) *config.Bridge {
+	return &config.Bridge{Addresses: b.Addresses, ClientID: b.ClientID, Username: b.Username, Password: b.Password,
+		PasswordFile: b.PasswordFile, TLS: b.TLS}
 }
 
 // restartSections lists the changed sections a reload does not apply.
@@ -64,7 +110,7 @@ func restartSections(old, cur *config.Config) []string {
 	if old.Gateway != cur.Gateway {
 		s = append(s, "gateway")
 	}
-	if !reflect.DeepEqual(withoutTopics(old.Bridge), withoutTopics(cur.Bridge)) {
+	if !reflect.DeepEqual(withoutReloaded(old.Bridge), withoutReloaded(cur.Bridge)) {
 		s = append(s, "bridge")
 	}
 	if !reflect.DeepEqual(withoutUsers(old.HTTP), withoutUsers(cur.HTTP)) {
@@ -89,10 +135,12 @@ func (g *gateway) reloadListeners(ls []broker.Listener) {
 	g.log.Info("reload: listeners applied", "listeners", addrStrings(g.broker.Addrs()))
 }
 
-// withoutTopics copies a bridge section without its topic rules, which a
-// reload applies (nil stays nil).
-func withoutTopics(b *config.Bridge) *config.Bridge {
-	return cleared(b, func(c *config.Bridge) { c.Topics = nil })
+// withoutReloaded copies a bridge section without what a reload applies:
+// its topic rules and upstream settings (nil stays nil).
+func withoutReloaded(b *config.Bridge) *config.Bridge {
+	return cleared(b, func(c *config.Bridge) {
+		c.Topics, c.Addresses, c.ClientID, c.Username, c.Password, c.PasswordFile, c.TLS = nil, nil, "", "", "", "", nil
+	})
 }
 
 // withoutUsers copies an http section without its users, which a reload

@@ -212,7 +212,7 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		UnattendedOrigins:     []string{sensorOrigin},
 		UnattendedCommitDelay: offIfZero(b.Queue.SensorCommitDelay),
 	}
-	o.Rules = bridgeRules(b)
+	o.Rules = bridgeRules(c)
 	return o, nil
 }
 
@@ -226,10 +226,11 @@ func offIfZero(d config.Duration) time.Duration {
 	return dur(d)
 }
 
-// bridgeRules maps bridge.topics to the bridge's rules.
-func bridgeRules(b *config.Bridge) []bridge.Rule {
-	rules := make([]bridge.Rule, 0, len(b.Topics))
-	for _, t := range b.Topics {
+// bridgeRules maps bridge.topics to the bridge's rules, after the remote
+// topics' (which must win over a user's rule that matches them too).
+func bridgeRules(c *config.Config) []bridge.Rule {
+	rules := remoteRules(c)
+	for _, t := range c.Bridge.Topics {
 		rules = append(rules, bridge.Rule{
 			Pattern:      t.Pattern,
 			Direction:    direction(t.Direction),

@@ -16,10 +16,10 @@ import (
 // Lock order: Bridge.mu, window.mu, ctrlIDs.mu, inbound.mu and sequencer.mu
 // are leaves: none is held while taking another.
 type Bridge struct {
-	o     Options
-	log   *slog.Logger
-	addrs []address
-	epoch time.Time // monotonic origin of uptime and keepalive stamps
+	o        Options
+	log      *slog.Logger
+	upstream atomic.Pointer[upstream] // addresses and credentials in force; SetUpstream swaps them
+	epoch    time.Time                // monotonic origin of uptime and keepalive stamps
 
 	running atomic.Bool
 	order   sequencer   // completes OnPublish's done calls in order per origin
@@ -60,10 +60,7 @@ func New(opts Options) (*Bridge, error) {
 	for _, origin := range o.UnattendedOrigins {
 		b.unattended[origin] = true
 	}
-	for _, s := range o.Addresses {
-		a, _ := parseAddress(s) // validated
-		b.addrs = append(b.addrs, a)
-	}
+	b.initUpstream()
 	rules := append([]Rule(nil), o.Rules...)
 	b.rules.Store(&rules)
 	b.order.init()
@@ -144,8 +141,9 @@ func (b *Bridge) loop(ctx context.Context) {
 // connectAny tries every address in order and returns the first connection.
 func (b *Bridge) connectAny(ctx context.Context) (*conn, error) {
 	var errs []error
-	for _, a := range b.addrs {
-		c, err := b.dial(ctx, a)
+	u := b.upstream.Load()
+	for _, a := range u.addrs {
+		c, err := b.dial(ctx, u, a)
 		if err == nil {
 			return c, nil
 		}
@@ -200,15 +198,21 @@ func (b *Bridge) setDisconnect(err error) {
 	b.lastErr, b.lastDisconnect = err, err
 }
 
-// setOnline publishes c as the current connection.
-func (b *Bridge) setOnline(c *conn) {
-	b.stats.connects.Add(1)
+// setOnline publishes c as the current connection. It returns false, and
+// publishes nothing, when c was made with upstream settings SetUpstream has
+// replaced since.
+func (b *Bridge) setOnline(c *conn) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if c.up != b.upstream.Load() {
+		return false
+	}
+	b.stats.connects.Add(1)
 	b.addr = c.addr.raw
 	b.connectedAt = b.since()
 	b.cur.Store(c) // before AwaitConnection returns
 	close(b.up)
+	return true
 }
 
 // setOffline withdraws c.

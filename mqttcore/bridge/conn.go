@@ -24,6 +24,7 @@ const (
 // error cancels ctx and becomes its cause.
 type conn struct {
 	b              *Bridge
+	up             *upstream // the settings it was made with
 	addr           address
 	nc             net.Conn
 	r              *packet.Reader
@@ -44,14 +45,14 @@ type conn struct {
 
 // dial connects to a, sends CONNECT and waits for the CONNACK, all within
 // Options.ConnectTimeout.
-func (b *Bridge) dial(ctx context.Context, a address) (*conn, error) {
+func (b *Bridge) dial(ctx context.Context, u *upstream, a address) (*conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, b.o.ConnectTimeout)
 	defer cancel()
-	nc, err := b.dialNet(dctx, a)
+	nc, err := b.dialNet(dctx, u, a)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: %s: %w", a.raw, err)
 	}
-	c, err := b.handshake(dctx, a, nc)
+	c, err := b.handshake(dctx, u, a, nc)
 	if err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("bridge: %s: %w", a.raw, err)
@@ -59,21 +60,21 @@ func (b *Bridge) dial(ctx context.Context, a address) (*conn, error) {
 	return c, nil
 }
 
-func (b *Bridge) dialNet(ctx context.Context, a address) (net.Conn, error) {
+func (b *Bridge) dialNet(ctx context.Context, u *upstream, a address) (net.Conn, error) {
 	d := &net.Dialer{}
 	if !a.tls {
 		return d.DialContext(ctx, "tcp", a.hostPort)
 	}
-	td := &tls.Dialer{NetDialer: d, Config: b.tlsConfig(a)}
+	td := &tls.Dialer{NetDialer: d, Config: tlsConfig(u.TLS, a)}
 	return td.DialContext(ctx, "tcp", a.hostPort)
 }
 
-// tlsConfig returns Options.TLS completed for a: ServerName defaults to the
-// address's host, the minimum version to TLS 1.2.
-func (b *Bridge) tlsConfig(a address) *tls.Config {
+// tlsConfig returns the upstream's TLS settings t completed for a:
+// ServerName defaults to the address's host, the minimum version to TLS 1.2.
+func tlsConfig(t *tls.Config, a address) *tls.Config {
 	cfg := &tls.Config{}
-	if b.o.TLS != nil {
-		cfg = b.o.TLS.Clone()
+	if t != nil {
+		cfg = t.Clone()
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName, _, _ = net.SplitHostPort(a.hostPort)
@@ -85,10 +86,10 @@ func (b *Bridge) tlsConfig(a address) *tls.Config {
 }
 
 // handshake sends CONNECT and reads the CONNACK.
-func (b *Bridge) handshake(ctx context.Context, a address, nc net.Conn) (*conn, error) {
+func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.Conn) (*conn, error) {
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	buf, err := packet.Append(nil, b.connectPacket())
+	buf, err := packet.Append(nil, b.connectPacket(u))
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +118,7 @@ func (b *Bridge) handshake(ctx context.Context, a address, nc net.Conn) (*conn, 
 		return nil, err
 	}
 	c := &conn{
-		b: b, addr: a, nc: nc, r: r, sessionPresent: ack.SessionPresent,
+		b: b, up: u, addr: a, nc: nc, r: r, sessionPresent: ack.SessionPresent,
 		out: make(chan packet.Packet, 2*b.o.Inflight+256),
 		in:  make(chan packet.Packet, inBuffer),
 	}
@@ -131,24 +132,24 @@ func (b *Bridge) handshake(ctx context.Context, a address, nc net.Conn) (*conn, 
 
 // connectPacket builds the CONNECT, with the offline status as will when
 // monitoring is on.
-func (b *Bridge) connectPacket() *packet.Connect {
+func (b *Bridge) connectPacket(u *upstream) *packet.Connect {
 	p := &packet.Connect{
 		ProtocolName:  packet.ProtocolMQTT,
 		ProtocolLevel: packet.Level311,
 		CleanSession:  b.o.CleanSession,
 		KeepAlive:     uint16((max(b.o.KeepAlive, 0) + time.Second - 1) / time.Second),
-		ClientID:      b.o.ClientID,
+		ClientID:      u.ClientID,
 	}
-	if b.o.Username != "" {
-		p.UsernameFlag, p.Username = true, b.o.Username
-		if b.o.Password != "" {
-			p.PasswordFlag, p.Password = true, []byte(b.o.Password)
+	if u.Username != "" {
+		p.UsernameFlag, p.Username = true, u.Username
+		if u.Password != "" {
+			p.PasswordFlag, p.Password = true, []byte(u.Password)
 		}
 	}
 	if b.o.Monitor.TopicPrefix != "" {
 		p.WillFlag, p.WillQoS, p.WillRetain = true, 1, true
 		p.WillTopic = b.statusTopic()
-		p.WillMessage = b.statusPayload("offline", "connection lost", false)
+		p.WillMessage = b.statusPayload(u.ClientID, "offline", "connection lost", false)
 	}
 	return p
 }

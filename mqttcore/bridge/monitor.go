@@ -25,8 +25,8 @@ type status struct {
 func (b *Bridge) statusTopic() string  { return b.o.Monitor.TopicPrefix + "/status" }
 func (b *Bridge) metricsTopic() string { return b.o.Monitor.TopicPrefix + "/metrics" }
 
-func (b *Bridge) statusPayload(state, reason string, stamped bool) []byte {
-	s := status{State: state, Reason: reason, ClientID: b.o.ClientID, Version: b.o.Version}
+func (b *Bridge) statusPayload(clientID, state, reason string, stamped bool) []byte {
+	s := status{State: state, Reason: reason, ClientID: clientID, Version: b.o.Version}
 	if stamped {
 		s.TS = b.o.Now().UTC().Format(tsLayout)
 	}
@@ -45,7 +45,7 @@ func (c *conn) publishStatus(state, reason string) <-chan struct{} {
 	}
 	id, acked := b.ctrl.id()
 	c.send(&packet.Publish{QoS: 1, Retain: true, Topic: b.statusTopic(), PacketID: id,
-		Payload: b.statusPayload(state, reason, true)})
+		Payload: b.statusPayload(c.up.ClientID, state, reason, true)})
 	return acked
 }
 
@@ -81,6 +81,10 @@ func (c *conn) publishMetrics(ctx context.Context) {
 	}
 	c.sendCtx(ctx, &packet.Publish{Topic: b.metricsTopic(), Payload: data})
 }
+
+// Metrics returns the metrics document as <prefix>/metrics would publish it
+// now (for a status command).
+func (b *Bridge) Metrics() map[string]any { return b.metrics() }
 
 // metrics builds the metrics document: Options.Metrics' keys, then the
 // bridge's own, which win on a clash.

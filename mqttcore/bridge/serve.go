@@ -18,7 +18,11 @@ func (b *Bridge) serve(ctx context.Context, c *conn) error {
 	c.start()
 	c.publishStatus("online", "")
 	c.subscribe()
-	b.setOnline(c)
+	if !b.setOnline(c) { // made with settings SetUpstream replaced meanwhile
+		c.cancel(errUpstreamChanged)
+		c.wg.Wait()
+		return errUpstreamChanged
+	}
 	outage, backlog := b.noteUp()
 	defer func() {
 		b.setOffline(c)

@@ -72,6 +72,10 @@ type Stats struct {
 	LastDisconnect error
 	// Outage describes the current outage and the last one that ended.
 	Outage Outage
+	// Generation is the generation of the upstream settings (see
+	// SetUpstream) the current connection was made with; 0 when
+	// disconnected.
+	Generation uint64
 }
 
 // Stats returns a snapshot of the bridge's state and counters.
@@ -79,8 +83,9 @@ func (b *Bridge) Stats() Stats { return b.statsWith(b.queueStats()) }
 
 // statsWith is Stats with the queue's statistics already read (q).
 func (b *Bridge) statsWith(q offline.QueueStats) Stats {
+	cur := b.cur.Load()
 	s := Stats{
-		Connected:         b.cur.Load() != nil,
+		Connected:         cur != nil,
 		Connects:          b.stats.connects.Load(),
 		ConnectFailures:   b.stats.connectFailures.Load(),
 		Forwarded:         b.stats.forwarded.Load(),
@@ -90,6 +95,9 @@ func (b *Bridge) statsWith(q offline.QueueStats) Stats {
 		Inflight:          b.win.len(),
 		Dropped:           b.droppedWith(q),
 		Outage:            b.outageSnapshot(q.Messages),
+	}
+	if cur != nil {
+		s.Generation = cur.up.gen
 	}
 	if s.Connects > 0 {
 		s.Reconnects = s.Connects - 1
