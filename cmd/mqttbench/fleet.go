@@ -70,6 +70,9 @@ type FleetResult struct {
 	GatewayRSSMedian int64 `json:"gateway_rss_median"`
 	GatewayRSSMax    int64 `json:"gateway_rss_max"`
 	GatewayHWMMax    int64 `json:"gateway_hwm_max"`
+	// GatewayCPU is the gateways' mean CPU use over the run, in % of one
+	// core per gateway.
+	GatewayCPU float64 `json:"gateway_cpu_pct"`
 	// Conditions describes the machine during the run.
 	Conditions string `json:"conditions"`
 }
@@ -318,7 +321,11 @@ func (f *fleet) finish(ctx context.Context, res *FleetResult) {
 		}
 	}
 	var rss []int64
+	var cpu time.Duration
 	for _, gw := range f.gws {
+		if t, err := procCPUTime(gw.PID()); err == nil {
+			cpu += t
+		}
 		if r, err := readRSS(gw.PID()); err == nil {
 			rss = append(rss, r)
 		}
@@ -326,6 +333,7 @@ func (f *fleet) finish(ctx context.Context, res *FleetResult) {
 			res.GatewayHWMMax = max(res.GatewayHWMMax, h)
 		}
 	}
+	res.GatewayCPU = 100 * cpu.Seconds() / time.Since(f.t0).Seconds() / float64(len(f.gws))
 	if len(rss) > 0 {
 		slices.Sort(rss)
 		res.GatewayRSSMedian, res.GatewayRSSMax = rss[len(rss)/2], rss[len(rss)-1]

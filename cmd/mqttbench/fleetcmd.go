@@ -80,8 +80,8 @@ func (r FleetResult) WriteReport(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "  readings: %d published, %d lost, %d duplicates\n", r.Readings, r.Lost, r.Duplicates)
-	fmt.Fprintf(&b, "  gateway RSS: median %.1f MiB, max %.1f MiB (peak VmHWM %.1f MiB)\n",
-		float64(r.GatewayRSSMedian)/(1<<20), float64(r.GatewayRSSMax)/(1<<20), float64(r.GatewayHWMMax)/(1<<20))
+	fmt.Fprintf(&b, "  gateway RSS: median %.1f MiB, max %.1f MiB (peak VmHWM %.1f MiB); CPU %.2f%% of a core each on average\n",
+		float64(r.GatewayRSSMedian)/(1<<20), float64(r.GatewayRSSMax)/(1<<20), float64(r.GatewayHWMMax)/(1<<20), r.GatewayCPU)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
