@@ -47,13 +47,6 @@ func TestRunFleet_smallOutage(t *testing.T) {
 }
 
 func TestNewStorm(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		ds := make([]time.Duration, len(v))
-		for i, x := range v {
-			ds[i] = time.Duration(x) * time.Millisecond
-		}
-		return ds
-	}
 	s := newStorm(ms(1500, 10, 20, 30, 950, 1050, 1100))
 	if s.Count != 7 || s.First != 10*time.Millisecond || s.Last != 1500*time.Millisecond || s.P50 != 950*time.Millisecond {
 		t.Errorf("storm %+v: want 7 connections from 10 ms to 1.5 s, median 950 ms", s)

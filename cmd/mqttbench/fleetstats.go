@@ -77,7 +77,7 @@ func newStorm(ds []time.Duration) Storm {
 	}
 	slices.Sort(ds)
 	s.First, s.Last = ds[0], ds[len(ds)-1]
-	s.P50, s.P90 = ds[(len(ds)-1)/2], ds[(len(ds)-1)*9/10]
+	s.P50, s.P90 = Percentile(ds, 50), Percentile(ds, 90)
 	buckets := make([]int, s.Last/stormBucket+1)
 	s.PerSecond = make([]int, s.Last/time.Second+1)
 	for _, d := range ds {
