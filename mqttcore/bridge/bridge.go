@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -181,7 +182,7 @@ func (b *Bridge) backoff(attempt int) time.Duration {
 // lostDelay returns the wait after a lost connection: random in
 // [0, 2·MinDelay], MinDelay on average (see Reconnect).
 func (b *Bridge) lostDelay() time.Duration {
-	d := b.o.Reconnect.MinDelay
+	d := min(b.o.Reconnect.MinDelay, math.MaxInt64/2-1) // 2·d must not overflow
 	if d <= 0 {
 		return 0
 	}

@@ -204,6 +204,10 @@ func TestLostDelay(t *testing.T) {
 	if early < n/8 { // a quarter are expected below MinDelay/2
 		t.Errorf("%d of %d waits below MinDelay/2: the spread is too narrow", early, n)
 	}
+	huge := &Bridge{o: Options{Reconnect: Reconnect{MinDelay: 1<<63 - 1, MaxDelay: 1<<63 - 1}}}
+	if d := huge.lostDelay(); d < 0 {
+		t.Errorf("lostDelay overflowed: %v", d)
+	}
 	if d := (&Bridge{}).lostDelay(); d != 0 {
 		t.Errorf("lostDelay with MinDelay 0 = %v, want 0", d)
 	}
