@@ -11,7 +11,7 @@ CONFIG    ?= examples/demo.yaml
 
 export CGO_ENABLED = 0
 
-.PHONY: all build run test test-go fuzz bench cross check-cross test-arm smoke-arm test-systemd test-buildroot vendor clean crashtest
+.PHONY: all build run test test-go fuzz bench fleetbench cross check-cross test-arm smoke-arm test-systemd test-buildroot vendor clean crashtest
 
 all: build
 
@@ -58,6 +58,14 @@ bench: build
 	$(GO) build $(GOFLAGS_B) -o bin/mqttbench ./cmd/mqttbench
 	./bin/mqttbench compare -durable -drain
 	./bin/mqttbench wear
+
+## fleetbench: FLEET gateway processes bridged to one Mosquitto, which stops for each of OUTAGES and restarts
+## on the same port: reconnect storm at the upstream, recovery time, loss, upstream CPU/RSS, gateway RSS
+FLEET   ?= 200
+OUTAGES ?= 60s,500ms
+fleetbench: build
+	$(GO) build $(GOFLAGS_B) -o bin/mqttbench ./cmd/mqttbench
+	./bin/mqttbench fleet -gateways $(FLEET) -outages $(OUTAGES) $(FLEETFLAGS)
 
 ## cross: static ARM binaries (armv6 for Pi Zero/1, armv7, arm64)
 cross:

@@ -277,8 +277,12 @@ type BridgeTLS struct {
 
 // Reconnect is bridge.reconnect: capped, jittered exponential backoff.
 type Reconnect struct {
-	// MinDelay is the first wait after a failed or lost connection. More
-	// than 0. Default 1s.
+	// MinDelay is the mean wait after a lost connection (random between 0
+	// and twice it) and the shortest after a failed attempt (random up to
+	// twice it, doubling with every failure). More than 0. Default 1s. A
+	// large fleet sharing one upstream raises it: the upstream sees about
+	// gateways / (2 × min_delay) connections per second after a short
+	// outage (README, "A fleet").
 	MinDelay Duration `yaml:"min_delay" json:"min_delay"`
 	// MaxDelay caps the wait. At least MinDelay. Default 2m.
 	MaxDelay Duration `yaml:"max_delay" json:"max_delay"`

@@ -19,6 +19,10 @@ type gate struct {
 	upstream string
 	delay    time.Duration
 	open     atomic.Bool
+	// onAccept, when set before Run, is called for every accepted
+	// connection with whether the gate was open (it is forwarded) or
+	// closed (it is dropped); it must be quick.
+	onAccept func(open bool)
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -52,6 +56,10 @@ func (g *gate) Addr() string { return g.l.Addr().String() }
 // Open makes the gate forward the connections it accepts from now on.
 func (g *gate) Open() { g.open.Store(true) }
 
+// Shut makes the gate drop the connections it accepts from now on;
+// forwarded connections go on until either side closes.
+func (g *gate) Shut() { g.open.Store(false) }
+
 // Run accepts connections until ctx is done, then closes the listener and
 // every connection and returns nil once all its goroutines have ended.
 func (g *gate) Run(ctx context.Context) error {
@@ -70,7 +78,11 @@ func (g *gate) Run(ctx context.Context) error {
 		if err != nil {
 			break
 		}
-		if !g.open.Load() || g.upstream == "" {
+		open := g.open.Load() && g.upstream != ""
+		if g.onAccept != nil {
+			g.onAccept(open)
+		}
+		if !open {
 			c.Close()
 			continue
 		}

@@ -87,15 +87,19 @@ func IdleRSS(ctx context.Context, pid int, settle time.Duration) (int64, error) 
 }
 
 // readRSS returns the VmRSS of process pid in bytes, from /proc/<pid>/status.
-func readRSS(pid int) (int64, error) {
+func readRSS(pid int) (int64, error) { return readStatusKB(pid, "VmRSS") }
+
+// readStatusKB returns field (VmRSS, VmHWM, …) of /proc/<pid>/status in
+// bytes.
+func readStatusKB(pid int, field string) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, fmt.Errorf("mqttbench: read rss of pid %d: %w", pid, err)
+		return 0, fmt.Errorf("mqttbench: read %s of pid %d: %w", field, pid, err)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		f := bytes.Fields(sc.Bytes())
-		if len(f) == 3 && string(f[0]) == "VmRSS:" && string(f[2]) == "kB" {
+		if len(f) == 3 && string(f[0]) == field+":" && string(f[2]) == "kB" {
 			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
 			if err != nil {
 				break
@@ -103,7 +107,7 @@ func readRSS(pid int) (int64, error) {
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("mqttbench: no VmRSS line in /proc/%d/status", pid)
+	return 0, fmt.Errorf("mqttbench: no %s line in /proc/%d/status", field, pid)
 }
 
 //

@@ -15,6 +15,7 @@
 //	mqttbench durable                      fan-in QoS 1 into a gateway whose upstream is down
 //	mqttbench drain                        a gateway drains a 100,000 message backlog into Mosquitto
 //	mqttbench wear                         bytes written and fsyncs of the real gateway under steady workloads
+//	mqttbench fleet                        200 gateway processes; the upstream Mosquitto stops and restarts
 //
 // Instead of -addr (and -pid), the single scenarios accept -start mosquitto
 // or -start edgegw to start that broker themselves on a free loopback port.
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDrain(ctx, rest, stdout, stderr)
 	case "wear":
 		return cmdWear(ctx, rest, stdout, stderr)
+	case "fleet":
+		return cmdFleet(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -112,6 +115,9 @@ func usage(w io.Writer) {
   mqttbench drain   [-gateway bin/gateway]   a 100,000 message backlog drains into Mosquitto
   mqttbench wear    [-workloads W1,...,W4] [-window 60s]
                                       flash wear: bytes written and fsyncs per message, MB/day
+  mqttbench fleet   [-gateways 200] [-outages 60s,500ms] [-min-delay D] [-max-delay D]
+                                      a fleet of gateway processes through upstream outages: the
+                                      reconnect storm, recovery time, loss, upstream CPU and RSS
 Single scenarios take -start mosquitto|edgegw instead of -addr/-pid to start the broker themselves.
 Run "mqttbench COMMAND -h" for a command's flags.
 `)

@@ -7,14 +7,16 @@ import (
 	"time"
 )
 
-func TestPercentile(t *testing.T) {
-	ms := func(vs ...int) []time.Duration {
-		out := make([]time.Duration, len(vs))
-		for i, v := range vs {
-			out[i] = time.Duration(v) * time.Millisecond
-		}
-		return out
+// ms returns the durations of vs milliseconds.
+func ms(vs ...int) []time.Duration {
+	out := make([]time.Duration, len(vs))
+	for i, v := range vs {
+		out[i] = time.Duration(v) * time.Millisecond
 	}
+	return out
+}
+
+func TestPercentile(t *testing.T) {
 	hundred := make([]time.Duration, 100)
 	for i := range hundred {
 		hundred[i] = time.Duration(i+1) * time.Millisecond // 1 … 100 ms

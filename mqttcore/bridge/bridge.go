@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -133,8 +134,9 @@ func (b *Bridge) loop(ctx context.Context) {
 			return
 		}
 		b.setDisconnect(err)
-		b.log.Warn("bridge: uplink lost", "err", err, "address", c.addr.raw)
-		sleep(ctx, b.o.Reconnect.MinDelay)
+		delay := b.lostDelay()
+		b.log.Warn("bridge: uplink lost", "err", err, "address", c.addr.raw, "retry_in", delay)
+		sleep(ctx, delay)
 	}
 }
 
@@ -155,11 +157,13 @@ func (b *Bridge) connectAny(ctx context.Context) (*conn, error) {
 	return nil, errors.Join(errs...)
 }
 
-// backoff returns a random delay in [MinDelay, min(MaxDelay, MinDelay·2^attempt)].
+// backoff returns a random delay in [MinDelay, min(MaxDelay, MinDelay·2^(attempt+1))].
+// Even the first is random: a fleet that lost its upstream at the same
+// instant must not retry in lockstep (see Reconnect).
 func (b *Bridge) backoff(attempt int) time.Duration {
 	lo, hi := b.o.Reconnect.MinDelay, b.o.Reconnect.MaxDelay
 	ceil := lo
-	for i := 0; i < attempt && ceil < hi; i++ {
+	for i := 0; i <= attempt && ceil < hi; i++ {
 		if ceil > hi/2 {
 			ceil = hi
 			break
@@ -171,6 +175,16 @@ func (b *Bridge) backoff(attempt int) time.Duration {
 		return lo
 	}
 	return lo + rand.N(ceil-lo+1)
+}
+
+// lostDelay returns the wait after a lost connection: random in
+// [0, 2·MinDelay], MinDelay on average (see Reconnect).
+func (b *Bridge) lostDelay() time.Duration {
+	d := min(b.o.Reconnect.MinDelay, math.MaxInt64/2-1) // 2·d must not overflow
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(2*d + 1)
 }
 
 // sleep waits d or until ctx ends.

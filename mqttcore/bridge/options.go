@@ -181,10 +181,20 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Reconnect is the capped exponential backoff with full jitter between
-// connection attempts: after n failed rounds over all addresses the bridge
-// waits a random time between MinDelay and min(MaxDelay, MinDelay·2ⁿ). After
-// a connection is lost it waits MinDelay.
+// Reconnect is the capped exponential backoff with jitter between
+// connection attempts: after a connection is lost the bridge waits a random
+// time between 0 and 2·MinDelay (MinDelay on average), and after n failed
+// rounds over all addresses (n = 1, 2, …) a random time between MinDelay and
+// min(MaxDelay, MinDelay·2ⁿ).
+//
+// Every wait is random so that a fleet of gateways that lost its upstream
+// at the same instant does not come back in lockstep: with fixed first
+// waits, `mqttbench fleet` measured 200 gateways retrying within 100 ms of
+// each other one and two seconds after the upstream stopped, and 170 of
+// them reconnecting in the first second after a 0.7 s restart (README,
+// "A fleet"). The upstream sees about N / (2·MinDelay) connections per
+// second after a short outage and N / MaxDelay after a long one: raise
+// MinDelay for a large fleet.
 type Reconnect struct {
 	MinDelay time.Duration // default 1 s
 	MaxDelay time.Duration // default 2 min

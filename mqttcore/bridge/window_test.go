@@ -159,20 +159,57 @@ func TestWindow_resume(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	b := &Bridge{o: Options{Reconnect: Reconnect{MinDelay: 100 * time.Millisecond, MaxDelay: 3 * time.Second}}}
-	if d := b.backoff(0); d != 100*time.Millisecond {
-		t.Errorf("backoff(0) = %v, want MinDelay", d)
-	}
 	for attempt := 0; attempt < 100; attempt++ {
-		ceil := min(100*time.Millisecond<<min(attempt, 20), 3*time.Second)
+		ceil := min(100*time.Millisecond<<min(attempt+1, 20), 3*time.Second)
+		seen := map[time.Duration]bool{}
 		for i := 0; i < 20; i++ {
-			if d := b.backoff(attempt); d < 100*time.Millisecond || d > ceil {
+			d := b.backoff(attempt)
+			if d < 100*time.Millisecond || d > ceil {
 				t.Fatalf("backoff(%d) = %v, want within [100ms, %v]", attempt, d, ceil)
 			}
+			seen[d] = true
+		}
+		if len(seen) < 2 { // a fleet must not retry in lockstep, not even the first time
+			t.Fatalf("backoff(%d) gave %v 20 times: want jitter", attempt, seen)
 		}
 	}
 	huge := &Bridge{o: Options{Reconnect: Reconnect{MinDelay: time.Second, MaxDelay: 1<<63 - 1}}}
 	if d := huge.backoff(200); d < time.Second {
 		t.Errorf("backoff overflowed: %v", d)
+	}
+}
+
+// TestLostDelay: the wait after a lost connection is random in
+// [0, 2·MinDelay] and MinDelay on average, so that a fleet that lost its
+// upstream together does not come back together.
+func TestLostDelay(t *testing.T) {
+	const minDelay = time.Second
+	b := &Bridge{o: Options{Reconnect: Reconnect{MinDelay: minDelay, MaxDelay: time.Minute}}}
+	var sum time.Duration
+	const n = 2000
+	early := 0
+	for range n {
+		d := b.lostDelay()
+		if d < 0 || d > 2*minDelay {
+			t.Fatalf("lostDelay() = %v, want within [0, %v]", d, 2*minDelay)
+		}
+		if d < minDelay/2 {
+			early++
+		}
+		sum += d
+	}
+	if mean := sum / n; mean < 900*time.Millisecond || mean > 1100*time.Millisecond {
+		t.Errorf("mean lostDelay %v over %d draws, want about MinDelay (%v)", mean, n, minDelay)
+	}
+	if early < n/8 { // a quarter are expected below MinDelay/2
+		t.Errorf("%d of %d waits below MinDelay/2: the spread is too narrow", early, n)
+	}
+	huge := &Bridge{o: Options{Reconnect: Reconnect{MinDelay: 1<<63 - 1, MaxDelay: 1<<63 - 1}}}
+	if d := huge.lostDelay(); d < 0 {
+		t.Errorf("lostDelay overflowed: %v", d)
+	}
+	if d := (&Bridge{}).lostDelay(); d != 0 {
+		t.Errorf("lostDelay with MinDelay 0 = %v, want 0", d)
 	}
 }
 
