@@ -29,12 +29,13 @@ test: test-go fuzz test-systemd check-cross test-arm smoke-arm test-buildroot
 	@./cross/testsummary.sh summary bin/test-go.log
 
 # After the race run, the broker's tests that -race would distort, in a normal build: memory (RSS per idle
-# connection ≤ 12 KiB; deep SUBSCRIBEs; large partial packets) and logins under a bcrypt attack.
+# connection ≤ 12 KiB; deep SUBSCRIBEs; large partial packets; messages stored once for 1,000 persistent
+# sessions) and logins under a bcrypt attack.
 test-go:
 	$(GO) vet ./...
 	./cross/testsummary_test.sh
 	CGO_ENABLED=1 ./cross/testsummary.sh run bin/test-go.log $(GO) test -race -count=1 -timeout 20m -v ./...
-	$(GO) test -count=1 -run '^(TestBroker_idleMemory|TestBroker_topicLimits_memory|TestBroker_largePartialPackets_memory|TestBroker_auth_underAttack)$$' ./mqttcore/broker
+	$(GO) test -count=1 -run '^(TestBroker_idleMemory|TestBroker_topicLimits_memory|TestBroker_largePartialPackets_memory|TestBroker_auth_underAttack|TestBroker_held_memory)$$' ./mqttcore/broker
 
 ## crashtest: CYCLES power cuts of the real gateway on the power-cut simulator (offline/crashfs: root, /dev/fuse);
 ## `make test` runs 50 of them (TestPowerCut's default) and the simulator's control run
