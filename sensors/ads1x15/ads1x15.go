@@ -43,10 +43,40 @@ var Ranges = []float64{6.144, 4.096, 2.048, 1.024, 0.512, 0.256}
 // Addresses the chip answers on, chosen by the ADDR pin.
 var Addrs = []uint16{0x48, 0x49, 0x4A, 0x4B}
 
-// Input is one single-ended input to convert.
+// Input is one input to convert: single-ended (AINn against GND) or
+// differential (AINp against AINn).
 type Input struct {
-	Channel int     // 0..3: AIN0..AIN3 against GND
+	Channel int     // 0..3: the positive input, AIN0..AIN3
 	Range   float64 // full-scale range in volts, one of Ranges
+	// Minus is the negative input: 0 for GND (AIN0 is never a negative
+	// input), or 1 or 3 for the pairs the multiplexer has: AIN0−AIN1,
+	// AIN0−AIN3, AIN1−AIN3, AIN2−AIN3 (datasheet, Config register MUX).
+	Minus int
+}
+
+// Name is the quantity the input is published as: ain0..ain3, or
+// ain0_ain1, ain0_ain3, ain1_ain3, ain2_ain3 for a differential one.
+func (in Input) Name() string {
+	if in.Minus == 0 {
+		return fmt.Sprintf("ain%d", in.Channel)
+	}
+	return fmt.Sprintf("ain%d_ain%d", in.Channel, in.Minus)
+}
+
+// mux returns the Config register's MUX field for in, or -1 for a pair
+// the multiplexer does not have.
+func (in Input) mux() int {
+	switch {
+	case in.Channel < 0 || in.Channel > 3:
+		return -1
+	case in.Minus == 0:
+		return 4 + in.Channel // AINn against GND
+	case in.Minus == 1 && in.Channel == 0:
+		return 0
+	case in.Minus == 3 && in.Channel < 3:
+		return 1 + in.Channel // AIN0−AIN3, AIN1−AIN3, AIN2−AIN3
+	}
+	return -1
 }
 
 // Opts configures a Dev.
@@ -85,8 +115,8 @@ func New(bus i2c.Bus, addr uint16, m *Model, opts Opts) (*Dev, error) {
 // String names the chip, bus and address, e.g. "ads1115{/dev/i2c-1(0x48)}".
 func (d *Dev) String() string { return fmt.Sprintf("%s{%s}", d.model, d.dev) }
 
-// Sense converts each input in turn and returns their voltages, named
-// ain0..ain3, in V.
+// Sense converts each input in turn and returns their voltages, named as
+// Input.Name says, in V.
 func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 	rs, err := d.guard.Sense(ctx, func() ([]sensors.Reading, error) {
 		rs := make([]sensors.Reading, 0, len(d.inputs))
@@ -148,13 +178,12 @@ func (d *Dev) configure(opts Opts) error {
 	// plus the wake-up time.
 	d.period = time.Duration(1.1*float64(time.Second)/float64(rate)) + 100*time.Microsecond
 	for _, in := range opts.Inputs {
-		pga := rangeIndex(in.Range)
-		if in.Channel < 0 || in.Channel > 3 || pga < 0 {
-			return fmt.Errorf("%s: bad input %+v (want channel 0..3, range one of %v)", d.model, in, Ranges)
+		pga, mux := rangeIndex(in.Range), in.mux()
+		if mux < 0 || pga < 0 {
+			return fmt.Errorf("%s: bad input %+v (want channel 0..3 against GND, or the pairs 0−1, 0−3, 1−3, 2−3; range one of %v)", d.model, in, Ranges)
 		}
-		mux := 4 + in.Channel // AINn against GND
 		cfg := cfgOS | uint16(mux)<<12 | uint16(pga)<<9 | cfgSingleShot | uint16(dr)<<5 | cfgCompOff
-		d.inputs = append(d.inputs, input{name: fmt.Sprintf("ain%d", in.Channel), config: cfg, fsr: in.Range})
+		d.inputs = append(d.inputs, input{name: in.Name(), config: cfg, fsr: in.Range})
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func TestDev_Sense(t *testing.T) {
 		{
 			name:  "ads1115 two inputs, two gains",
 			model: ADS1115,
-			opts:  Opts{Inputs: []Input{{0, 4.096}, {3, 0.256}}, DataRate: 860},
+			opts:  Opts{Inputs: []Input{{Channel: 0, Range: 4.096}, {Channel: 3, Range: 0.256}}, DataRate: 860},
 			ops: concat(
 				// OS 1 | MUX 100 (AIN0) | PGA 001 (±4.096) | MODE 1 | DR 111 (860) | COMP_QUE 11
 				conversion(0xC3E3, []uint16{0x43E3, 0xC3E3}, 0x4000), // busy once, then idle; 0x4000 = half scale
@@ -61,7 +61,7 @@ func TestDev_Sense(t *testing.T) {
 		{
 			name:  "ads1115 default rate, full scale",
 			model: ADS1115,
-			opts:  Opts{Inputs: []Input{{2, 2.048}}},
+			opts:  Opts{Inputs: []Input{{Channel: 2, Range: 2.048}}},
 			// MUX 110 (AIN2) | PGA 010 | DR 100 (128)
 			ops:  conversion(0xE583, []uint16{0xE583}, 0x7FFF),
 			want: []sensors.Reading{{Quantity: "ain2", Value: 2.048 * 32767 / 32768, Unit: "V"}},
@@ -69,7 +69,7 @@ func TestDev_Sense(t *testing.T) {
 		{
 			name:  "ads1015 12-bit, left-justified",
 			model: ADS1015,
-			opts:  Opts{Inputs: []Input{{1, 6.144}, {0, 1.024}}, DataRate: 3300},
+			opts:  Opts{Inputs: []Input{{Channel: 1, Range: 6.144}, {Channel: 0, Range: 1.024}}, DataRate: 3300},
 			ops: concat(
 				// MUX 101 (AIN1) | PGA 000 (±6.144) | DR 110 (3300)
 				conversion(0xD1C3, []uint16{0xD1C3}, 0x7FF0), // code 2047
@@ -77,6 +77,18 @@ func TestDev_Sense(t *testing.T) {
 				conversion(0xC7C3, []uint16{0xC7C3}, 0x8000), // code -2048
 			),
 			want: []sensors.Reading{{Quantity: "ain1", Value: 6.144 * 2047 / 2048, Unit: "V"}, {Quantity: "ain0", Value: -1.024, Unit: "V"}},
+		},
+		{
+			name:  "ads1115 differential pairs",
+			model: ADS1115,
+			opts:  Opts{Inputs: []Input{{Channel: 0, Minus: 1, Range: 0.256}, {Channel: 2, Minus: 3, Range: 2.048}}, DataRate: 128},
+			ops: concat(
+				// MUX 000 (AIN0−AIN1) | PGA 101 (±0.256) | DR 100 (128)
+				conversion(0x8B83, []uint16{0x8B83}, 0xC000), // code -16384: AIN1 above AIN0
+				// MUX 011 (AIN2−AIN3) | PGA 010 (±2.048) | DR 100
+				conversion(0xB583, []uint16{0xB583}, 0x2000), // code 8192
+			),
+			want: []sensors.Reading{{Quantity: "ain0_ain1", Value: -0.128, Unit: "V"}, {Quantity: "ain2_ain3", Value: 0.512, Unit: "V"}},
 		},
 	}
 	for _, tt := range tests {
@@ -107,7 +119,7 @@ func TestDev_Sense_busy(t *testing.T) {
 	ops := conversion(0xC3E3, busy, 0)
 	ops = ops[:len(ops)-1] // the conversion register is never read
 	bus := &i2ctest.Playback{Ops: append([]i2ctest.IO{probe}, ops...), DontPanic: true}
-	d, err := New(bus, addr, ADS1115, Opts{Inputs: []Input{{0, 4.096}}, DataRate: 860})
+	d, err := New(bus, addr, ADS1115, Opts{Inputs: []Input{{Channel: 0, Range: 4.096}}, DataRate: 860})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +132,7 @@ func TestDev_Sense_busy(t *testing.T) {
 }
 
 func TestNew_errors(t *testing.T) {
-	in := []Input{{0, 4.096}}
+	in := []Input{{Channel: 0, Range: 4.096}}
 	tests := []struct {
 		name string
 		addr uint16
@@ -132,8 +144,9 @@ func TestNew_errors(t *testing.T) {
 		{"bad address", 0x47, ADS1115, Opts{Inputs: in}, "ads1115: address 0x47 is not one of"},
 		{"no input", addr, ADS1015, Opts{}, "ads1015: no input"},
 		{"bad rate", addr, ADS1015, Opts{Inputs: in, DataRate: 860}, "ads1015: data rate 860 is not one of"},
-		{"bad range", addr, ADS1115, Opts{Inputs: []Input{{0, 5}}}, "bad input"},
-		{"bad channel", addr, ADS1115, Opts{Inputs: []Input{{4, 4.096}}}, "bad input"},
+		{"bad range", addr, ADS1115, Opts{Inputs: []Input{{Channel: 0, Range: 5}}}, "bad input"},
+		{"bad channel", addr, ADS1115, Opts{Inputs: []Input{{Channel: 4, Range: 4.096}}}, "bad input"},
+		{"pair the multiplexer has not", addr, ADS1115, Opts{Inputs: []Input{{Channel: 1, Minus: 2, Range: 4.096}}}, "bad input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +159,7 @@ func TestNew_errors(t *testing.T) {
 
 func TestDev_Sense_errors(t *testing.T) {
 	bus := &i2ctest.Playback{Ops: []i2ctest.IO{probe}, DontPanic: true}
-	d, err := New(bus, addr, ADS1115, Opts{Inputs: []Input{{0, 4.096}}})
+	d, err := New(bus, addr, ADS1115, Opts{Inputs: []Input{{Channel: 0, Range: 4.096}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,9 +183,12 @@ func TestDriver_Check(t *testing.T) {
 		{"minimal", ADS1115, map[string]sensors.Option{"channels": {Value: map[string]any{"ain0": 4.096}, Line: 11}}, nil},
 		{"everything", ADS1015, map[string]sensors.Option{"address": {Value: 0x4B, Line: 11}, "data_rate": {Value: 3300, Line: 12},
 			"channels": {Value: map[string]any{"ain0": 6.144, "ain3": 0.256}, Line: 13}}, nil},
+		{"differential", ADS1115, map[string]sensors.Option{"channels": {Value: map[string]any{"ain0_ain1": 0.256, "ain2_ain3": 2.048, "ain1": 4.096}, Line: 11}}, nil},
+		{"bad pairs", ADS1115, map[string]sensors.Option{"channels": {Value: map[string]any{"ain1_ain2": 0.256, "ain3_ain1": 0.256, "ain0_": 1.024}, Line: 11}},
+			[]string{`gw.yaml:11: channels: "ain1_ain2" is not an input`, `"ain3_ain1" is not an input`, `"ain0_" is not an input`}},
 		{"missing channels", ADS1115, nil, []string{"gw.yaml:10: channels: missing required option"}},
 		{"bad channels", ADS1115, map[string]sensors.Option{"channels": {Value: map[string]any{"a0": 4.096, "ain1": 5, "ain2": "x"}, Line: 11}},
-			[]string{`gw.yaml:11: channels: "a0" is not an input: want ain0, ain1, ain2 or ain3`,
+			[]string{`gw.yaml:11: channels: "a0" is not an input: want ain0, ain1, ain2 or ain3 (against GND), or ain0_ain1`,
 				"gw.yaml:11: channels: ain1: 5 is not a full-scale range: want one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 (volts)",
 				"gw.yaml:11: channels: ain2: x is not"}},
 		{"channels a list", ADS1115, map[string]sensors.Option{"channels": {Value: []any{"ain0"}, Line: 11}},

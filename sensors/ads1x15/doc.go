@@ -1,6 +1,7 @@
 // Package ads1x15 is the "ads1115" and "ads1015" drivers: Texas Instruments
 // 16-bit and 12-bit analog-to-digital converters on I²C, read single-ended
-// (each input AIN0..AIN3 against GND), each input with its own gain.
+// (each input AIN0..AIN3 against GND) or differential (AIN0−AIN1,
+// AIN0−AIN3, AIN1−AIN3, AIN2−AIN3), each input with its own gain.
 //
 // periph has an ads1x15 package, but it does not fit: it waits exactly one
 // conversion period (1/data rate) and then reads the result without checking
@@ -25,11 +26,13 @@
 //
 //	bus        "1" or "/dev/i2c-1" (default "1")
 //	address    0x48 (default, ADDR to GND), 0x49 (VDD), 0x4a (SDA) or 0x4b (SCL)
-//	channels   required: map of input (ain0..ain3) to full-scale range in volts
+//	channels   required: map of input to full-scale range in volts; an input
+//	           is ain0..ain3 (against GND) or a differential pair ain0_ain1,
+//	           ain0_ain3, ain1_ain3, ain2_ain3 (its voltage may be negative)
 //	data_rate  samples per second: ads1115 8, 16, 32, 64, 128 (default), 250,
 //	           475, 860; ads1015 128, 250, 490, 920, 1600 (default), 2400, 3300
 //
-// Each input is published as its quantity (ain0..ain3), in V.
+// Each input is published as its quantity (its name: ain0, ain0_ain1, …), in V.
 //
 // Example:
 //

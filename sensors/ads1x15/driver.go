@@ -20,7 +20,7 @@ func (m *Model) chip() i2cdev.Chip[*Opts] {
 		Quantities: func(o *Opts) []sensors.Quantity {
 			qs := make([]sensors.Quantity, len(o.Inputs))
 			for i, in := range o.Inputs {
-				qs[i] = sensors.Quantity{Name: fmt.Sprintf("ain%d", in.Channel), Unit: "V"}
+				qs[i] = sensors.Quantity{Name: in.Name(), Unit: "V"}
 			}
 			return qs
 		},
@@ -49,19 +49,45 @@ func (m *Model) options(o *sensors.Options, spec sensors.Spec) *Opts {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if len(name) != 4 || !strings.HasPrefix(name, "ain") || name[3] < '0' || name[3] > '3' {
-			o.Errorf("channels", "%q is not an input: want ain0, ain1, ain2 or ain3", name)
+		in, ok := parseInput(name)
+		if !ok {
+			o.Errorf("channels", "%q is not an input: want ain0, ain1, ain2 or ain3 (against GND), or ain0_ain1, ain0_ain3, ain1_ain3 or ain2_ain3 (differential)", name)
 			continue
 		}
-		n := int(name[3] - '0')
 		v, ok := number(ch[name])
 		if !ok || rangeIndex(v) < 0 {
 			o.Errorf("channels", "%s: %v is not a full-scale range: want one of %s (volts)", name, ch[name], rangeList())
 			continue
 		}
-		opts.Inputs = append(opts.Inputs, Input{Channel: n, Range: v})
+		in.Range = v
+		opts.Inputs = append(opts.Inputs, in)
 	}
 	return opts
+}
+
+// parseInput reads an input's name: ainN, or ainP_ainN for a pair the
+// multiplexer has.
+func parseInput(name string) (Input, bool) {
+	one := func(s string) (int, bool) {
+		if len(s) != 4 || !strings.HasPrefix(s, "ain") || s[3] < '0' || s[3] > '3' {
+			return 0, false
+		}
+		return int(s[3] - '0'), true
+	}
+	plus, minus, diff := strings.Cut(name, "_")
+	p, ok := one(plus)
+	if !ok {
+		return Input{}, false
+	}
+	in := Input{Channel: p}
+	if diff {
+		m, ok := one(minus)
+		if !ok || m == 0 {
+			return Input{}, false
+		}
+		in.Minus = m
+	}
+	return in, in.mux() >= 0
 }
 
 //
