@@ -225,6 +225,7 @@ func cmdDrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c := DrainConfig{PayloadSize: 64}
 	fs.StringVar(&c.Gateway, "gateway", defaultGateway, "edgegw `binary`")
 	fs.StringVar(&c.Mosquitto, "mosquitto", defaultMosquitto, "Mosquitto `binary` (the upstream)")
+	fs.StringVar(&c.Upstream, "upstream", nameMosquitto, "upstream `broker`: mosquitto, or edgegw (a second gateway) to see the drain's own ceiling")
 	fs.IntVar(&c.Messages, "messages", 100000, "backlog to build and drain")
 	fs.IntVar(&c.Window, "window", 64, "inflight window of the publisher that builds the backlog")
 	fs.DurationVar(&c.Timeout, "timeout", 2*time.Minute, "longest time to build the backlog, and to drain it")

@@ -14,6 +14,11 @@ import (
 type DrainConfig struct {
 	// Gateway and Mosquitto are the executables.
 	Gateway, Mosquitto string
+	// Upstream is the upstream broker: "mosquitto" (the default) or
+	// "edgegw" (a second gateway, broker only): Mosquitto takes QoS 1 from
+	// one connection at about the rate the drain reaches, so the drain's
+	// own ceiling shows only with a faster upstream.
+	Upstream string
 	// Messages is the backlog built while the upstream is down.
 	Messages int
 	// PayloadSize and Window shape the publisher that builds the backlog.
@@ -48,7 +53,16 @@ func runDrain(ctx context.Context, c DrainConfig) (DrainResult, error) {
 	if c.Messages < 1 || c.Messages >= maxSeq {
 		return DrainResult{}, fmt.Errorf("mqttbench: drain: messages %d: want 1 to %d", c.Messages, maxSeq-1)
 	}
-	up, err := startMosquitto(ctx, c.Mosquitto)
+	var up *broker
+	var err error
+	switch c.Upstream {
+	case "", nameMosquitto:
+		up, err = startMosquitto(ctx, c.Mosquitto)
+	case nameEdgegw:
+		up, err = startGateway(ctx, c.Gateway, gatewayOptions{ID: "upstream"})
+	default:
+		return DrainResult{}, fmt.Errorf("mqttbench: drain: upstream %q: want mosquitto or edgegw", c.Upstream)
+	}
 	if err != nil {
 		return DrainResult{}, err
 	}

@@ -286,3 +286,10 @@ func mustGetwd(t *testing.T) string {
 	}
 	return wd
 }
+
+func TestRunDrain_badUpstream(t *testing.T) {
+	_, err := runDrain(t.Context(), DrainConfig{Messages: 10, Upstream: "hivemq"})
+	if err == nil || !strings.Contains(err.Error(), `upstream "hivemq": want mosquitto or edgegw`) {
+		t.Fatalf("runDrain = %v", err)
+	}
+}
