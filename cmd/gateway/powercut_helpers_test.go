@@ -38,10 +38,16 @@ const (
 // crashConfig is the gateway's config for the power-cut runs: local
 // publishers on pub1/# (QoS 1 upstream) and pub2/# (QoS 2 upstream), a
 // simulated sensor at QoS 1, all bridged to upstream under "gw/". The local
-// persistent session's queue holds every message of a long run.
-func crashConfig(upstream string) string {
+// persistent session's queue holds every message of a long run. queue, if
+// given, is the bridge's queue section (a flow mapping).
+func crashConfig(upstream string, queue ...string) string {
+	q := ""
+	if len(queue) > 0 {
+		q = "  queue: " + queue[0] + "\n"
+	}
 	return baseConfig + fmt.Sprintf(`  limits: {max_queued_messages: 10000000, max_queued_bytes: 1GiB}
 bridge:
+%s
   addresses: ["tcp://%s"]
   client_id: crash-gw
   keepalive: 2s
@@ -53,7 +59,7 @@ bridge:
 monitor: {topic_prefix: gateways/crash, metrics_interval: 1s}
 sensors:
   - {name: sim, driver: sim, interval: 20ms, qos: 1, quantities: [temperature, humidity]}
-`, upstream)
+`, q, upstream)
 }
 
 // uplink is what the proxy does to the bridge during one cycle.

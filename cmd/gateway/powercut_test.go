@@ -5,12 +5,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/offline"
 	"github.com/edgegw/edgegw/offline/crashfs"
 )
 
@@ -70,6 +73,54 @@ func TestPowerCut(t *testing.T) {
 				t.Errorf("%d messages arrived after a later one of their publisher: %v", len(bad), firstIDs(bad, 10))
 			}
 		})
+	}
+}
+
+// TestPowerCut_overflowAndTTL: the queue is bounded (300 messages,
+// drop_oldest) and messages expire after 1 s, so that outages overflow it
+// and old messages expire while the power is cut at random. The overflow
+// policy and the TTL may drop acknowledged messages, but only as many as
+// the queue's drop counters (stored with the queue) say; what arrives
+// arrives once (QoS 2) and in order.
+//
+// Open (issue 8): 25 cycles lose more acknowledged messages than the
+// counters account for (1,103 missing upstream, 1,034 counted as dropped,
+// sensor readings included; none left queued), and one run had a QoS 1
+// message arrive after a later one. Until that is understood it runs only
+// with EDGEGW_CRASH_OVERFLOW=1.
+func TestPowerCut_overflowAndTTL(t *testing.T) {
+	if os.Getenv("EDGEGW_CRASH_OVERFLOW") == "" {
+		t.Skip("open: drops beyond the counters under overflow and TTL (see the comment); EDGEGW_CRASH_OVERFLOW=1 runs it")
+	}
+	r := newCrashRig(t, gatewayBin, crashSeed^1, crashfs.Options{TornWrites: 0.5})
+	r.p.WriteConfig(crashConfig(r.proxy.Addr(), "{max_messages: 300, overflow: drop_oldest, ttl: 300ms}"))
+	for i := range crashCycles(t, 50) / 2 {
+		r.cycle(i)
+	}
+	r.drain()
+	r.report()
+	st, err := offline.ReadQueueStats(filepath.Join(r.p.DataDir, storeFile), "uplink", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.verify()
+	missing := 0
+	for _, ids := range v.missing {
+		missing += len(ids)
+	}
+	dropped := st.Dropped[offline.DroppedExpired] + st.Dropped[offline.DroppedOverflowOldest] + st.Dropped[offline.DroppedOverflowNew]
+	t.Logf("%d acknowledged, %d not upstream; the queue dropped %v, holds %d", v.acked, missing, st.Dropped, st.Messages)
+	if st.Dropped[offline.DroppedExpired] == 0 || st.Dropped[offline.DroppedOverflowOldest] == 0 {
+		t.Errorf("the load neither expired nor overflowed (%v): the test proves nothing", st.Dropped)
+	}
+	if uint64(missing) > dropped {
+		t.Errorf("%d acknowledged messages missing upstream, but the queue dropped only %d (%v)", missing, dropped, st.Dropped)
+	}
+	if len(v.duplicates) > 0 {
+		t.Errorf("QoS 2: %d messages arrived more than once: %v", len(v.duplicates), firstIDs(v.duplicates, 10))
+	}
+	for topic, bad := range v.disorder {
+		t.Errorf("%s: %d messages arrived after a later one of their publisher: %v", topic, len(bad), firstIDs(bad, 10))
 	}
 }
 
