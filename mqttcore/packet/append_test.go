@@ -78,11 +78,11 @@ func TestAppend_Refuses(t *testing.T) {
 		{"pubcomp id 0", &Pubcomp{}, ErrProtocol, "pubcomp: packet identifier 0"},
 		{"unsuback id 0", &Unsuback{}, ErrProtocol, "unsuback: packet identifier 0"},
 
-		{"subscribe id 0", &Subscribe{Subscriptions: []Subscription{{"a", 0}}}, ErrProtocol, "subscribe: packet identifier 0"},
+		{"subscribe id 0", &Subscribe{Subscriptions: []Subscription{{Filter: "a", QoS: 0}}}, ErrProtocol, "subscribe: packet identifier 0"},
 		{"subscribe no filter", &Subscribe{PacketID: 1}, ErrProtocol, "subscribe: no topic filter"},
-		{"subscribe qos 3", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a", 0}, {"b", 3}}}, ErrMalformed, "subscribe: requested qos 3"},
-		{"subscribe empty filter", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"", 0}}}, ErrProtocol, "empty topic filter"},
-		{"subscribe filter not UTF-8", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"\x80", 0}}}, ErrMalformed, "topic filter: ill-formed"},
+		{"subscribe qos 3", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "a", QoS: 0}, {Filter: "b", QoS: 3}}}, ErrMalformed, "subscribe: requested qos 3"},
+		{"subscribe empty filter", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "", QoS: 0}}}, ErrProtocol, "empty topic filter"},
+		{"subscribe filter not UTF-8", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "\x80", QoS: 0}}}, ErrMalformed, "topic filter: ill-formed"},
 
 		{"suback id 0", &Suback{ReturnCodes: []byte{0}}, ErrProtocol, "suback: packet identifier 0"},
 		{"suback no code", &Suback{PacketID: 1}, ErrProtocol, "suback: no return code"},
@@ -159,8 +159,8 @@ func TestAppend_RemainingLengthBoundaries(t *testing.T) {
 }
 
 func TestType_String(t *testing.T) {
-	if PUBLISH.String() != "PUBLISH" || DISCONNECT.String() != "DISCONNECT" || Type(0).String() != "reserved(0)" || Type(15).String() != "reserved(15)" {
-		t.Fatal(PUBLISH, DISCONNECT, Type(0), Type(15))
+	if PUBLISH.String() != "PUBLISH" || DISCONNECT.String() != "DISCONNECT" || Type(0).String() != "reserved(0)" || AUTH.String() != "AUTH" || Type(16).String() != "reserved(16)" {
+		t.Fatal(PUBLISH, DISCONNECT, Type(0), AUTH, Type(16))
 	}
 	for _, g := range goldens {
 		if g.want.Type() != Type(g.wire[0]>>4) {

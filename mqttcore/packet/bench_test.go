@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -64,5 +65,42 @@ func BenchmarkReadPacket_Publish(b *testing.B) {
 		if _, err := ReadPacket(src, 1<<20); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// benchPublishV5 is benchPublish with the properties an MQTT 5.0 sensor
+// publisher might add.
+var benchPublishV5 = &Publish{QoS: 1, PacketID: 4242, Topic: benchPublish.Topic, Payload: benchPublish.Payload,
+	Props: &Properties{PayloadFormat: 1, MessageExpiry: 3600, ContentType: "application/json"}}
+
+func BenchmarkDecode_PublishV5(b *testing.B) {
+	for _, p := range []*Publish{benchPublish, benchPublishV5} {
+		wire, _ := V5.Append(nil, p)
+		h, body := splitGolden(b, wire)
+		b.Run(fmt.Sprintf("props=%t", p.Props != nil), func(b *testing.B) {
+			b.SetBytes(int64(len(wire)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := V5.Decode(h, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAppend_PublishV5(b *testing.B) {
+	for _, p := range []*Publish{benchPublish, benchPublishV5} {
+		b.Run(fmt.Sprintf("props=%t", p.Props != nil), func(b *testing.B) {
+			buf := make([]byte, 0, 256)
+			b.SetBytes(int64(len(p.Payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if buf, err = V5.Append(buf[:0], p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -5,18 +5,28 @@ import (
 	"strings"
 )
 
-// Append encodes p, fixed header included, appends it to dst and returns the
-// extended slice. It refuses (returning dst unchanged and an error wrapping
-// [ErrMalformed], [ErrProtocol] or [ErrTooLarge]) every packet that [Decode]
-// would refuse, so what Append produces a conforming peer accepts. The one
-// exception is [Connect.ProtocolLevel], which may be any value so that tests
-// can provoke a CONNACK 0x01.
-func Append(dst []byte, p Packet) ([]byte, error) {
+// Append encodes p in the MQTT 3.1.1 wire format, as [V311.Append] does; a
+// CONNECT is encoded in the format of its own protocol level. It refuses
+// (returning dst unchanged and an error wrapping [ErrMalformed],
+// [ErrProtocol] or [ErrTooLarge]) every packet that [Decode] would refuse,
+// so what Append produces a conforming peer accepts. The one exception is
+// [Connect.ProtocolLevel], which may be any value so that tests can provoke
+// a CONNACK 0x01.
+func Append(dst []byte, p Packet) ([]byte, error) { return V311.Append(dst, p) }
+
+// Append encodes p, fixed header included, in the wire format of version v,
+// appends it to dst and returns the extended slice. MQTT 5.0 fields (the
+// properties, reason codes and subscription options) are not encoded below
+// [V5], so a packet built for an MQTT 5.0 peer can be sent to a 3.1.1 one;
+// a CONNECT is always encoded in the format of its own protocol level.
+// Append refuses, with the errors of [Append], every packet that v's
+// decoder would refuse.
+func (v Version) Append(dst []byte, p Packet) ([]byte, error) {
 	e, ok := p.(encoder)
 	if !ok {
 		return dst, fmt.Errorf("packet: cannot encode %T: %w", p, ErrProtocol)
 	}
-	n, err := e.size()
+	n, err := e.size(v)
 	if err != nil {
 		return dst, err
 	}
@@ -26,26 +36,25 @@ func Append(dst []byte, p Packet) ([]byte, error) {
 	dst = grow(dst, 1+remainingSize(n)+n)
 	dst = append(dst, byte(e.Type())<<4|e.flags())
 	dst = appendRemaining(dst, n)
-	return e.appendBody(dst), nil
+	return e.appendBody(v, dst), nil
 }
 
-// Decode decodes the body of one control packet whose fixed header is h.
-// len(body) must equal h.Remaining. The returned packet copies what it keeps:
-// body may be reused as soon as Decode returns.
+// Decode decodes the body of one control packet whose fixed header is h in
+// the MQTT 3.1.1 wire format, as [V311.Decode] does. len(body) must equal
+// h.Remaining. The returned packet copies what it keeps: body may be reused
+// as soon as Decode returns.
 //
 // A CONNECT with a known protocol name but an unsupported level returns the
 // partly decoded *Connect (name and level only) together with the error
 // [RefusedProtocolVersion], so a server can answer CONNACK 0x01
 // [MQTT-3.1.2-2]. Every other error wraps [ErrMalformed] or [ErrProtocol] and
 // comes with a nil packet.
-func Decode(h FixedHeader, body []byte) (Packet, error) {
-	return decode(h, body, nil)
-}
+func Decode(h FixedHeader, body []byte) (Packet, error) { return V311.Decode(h, body) }
 
 // String returns the packet type's name as the standard spells it, e.g.
 // "PUBLISH".
 func (t Type) String() string {
-	if t >= CONNECT && t <= DISCONNECT {
+	if t >= CONNECT && t <= AUTH {
 		return typeNames[t]
 	}
 	return fmt.Sprintf("reserved(%d)", byte(t))
@@ -53,70 +62,76 @@ func (t Type) String() string {
 
 //
 
-// decode is Decode with an optional topic cache for PUBLISH.
-func decode(h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
-	if err := checkHeader(h); err != nil {
-		return nil, err
+// checkInput checks what Version.Decode is given: a valid fixed header and
+// a body of its Remaining Length. The Reader has checked both already.
+func checkInput(v Version, h FixedHeader, body []byte) error {
+	if err := checkHeader(v, h); err != nil {
+		return err
 	}
 	if len(body) != h.Remaining {
-		return nil, malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
+		return malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
 	}
+	return nil
+}
+
+// decode decodes a body that passed checkInput, with an optional topic
+// cache for PUBLISH.
+func decode(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
 	switch h.Type {
 	case CONNECT:
-		return decodeConnect(body)
+		return decodeConnect(v, body)
 	case CONNACK:
-		return decodeConnack(body)
+		return decodeConnack(v, body)
 	case PUBLISH:
-		return decodePublish(h.Flags, body, topics)
-	case PUBACK:
-		return decodePuback(body)
-	case PUBREC:
-		return decodePubrec(body)
-	case PUBREL:
-		return decodePubrel(body)
-	case PUBCOMP:
-		return decodePubcomp(body)
+		return decodePublish(v, h.Flags, body, topics)
+	case PUBACK, PUBREC, PUBREL, PUBCOMP:
+		return decodeAck(v, h.Type, body)
 	case SUBSCRIBE:
-		return decodeSubscribe(body)
+		return decodeSubscribe(v, body)
 	case SUBACK:
-		return decodeSuback(body)
+		return decodeSuback(v, body)
 	case UNSUBSCRIBE:
-		return decodeUnsubscribe(body)
+		return decodeUnsubscribe(v, body)
 	case UNSUBACK:
-		return decodeUnsuback(body)
+		return decodeUnsuback(v, body)
 	case PINGREQ:
 		return &Pingreq{}, nil
 	case PINGRESP:
 		return &Pingresp{}, nil
-	default: // DISCONNECT: checkHeader rejected every other type.
-		return &Disconnect{}, nil
+	case DISCONNECT:
+		return decodeDisconnect(v, body)
+	default: // AUTH: checkHeader rejected every other type.
+		return decodeAuth(body)
 	}
 }
 
 // encoder is implemented by every packet type of this package.
 type encoder interface {
 	Packet
-	// size validates the packet and returns the length of its body.
-	size() (int, error)
+	// size validates the packet for version v and returns the length of
+	// its body.
+	size(v Version) (int, error)
 	// flags returns the low nibble of the first byte.
 	flags() byte
-	// appendBody appends the body; size must have returned no error.
-	appendBody(dst []byte) []byte
+	// appendBody appends the body for version v; size(v) must have
+	// returned no error.
+	appendBody(v Version, dst []byte) []byte
 }
 
 var typeNames = [...]string{"", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT"}
+	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH"}
 
 // typeName is the lower-case name used in error messages.
 func typeName(t Type) string { return strings.ToLower(t.String()) }
 
-// checkHeader checks what the fixed header alone decides: a defined type, the
-// reserved flag bits, and the length of the packets whose length is fixed.
-// The Reader calls it before reading the body.
-func checkHeader(h FixedHeader) error {
+// checkHeader checks what the fixed header alone decides: a defined type
+// (AUTH only in MQTT 5.0), the reserved flag bits, and the length of the
+// packets whose length is fixed. The Reader calls it before reading the body.
+func checkHeader(v Version, h FixedHeader) error {
 	if h.Type < CONNECT || h.Type > DISCONNECT {
-		// Types 0 and 15 are reserved [MQTT-2.2.1].
-		return malformed("fixed header", "reserved packet type %d", byte(h.Type))
+		if err := checkType(v, h.Type); err != nil {
+			return err
+		}
 	}
 	if h.Remaining < 0 || h.Remaining > MaxRemainingLength {
 		return malformed(typeName(h.Type), "remaining length %d out of range", h.Remaining)
@@ -124,7 +139,7 @@ func checkHeader(h FixedHeader) error {
 	if err := checkFlags(h.Type, h.Flags); err != nil {
 		return err
 	}
-	if want, fixed := fixedLength(h.Type); fixed && h.Remaining != want {
+	if want, fixed := fixedLength(v, h.Type); fixed && h.Remaining != want {
 		return malformed(typeName(h.Type), "remaining length %d, want %d", h.Remaining, want)
 	}
 	return nil
@@ -145,7 +160,8 @@ func checkFlags(t Type, flags byte) error {
 		}
 	default:
 		// All other types have flags 0 [MQTT-2.2.2-1], DISCONNECT
-		// included [MQTT-3.14.1-1].
+		// included [MQTT-3.14.1-1]; in MQTT 5.0 [MQTT-2.1.3-1], AUTH
+		// included [MQTT-3.15.1-1].
 		if flags != 0 {
 			return malformed(typeName(t), "fixed header flags %#04b, want 0", flags)
 		}
@@ -153,11 +169,24 @@ func checkFlags(t Type, flags byte) error {
 	return nil
 }
 
+// checkType checks that t is a packet type of version v: types 0 and 15 are
+// reserved in MQTT 3.1.1 [MQTT-2.2.1], 15 is AUTH in MQTT 5.0.
+func checkType(v Version, t Type) error {
+	if t < CONNECT || t > DISCONNECT && (t != AUTH || v < V5) {
+		return malformed("fixed header", "reserved packet type %d", byte(t))
+	}
+	return nil
+}
+
 // fixedLength returns the Remaining Length of the packet types whose length
-// never varies: 2 for CONNACK [MQTT-3.2.1], PUBACK, PUBREC, PUBREL, PUBCOMP
-// and UNSUBACK (the packet identifier), 0 for PINGREQ, PINGRESP and
-// DISCONNECT.
-func fixedLength(t Type) (n int, fixed bool) {
+// never varies: in MQTT 3.1.1, 2 for CONNACK [MQTT-3.2.1], PUBACK, PUBREC,
+// PUBREL, PUBCOMP and UNSUBACK (the packet identifier), 0 for PINGREQ,
+// PINGRESP and DISCONNECT; in MQTT 5.0, where the others have reason codes
+// and properties, 0 for PINGREQ and PINGRESP.
+func fixedLength(v Version, t Type) (n int, fixed bool) {
+	if v >= V5 {
+		return 0, t == PINGREQ || t == PINGRESP
+	}
 	switch t {
 	case CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK:
 		return 2, true
@@ -177,6 +206,13 @@ func appendRemaining(dst []byte, n int) []byte {
 	}
 	return append(dst, byte(n))
 }
+
+// appendVarint appends a Variable Byte Integer, the encoding of the
+// Remaining Length [MQTT-1.5.5 of 5.0].
+func appendVarint(dst []byte, n int) []byte { return appendRemaining(dst, n) }
+
+// varintSize is the number of bytes appendVarint writes for n.
+func varintSize(n int) int { return remainingSize(n) }
 
 // remainingSize is the number of bytes appendRemaining writes for n.
 func remainingSize(n int) int {
@@ -219,6 +255,35 @@ func readUint16(b []byte, i int) (uint16, int, error) {
 		return 0, i, truncated(b, i, 2)
 	}
 	return uint16(b[i])<<8 | uint16(b[i+1]), i + 2, nil
+}
+
+// readUint32 reads a big-endian four byte integer [MQTT-1.5.3 of 5.0].
+func readUint32(b []byte, i int) (uint32, int, error) {
+	if i < 0 || len(b)-i < 4 {
+		return 0, i, truncated(b, i, 4)
+	}
+	return uint32(b[i])<<24 | uint32(b[i+1])<<16 | uint32(b[i+2])<<8 | uint32(b[i+3]), i + 4, nil
+}
+
+// readVarint reads a Variable Byte Integer [MQTT-1.5.5 of 5.0]: at most four
+// bytes (a fifth is a Malformed Packet), in the minimum number of bytes
+// [MQTT-1.5.5-1].
+func readVarint(b []byte, i int) (int, int, error) {
+	n := 0
+	for k := range 4 {
+		c, j, err := readByte(b, i+k)
+		if err != nil {
+			return 0, i, err
+		}
+		n |= int(c&0x7f) << (7 * k)
+		if c&0x80 == 0 {
+			if k > 0 && c == 0 {
+				return 0, i, fmt.Errorf("variable byte integer of %d bytes is not minimal: %w", k+1, ErrMalformed)
+			}
+			return n, j, nil
+		}
+	}
+	return 0, i, fmt.Errorf("variable byte integer has a fifth byte: %w", ErrMalformed)
 }
 
 // readBinary reads a two byte length and that many bytes. The result aliases b.

@@ -11,6 +11,8 @@ const (
 	Level311 byte = 4
 	// Level31 is the protocol level of MQTT 3.1.
 	Level31 byte = 3
+	// Level5 is the protocol level of MQTT 5.0, whose name is "MQTT".
+	Level5 byte = 5
 )
 
 // Connect flag bits [MQTT-3.1.2.3].
@@ -28,21 +30,29 @@ const (
 func (*Connect) flags() byte { return 0 }
 
 // size implements encoder: it refuses what decodeConnect refuses, except
-// that ProtocolLevel may be any value (see Append).
-func (p *Connect) size() (int, error) {
+// that ProtocolLevel may be any value (see Append). The layout follows
+// ProtocolLevel, whatever v.
+func (p *Connect) size(Version) (int, error) {
 	if p == nil {
 		return 0, protocol("connect", "nil packet")
 	}
 	if p.ProtocolName != ProtocolMQTT && p.ProtocolName != ProtocolMQIsdp {
 		return 0, protocol("connect", "protocol name %q", p.ProtocolName)
 	}
-	if err := checkConnectFlags(p.connectFlags()); err != nil {
+	if err := checkConnectFlags(p.ProtocolLevel, p.connectFlags()); err != nil {
 		return 0, err
 	}
 	if err := p.checkPayload(); err != nil {
 		return 0, err
 	}
 	n := 2 + len(p.ProtocolName) + 1 + 1 + 2 + 2 + len(p.ClientID)
+	if p.ProtocolLevel == Level5 {
+		m, err := p.propsSize()
+		if err != nil {
+			return 0, err
+		}
+		n += m
+	}
 	if p.WillFlag {
 		n += 2 + len(p.WillTopic) + 2 + len(p.WillMessage)
 	}
@@ -56,12 +66,19 @@ func (p *Connect) size() (int, error) {
 }
 
 // appendBody implements encoder.
-func (p *Connect) appendBody(dst []byte) []byte {
+func (p *Connect) appendBody(_ Version, dst []byte) []byte {
+	v5 := p.ProtocolLevel == Level5
 	dst = appendString(dst, p.ProtocolName)
 	dst = append(dst, p.ProtocolLevel, p.connectFlags())
 	dst = appendUint16(dst, p.KeepAlive)
+	if v5 {
+		dst = appendProps(dst, propsLen(p.Props), p.Props)
+	}
 	dst = appendString(dst, p.ClientID)
 	if p.WillFlag {
+		if v5 {
+			dst = appendProps(dst, propsLen(p.WillProps), p.WillProps)
+		}
 		dst = appendString(dst, p.WillTopic)
 		dst = appendBinary(dst, p.WillMessage)
 	}
@@ -103,8 +120,8 @@ func (p *Connect) checkPayload() error {
 	if err := checkUTF8String(p.ClientID); err != nil {
 		return field("connect", "client identifier", err)
 	}
-	if !p.WillFlag && (p.WillTopic != "" || len(p.WillMessage) > 0) {
-		return protocol("connect", "will topic or message without will flag")
+	if !p.WillFlag && (p.WillTopic != "" || len(p.WillMessage) > 0 || p.WillProps != nil) {
+		return protocol("connect", "will topic, message or properties without will flag")
 	}
 	if p.WillFlag {
 		if err := checkWillTopic(p.WillTopic, checkUTF8String(p.WillTopic)); err != nil {
@@ -129,9 +146,39 @@ func (p *Connect) checkPayload() error {
 	return nil
 }
 
+// propsSize checks the MQTT 5.0 properties and will properties and returns
+// the size of their fields, Property Lengths included.
+func (p *Connect) propsSize() (int, error) {
+	n, err := propsSize("connect", in(CONNECT), p.Props)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkAuthProps("connect", p.Props); err != nil {
+		return 0, err
+	}
+	size := propsFieldSize(n)
+	if p.WillFlag {
+		if n, err = propsSize("connect: will", willScope, p.WillProps); err != nil {
+			return 0, err
+		}
+		size += propsFieldSize(n)
+	}
+	return size, nil
+}
+
+// checkAuthProps checks that Authentication Data comes with an
+// Authentication Method (3.1.2.11.10, 3.2.2.3.18, 3.15.2.2.3).
+func checkAuthProps(what string, p *Properties) error {
+	if p != nil && len(p.AuthData) > 0 && p.AuthMethod == "" {
+		return protocol(what, "authentication data without authentication method")
+	}
+	return nil
+}
+
 // decodeConnect decodes a CONNECT body: protocol name, level, connect flags,
-// keep alive, then the payload fields the flags announce [MQTT-3.1].
-func decodeConnect(b []byte) (Packet, error) {
+// keep alive, in MQTT 5.0 the properties, then the payload fields the flags
+// announce [MQTT-3.1]. v is the highest level accepted.
+func decodeConnect(v Version, b []byte) (Packet, error) {
 	p := &Connect{}
 	var i int
 	var err error
@@ -145,16 +192,17 @@ func decodeConnect(b []byte) (Packet, error) {
 		// [MQTT-3.1.2-1]
 		return nil, protocol("connect", "protocol name %q", p.ProtocolName)
 	}
-	if !supportedLevel(p.ProtocolName, p.ProtocolLevel) {
-		// The server answers CONNACK 0x01 [MQTT-3.1.2-2]. Later
-		// levels lay out the rest differently, so stop here.
+	if !supportedLevel(p.ProtocolName, p.ProtocolLevel) || Version(p.ProtocolLevel) > v {
+		// The server answers CONNACK 0x01 [MQTT-3.1.2-2] (0x84 in
+		// MQTT 5.0). Other levels may lay out the rest differently,
+		// so stop here.
 		return p, RefusedProtocolVersion
 	}
 	flags, i, err := readByte(b, i)
 	if err != nil {
 		return nil, field("connect", "connect flags", err)
 	}
-	if err := checkConnectFlags(flags); err != nil {
+	if err := checkConnectFlags(p.ProtocolLevel, flags); err != nil {
 		return nil, err
 	}
 	p.CleanSession = flags&connectCleanSession != 0
@@ -165,6 +213,14 @@ func decodeConnect(b []byte) (Packet, error) {
 	p.PasswordFlag = flags&connectPassword != 0
 	if p.KeepAlive, i, err = readUint16(b, i); err != nil {
 		return nil, field("connect", "keep alive", err)
+	}
+	if p.ProtocolLevel == Level5 {
+		if p.Props, i, err = readProps("connect", in(CONNECT), b, i); err != nil {
+			return nil, err
+		}
+		if err := checkAuthProps("connect", p.Props); err != nil {
+			return nil, err
+		}
 	}
 	if i, err = p.decodePayload(b, i); err != nil {
 		return nil, err
@@ -187,8 +243,14 @@ func (p *Connect) decodePayload(b []byte, i int) (int, error) {
 		return i, field("connect", "client identifier", err)
 	}
 	if p.WillFlag {
-		// Will topic and will message are present [MQTT-3.1.2-9]; the
-		// topic is a UTF-8 string [MQTT-3.1.3-10].
+		// Will topic and will message are present [MQTT-3.1.2-9],
+		// after the will properties in MQTT 5.0 (3.1.3.2); the topic
+		// is a UTF-8 string [MQTT-3.1.3-10].
+		if p.ProtocolLevel == Level5 {
+			if p.WillProps, i, err = readProps("connect: will", willScope, b, i); err != nil {
+				return i, err
+			}
+		}
 		var topic []byte
 		if topic, i, err = readBinary(b, i); err != nil {
 			return i, field("connect", "will topic", err)
@@ -220,14 +282,15 @@ func (p *Connect) decodePayload(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-// supportedLevel reports whether the protocol name and level are MQTT 3.1.1
-// or MQTT 3.1.
+// supportedLevel reports whether the protocol name and level are MQTT 5.0,
+// MQTT 3.1.1 or MQTT 3.1.
 func supportedLevel(name string, level byte) bool {
-	return name == ProtocolMQTT && level == Level311 || name == ProtocolMQIsdp && level == Level31
+	return name == ProtocolMQTT && (level == Level311 || level == Level5) || name == ProtocolMQIsdp && level == Level31
 }
 
-// checkConnectFlags checks the connect flags byte [MQTT-3.1.2.3].
-func checkConnectFlags(f byte) error {
+// checkConnectFlags checks the connect flags byte [MQTT-3.1.2.3] of a
+// CONNECT of the given protocol level.
+func checkConnectFlags(level byte, f byte) error {
 	if f&connectReserved != 0 {
 		// [MQTT-3.1.2-3]
 		return malformed("connect", "reserved connect flag set")
@@ -247,8 +310,8 @@ func checkConnectFlags(f byte) error {
 		// [MQTT-3.1.2-14]
 		return malformed("connect", "will qos 3")
 	}
-	if f&connectUsername == 0 && f&connectPassword != 0 {
-		// [MQTT-3.1.2-22]
+	if f&connectUsername == 0 && f&connectPassword != 0 && level != Level5 {
+		// [MQTT-3.1.2-22]; MQTT 5.0 allows a password alone (3.1.2.9).
 		return malformed("connect", "password flag without user name flag")
 	}
 	return nil

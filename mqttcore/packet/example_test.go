@@ -67,3 +67,29 @@ func ExampleAppend() {
 	// packet: publish: packet identifier 0: protocol violation
 	// packet: subscribe: requested qos 3: malformed packet
 }
+
+// An MQTT 5.0 server: decode the first packet with the highest version it
+// speaks, then the connection's packets with the version of its CONNECT;
+// close a connection with the reason code the decoding error carries.
+func ExampleVersion_Decode() {
+	connect, _ := packet.Append(nil, &packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: "c",
+		Props: &packet.Properties{ReceiveMaximum: 10}})
+	alias0 := []byte{0x30, 0x07, 0x00, 0x01, 't', 0x03, 0x23, 0x00, 0x00} // PUBLISH with Topic Alias 0
+	r := packet.NewReader(bytes.NewReader(append(connect, alias0...)), 1<<20)
+
+	r.SetVersion(packet.V5)
+	p, _ := r.Read()
+	c := p.(*packet.Connect)
+	r.SetVersion(c.Version())
+	ack, _ := c.Version().Append(nil, &packet.Connack{Props: &packet.Properties{TopicAliasMaximum: 4}})
+	fmt.Printf("connect level %d, receive maximum %d; connack % x\n", c.ProtocolLevel, c.Props.ReceiveMaximum, ack)
+
+	_, err := r.Read()
+	code := packet.Reason(err)
+	bye, _ := packet.V5.Append(nil, &packet.Disconnect{ReasonCode: code})
+	fmt.Printf("%v\ndisconnect %#02x (%s): % x\n", err, byte(code), code.String(), bye)
+	// Output:
+	// connect level 5, receive maximum 10; connack 20 06 00 00 03 22 00 04
+	// packet: publish: topic alias: value 0: topic alias invalid: protocol violation
+	// disconnect 0x94 (Topic Alias invalid): e0 01 94
+}

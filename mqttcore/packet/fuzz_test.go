@@ -13,42 +13,61 @@ import (
 // encoding is canonical), decodes again to an equal packet, and does not
 // alias the input; an error wraps exactly one sentinel.
 func FuzzDecode(f *testing.F) {
-	for _, g := range goldens {
-		_, body := splitGolden(f, g.wire)
-		f.Add(g.wire[0], body)
-	}
-	for _, v := range violations {
-		if len(v.wire) >= 2 {
-			f.Add(v.wire[0], v.wire[2:])
-		}
-	}
+	seedDecode(f, goldens, wires(violations, func(v violation) []byte { return v.wire }))
 	f.Fuzz(func(t *testing.T, first byte, body []byte) {
-		h := FixedHeader{Type: Type(first >> 4), Flags: first & 0x0f, Remaining: len(body)}
-		p, err := Decode(h, body)
-		if err != nil {
-			checkDecodeError(t, p, err)
-			return
-		}
-		enc, err := Append(nil, p)
-		if err != nil {
-			t.Fatalf("decoded %#v but Append refuses it: %v", p, err)
-		}
-		want := cat([]byte{first}, appendRemaining(nil, len(body)), body)
-		if !bytes.Equal(enc, want) {
-			t.Fatalf("re-encoding %#v\n gave % x\nwant  % x", p, enc, want)
-		}
-		for i := range body {
-			body[i] ^= 0xff // the packet must not see this
-		}
-		r := bytes.NewReader(enc)
-		p2, err := ReadPacket(r, len(enc))
-		if err != nil || r.Len() != 0 {
-			t.Fatalf("decoding the re-encoded packet: %v (%d bytes left)", err, r.Len())
-		}
-		if !reflect.DeepEqual(p, p2) {
-			t.Fatalf("decode(encode(p)) = %#v\nwant %#v", p2, p)
-		}
+		checkRoundTrip(t, V311, first, body)
 	})
+}
+
+// FuzzDecodeV5 is FuzzDecode for MQTT 5.0, whose encoding is canonical
+// only after one round (properties may come in any order on the wire): a
+// packet Decode returns is accepted by Append, decodes again to an equal
+// packet, and encodes again to the same bytes.
+func FuzzDecodeV5(f *testing.F) {
+	seedDecode(f, goldens5, wires(violations5, func(v violation5) []byte { return v.wire }))
+	f.Fuzz(func(t *testing.T, first byte, body []byte) {
+		checkRoundTrip(t, V5, first, body)
+	})
+}
+
+// checkRoundTrip checks the properties of FuzzDecode and FuzzDecodeV5.
+func checkRoundTrip(t *testing.T, v Version, first byte, body []byte) {
+	h := FixedHeader{Type: Type(first >> 4), Flags: first & 0x0f, Remaining: len(body)}
+	p, err := v.Decode(h, body)
+	if err != nil {
+		checkDecodeError(t, v, p, err)
+		return
+	}
+	enc, err := v.Append(nil, p)
+	if err != nil {
+		t.Fatalf("decoded %#v but Append refuses it: %v", p, err)
+	}
+	if want := cat([]byte{first}, appendRemaining(nil, len(body)), body); v < V5 && !bytes.Equal(enc, want) {
+		t.Fatalf("re-encoding %#v\n gave % x\nwant  % x", p, enc, want)
+	}
+	for i := range body {
+		body[i] ^= 0xff // the packet must not see this
+	}
+	r := bytes.NewReader(enc)
+	p2, err := v.ReadPacket(r, len(enc))
+	if err != nil || r.Len() != 0 {
+		t.Fatalf("decoding the re-encoded % x: %v (%d bytes left)", enc, err, r.Len())
+	}
+	if !reflect.DeepEqual(p, p2) {
+		t.Fatalf("decode(encode(p)) = %#v\nwant %#v", p2, p)
+	}
+	if enc2, err := v.Append(nil, p2); err != nil || !bytes.Equal(enc, enc2) {
+		t.Fatalf("encoding is not stable: % x then % x, %v", enc, enc2, err)
+	}
+}
+
+// wires returns the wire of each violation.
+func wires[V any](vs []V, wire func(V) []byte) [][]byte {
+	var w [][]byte
+	for _, v := range vs {
+		w = append(w, wire(v))
+	}
+	return w
 }
 
 // FuzzReader feeds arbitrary streams through a Reader in chunks of fuzzed
@@ -58,43 +77,62 @@ func FuzzDecode(f *testing.F) {
 func FuzzReader(f *testing.F) {
 	// Small seeds: the fuzzer minimizes every new input, which is slow on
 	// big ones. One publish exceeds the bufio buffer, for the body path.
-	var wire []byte
-	for _, g := range goldens {
-		wire = append(wire, g.wire...)
-	}
-	f.Add(wire, []byte{1, 7, 255}, uint16(0))
+	seedStream(f, goldens, wires(violations, func(v violation) []byte { return v.wire }))
 	big, _ := Append(nil, &Publish{Topic: "b", Payload: make([]byte, readerBufferSize+1)})
 	f.Add(cat(big, goldenWire("pingreq")), []byte{200, 255}, uint16(0))
 	f.Add(cat(big, goldenWire("pingreq")), []byte{255}, uint16(readerBufferSize))
-	for _, g := range goldens {
+	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
+		checkStream(t, V311, data, chunks, maxSize)
+	})
+}
+
+// FuzzReaderV5 is FuzzReader for MQTT 5.0 streams.
+func FuzzReaderV5(f *testing.F) {
+	seedStream(f, goldens5, wires(violations5, func(v violation5) []byte { return v.wire }))
+	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
+		checkStream(t, V5, data, chunks, maxSize)
+	})
+}
+
+// seedStream seeds a stream fuzz target: all golden rows in one stream,
+// each twice with a limit of its size, each violation after a PINGREQ.
+func seedStream(f *testing.F, gs []golden, bad [][]byte) {
+	var wire []byte
+	for _, g := range gs {
+		wire = append(wire, g.wire...)
 		f.Add(cat(g.wire, g.wire), []byte{3}, uint16(len(g.wire)))
 	}
-	for _, v := range violations {
-		f.Add(cat(goldenWire("pingreq"), v.wire), []byte{2, 5}, uint16(100))
+	f.Add(wire, []byte{1, 7, 255}, uint16(0))
+	for _, w := range bad {
+		f.Add(cat(goldenWire("pingreq"), w), []byte{2, 5}, uint16(100))
 	}
-	f.Fuzz(func(t *testing.T, data, chunks []byte, maxSize uint16) {
-		r := NewReader(&chunkReader{data: data, sizes: chunks}, int(maxSize))
-		ref := bytes.NewReader(data)
-		for {
-			p, err := r.Read()
-			if cap(r.buf) > limit(int(maxSize)) {
-				t.Fatalf("body buffer of %d bytes, limit %d", cap(r.buf), maxSize)
-			}
-			want, werr := ReadPacket(ref, int(maxSize))
-			if !reflect.DeepEqual(p, want) || errString(err) != errString(werr) {
-				t.Fatalf("Reader: %#v, %v\nReadPacket: %#v, %v", p, err, want, werr)
-			}
-			if err == nil {
-				continue
-			}
-			if err != io.EOF && err != io.ErrUnexpectedEOF { //nolint:errorlint
-				checkDecodeError(t, p, err)
-			}
-			if err != RefusedProtocolVersion { //nolint:errorlint // only that error lets the stream go on
-				return
-			}
+}
+
+// checkStream reads data through a Reader of version v in chunks, and
+// compares each packet and error with ReadPacket's on the whole stream.
+func checkStream(t *testing.T, v Version, data, chunks []byte, maxSize uint16) {
+	r := NewReader(&chunkReader{data: data, sizes: chunks}, int(maxSize))
+	r.SetVersion(v)
+	ref := bytes.NewReader(data)
+	for {
+		p, err := r.Read()
+		if cap(r.buf) > limit(int(maxSize)) {
+			t.Fatalf("body buffer of %d bytes, limit %d", cap(r.buf), maxSize)
 		}
-	})
+		want, werr := v.ReadPacket(ref, int(maxSize))
+		if !reflect.DeepEqual(p, want) || errString(err) != errString(werr) {
+			t.Fatalf("Reader: %#v, %v\nReadPacket: %#v, %v", p, err, want, werr)
+		}
+		if err == nil {
+			continue
+		}
+		if err != io.EOF && err != io.ErrUnexpectedEOF { //nolint:errorlint
+			checkDecodeError(t, v, p, err)
+		}
+		if err != RefusedProtocolVersion { //nolint:errorlint // only that error lets the stream go on
+			return
+		}
+	}
 }
 
 // FuzzPublish builds a PUBLISH from fuzzed fields. Properties: when Append
@@ -144,6 +182,59 @@ func FuzzPublish(f *testing.F) {
 	})
 }
 
+// FuzzPublishV5 builds an MQTT 5.0 PUBLISH with properties from fuzzed
+// fields. Properties: when V5.Append accepts it, V5.Decode gives it back
+// (the encoder accepts nothing the decoder refuses); when it refuses it,
+// the error wraps exactly one sentinel.
+func FuzzPublishV5(f *testing.F) {
+	f.Add(byte(0b0010), "t", uint16(1), []byte("x"), byte(1), uint32(60), "text", "r/1", []byte{1}, uint32(7), uint16(0), "k", "v")
+	f.Add(byte(0), "", uint16(0), []byte(nil), byte(0), uint32(0), "", "", []byte(nil), uint32(0), uint16(3), "", "")
+	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(2), uint32(0), "", "", []byte(nil), uint32(0), uint16(0), "", "")
+	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(0), uint32(0), "", "a/#", []byte(nil), uint32(0), uint16(0), "", "")
+	f.Add(byte(0), "a", uint16(0), []byte(nil), byte(0), uint32(0), "\x00", "", []byte(nil), uint32(1<<28), uint16(0), "\xff", "")
+	f.Fuzz(func(t *testing.T, flags byte, topic string, id uint16, payload []byte, format byte, expiry uint32,
+		contentType, responseTopic string, correlation []byte, subID uint32, alias uint16, key, value string) {
+		p := &Publish{Dup: flags&publishDup != 0, QoS: (flags & publishQoS) >> 1, Retain: flags&publishRetain != 0,
+			Topic: topic, PacketID: id, Payload: nonEmpty(payload), Props: &Properties{PayloadFormat: format,
+				MessageExpiry: expiry, ContentType: contentType, ResponseTopic: responseTopic,
+				CorrelationData: nonEmpty(correlation), TopicAlias: alias}}
+		if subID != 0 {
+			p.Props.SubscriptionIDs = []uint32{subID}
+		}
+		if key != "" || value != "" {
+			p.Props.User = []UserProperty{{key, value}}
+		}
+		if propsLen(p.Props) == 0 {
+			p.Props = nil // the canonical form of no properties
+		}
+		enc, err := V5.Append(nil, p)
+		if err != nil {
+			if sentinel(err) == nil {
+				t.Fatalf("V5.Append: %v wraps no single sentinel", err)
+			}
+			return
+		}
+		got, err := V5.ReadPacket(bytes.NewReader(enc), 0)
+		if err != nil || !reflect.DeepEqual(got, p) {
+			t.Fatalf("V5.Append gave % x, which decodes as %#v, %v\nwant %#v", enc, got, err, p)
+		}
+	})
+}
+
+// seedDecode seeds a (first byte, body) fuzz target with the golden rows
+// and the wires of violations (whose Remaining Length is one byte).
+func seedDecode(f *testing.F, gs []golden, bad [][]byte) {
+	for _, g := range gs {
+		_, body := splitGolden(f, g.wire)
+		f.Add(g.wire[0], body)
+	}
+	for _, w := range bad {
+		if len(w) >= 2 {
+			f.Add(w[0], w[2:])
+		}
+	}
+}
+
 // chunkReader returns data in chunks whose sizes cycle through sizes (0 is
 // read as 1; an empty sizes means whole).
 type chunkReader struct {
@@ -166,12 +257,13 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// checkDecodeError checks a decode error: exactly one sentinel, and no packet
-// unless it is the CONNECT that comes with RefusedProtocolVersion.
-func checkDecodeError(t *testing.T, p Packet, err error) {
+// checkDecodeError checks a decode error of version v: exactly one
+// sentinel, and no packet unless it is the CONNECT that comes with
+// RefusedProtocolVersion, of a level v does not accept.
+func checkDecodeError(t *testing.T, v Version, p Packet, err error) {
 	t.Helper()
 	if err == RefusedProtocolVersion { //nolint:errorlint
-		if c, ok := p.(*Connect); !ok || supportedLevel(c.ProtocolName, c.ProtocolLevel) {
+		if c, ok := p.(*Connect); !ok || supportedLevel(c.ProtocolName, c.ProtocolLevel) && c.Version() <= v {
 			t.Fatalf("RefusedProtocolVersion with %#v", p)
 		}
 		return

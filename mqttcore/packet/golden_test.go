@@ -244,7 +244,7 @@ var goldens = []golden{
 			0x00, 0x03, 's', '/', 'y', // topic filter "s/y"
 			0x02, // requested qos 2
 		},
-		want: &Subscribe{PacketID: 2, Subscriptions: []Subscription{{"#", 0}, {"+/x", 1}, {"s/y", 2}}},
+		want: &Subscribe{PacketID: 2, Subscriptions: []Subscription{{Filter: "#", QoS: 0}, {Filter: "+/x", QoS: 1}, {Filter: "s/y", QoS: 2}}},
 	},
 	{
 		name: "suback/granted and failure",
@@ -365,7 +365,7 @@ func TestReadPacket_Golden(t *testing.T) {
 func splitGolden(t testing.TB, wire []byte) (FixedHeader, []byte) {
 	t.Helper()
 	r := bytes.NewReader(wire)
-	h, err := readHeader(r, 0)
+	h, err := readHeader(V5, r, 0)
 	if err != nil {
 		t.Fatalf("readHeader(% x): %v", wire, err)
 	}

@@ -7,7 +7,7 @@ package packet
 func (*Pingreq) flags() byte { return 0 }
 
 // size implements encoder.
-func (*Pingreq) size() (int, error) { return 0, nil }
+func (*Pingreq) size(Version) (int, error) { return 0, nil }
 
 // appendBody implements encoder.
-func (*Pingreq) appendBody(dst []byte) []byte { return dst }
+func (*Pingreq) appendBody(_ Version, dst []byte) []byte { return dst }

@@ -7,7 +7,7 @@ package packet
 func (*Pingresp) flags() byte { return 0 }
 
 // size implements encoder.
-func (*Pingresp) size() (int, error) { return 0, nil }
+func (*Pingresp) size(Version) (int, error) { return 0, nil }
 
 // appendBody implements encoder.
-func (*Pingresp) appendBody(dst []byte) []byte { return dst }
+func (*Pingresp) appendBody(_ Version, dst []byte) []byte { return dst }

@@ -1,5 +1,10 @@
 package packet
 
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
 // Fixed header flag bits of a PUBLISH [MQTT-3.3.1].
 const (
 	publishRetain = 0b0001
@@ -20,7 +25,7 @@ func (p *Publish) flags() byte {
 }
 
 // size implements encoder: it refuses what decodePublish refuses.
-func (p *Publish) size() (int, error) {
+func (p *Publish) size(v Version) (int, error) {
 	if p == nil {
 		return 0, protocol("publish", "nil packet")
 	}
@@ -31,10 +36,19 @@ func (p *Publish) size() (int, error) {
 	if err := checkPublishFlags(p.flags()); err != nil {
 		return 0, err
 	}
-	if err := checkPublishTopic(p.Topic); err != nil {
-		return 0, field("publish", "topic name", err)
+	if !(v >= V5 && p.Topic == "" && p.Props != nil && p.Props.TopicAlias != 0) {
+		if err := checkPublishTopic(p.Topic); err != nil {
+			return 0, field("publish", "topic name", err)
+		}
 	}
 	n := 2 + len(p.Topic) + len(p.Payload)
+	if v >= V5 {
+		m, err := propsSize("publish", in(PUBLISH), p.Props)
+		if err != nil {
+			return 0, err
+		}
+		n += propsFieldSize(m)
+	}
 	if p.QoS > 0 {
 		if err := checkID("publish", p.PacketID); err != nil {
 			return 0, err
@@ -48,12 +62,42 @@ func (p *Publish) size() (int, error) {
 }
 
 // appendBody implements encoder.
-func (p *Publish) appendBody(dst []byte) []byte {
+func (p *Publish) appendBody(v Version, dst []byte) []byte {
 	dst = appendString(dst, p.Topic)
 	if p.QoS > 0 {
 		dst = appendUint16(dst, p.PacketID)
 	}
+	if v >= V5 {
+		dst = appendProps(dst, propsLen(p.Props), p.Props)
+	}
 	return append(dst, p.Payload...)
+}
+
+// CheckTopicAlias checks an MQTT 5.0 PUBLISH's Topic Alias against the
+// receiver's Topic Alias Maximum (0 when it accepts none): an alias above it
+// is a Protocol Error the receiver answers with DISCONNECT 0x94
+// [MQTT-3.3.2-9] [MQTT-3.3.2-10]. The error wraps [TopicAliasInvalid] and
+// [ErrProtocol]. Decode already refuses an alias of 0 [MQTT-3.3.2-8] and
+// an empty topic name without an alias; whether an alias without a topic
+// name is known is the connection's state, not the codec's.
+func (p *Publish) CheckTopicAlias(maximum uint16) error {
+	if p.Props != nil && p.Props.TopicAlias > maximum {
+		return fmt.Errorf("packet: publish: topic alias %d above the maximum %d: %w: %w",
+			p.Props.TopicAlias, maximum, TopicAliasInvalid, ErrProtocol)
+	}
+	return nil
+}
+
+// CheckPayloadFormat checks an MQTT 5.0 PUBLISH whose Payload Format
+// Indicator says UTF-8: its payload must then be well-formed UTF-8, which
+// the receiver may check and answer with PUBACK, PUBREC or DISCONNECT 0x99
+// (3.3.2.3.2). The error wraps [PayloadFormatInvalid] and [ErrProtocol]. The codec does
+// not check it while decoding: it costs a pass over the payload.
+func (p *Publish) CheckPayloadFormat() error {
+	if p.Props == nil || p.Props.PayloadFormat != 1 || utf8.Valid(p.Payload) {
+		return nil
+	}
+	return fmt.Errorf("packet: publish: payload is not UTF-8: %w: %w", PayloadFormatInvalid, ErrProtocol)
 }
 
 //
@@ -89,7 +133,7 @@ func checkPublishFlags(flags byte) error {
 
 // decodePublish decodes a PUBLISH body; checkHeader has checked flags.
 // topics, if not nil, interns the topic name.
-func decodePublish(flags byte, b []byte, topics *topicCache) (Packet, error) {
+func decodePublish(v Version, flags byte, b []byte, topics *topicCache) (Packet, error) {
 	p := &Publish{
 		Dup:    flags&publishDup != 0,
 		QoS:    (flags & publishQoS) >> 1,
@@ -100,8 +144,12 @@ func decodePublish(flags byte, b []byte, topics *topicCache) (Packet, error) {
 	if err != nil {
 		return nil, field("publish", "topic name", err)
 	}
-	if p.Topic, err = topics.name(topic); err != nil {
-		return nil, field("publish", "topic name", err)
+	// In MQTT 5.0 the topic name may be empty when a Topic Alias
+	// stands for it (3.3.2.1), checked after the properties.
+	if len(topic) > 0 || v < V5 {
+		if p.Topic, err = topics.name(topic); err != nil {
+			return nil, field("publish", "topic name", err)
+		}
 	}
 	if p.QoS > 0 {
 		// Only QoS 1 and 2 carry a packet identifier, never 0 [MQTT-2.3.1-1].
@@ -112,9 +160,28 @@ func decodePublish(flags byte, b []byte, topics *topicCache) (Packet, error) {
 			return nil, err
 		}
 	}
+	if v >= V5 {
+		if i, err = p.decodeProps(b, i); err != nil {
+			return nil, err
+		}
+	}
 	// The payload is the rest of the packet and may be empty [MQTT-3.3.3].
 	p.Payload = cloneBytes(b[i:])
 	return p, nil
+}
+
+// decodeProps decodes the properties of an MQTT 5.0 PUBLISH at b[i:] and
+// checks that an empty topic name comes with a Topic Alias.
+func (p *Publish) decodeProps(b []byte, i int) (int, error) {
+	var err error
+	if p.Props, i, err = readProps("publish", in(PUBLISH), b, i); err != nil {
+		return i, err
+	}
+	if p.Topic == "" && (p.Props == nil || p.Props.TopicAlias == 0) {
+		// Not empty [MQTT-4.7.3-1] unless an alias replaces it.
+		return i, field("publish", "topic name", checkTopicName(""))
+	}
+	return i, nil
 }
 
 // topicCache interns the topic names one connection publishes to, which

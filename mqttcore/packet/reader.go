@@ -8,7 +8,12 @@ import (
 	"math/bits"
 )
 
-// ReadPacket reads one control packet from r and decodes it. It reads the
+// ReadPacket reads one control packet from r and decodes it in the MQTT
+// 3.1.1 wire format, as [V311.ReadPacket] does.
+func ReadPacket(r io.Reader, maxSize int) (Packet, error) { return V311.ReadPacket(r, maxSize) }
+
+// ReadPacket reads one control packet from r and decodes it in the wire
+// format of version v (see [Version.Decode] for CONNECT). It reads the
 // fixed header a byte at a time and then exactly the body, never more, so it
 // can be mixed with other reads of r; for a stream of packets, [Reader] is
 // faster.
@@ -20,12 +25,12 @@ import (
 // io.ErrUnexpectedEOF when it ends inside a packet. Other read errors are
 // returned as they are. Decode errors are those of [Decode], including the
 // *Connect returned with [RefusedProtocolVersion].
-func ReadPacket(r io.Reader, maxSize int) (Packet, error) {
+func (v Version) ReadPacket(r io.Reader, maxSize int) (Packet, error) {
 	br, ok := r.(io.ByteReader)
 	if !ok {
 		br = &byteReader{r: r}
 	}
-	h, err := readHeader(br, maxSize)
+	h, err := readHeader(v, br, maxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -33,13 +38,14 @@ func ReadPacket(r io.Reader, maxSize int) (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Decode(h, body)
+	return v.Decode(h, body)
 }
 
 // Reader reads control packets from a stream through a buffer. It reuses its
 // buffers between packets; the packets it returns own their bytes. A Reader
 // is not safe for concurrent use.
 type Reader struct {
+	v       Version
 	br      *bufio.Reader
 	maxSize int
 	buf     []byte // body buffer for packets larger than br's buffer
@@ -62,12 +68,16 @@ const (
 	growStep = 64 << 10
 )
 
-// NewReader returns a Reader that reads packets from r and refuses any whose
-// Remaining Length is above maxSize (maxSize ≤ 0 means
-// [MaxRemainingLength]).
+// NewReader returns a Reader that reads packets from r in the MQTT 3.1.1
+// wire format and refuses any whose Remaining Length is above maxSize
+// (maxSize ≤ 0 means [MaxRemainingLength]).
 func NewReader(r io.Reader, maxSize int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, readerBufferSize), maxSize: maxSize}
+	return &Reader{v: V311, br: bufio.NewReaderSize(r, readerBufferSize), maxSize: maxSize}
 }
+
+// SetVersion sets the wire format of the packets read next, e.g. [V5] once
+// a CONNECT or CONNACK settled it; see [Version.Decode].
+func (r *Reader) SetVersion(v Version) { r.v = v }
 
 // Read reads and decodes the next packet. Its errors are those of
 // [ReadPacket]. After an error in the body the Reader is at the start of the
@@ -76,7 +86,7 @@ func NewReader(r io.Reader, maxSize int) *Reader {
 // [ErrTooLarge], the body is left unread. Either way, on a protocol error
 // the connection must be closed [MQTT-4.8.0-1].
 func (r *Reader) Read() (Packet, error) {
-	h, err := readHeader(r.br, r.maxSize)
+	h, err := readHeader(r.v, r.br, r.maxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +96,8 @@ func (r *Reader) Read() (Packet, error) {
 		if err != nil {
 			return nil, unexpectedEOF(err)
 		}
-		p, err := decode(h, body, &r.topics)
+		// readHeader checked h, Peek returned h.Remaining bytes.
+		p, err := decode(r.v, h, body, &r.topics)
 		_, _ = r.br.Discard(h.Remaining) // cannot fail: Peek returned the bytes
 		return p, err
 	}
@@ -99,14 +110,14 @@ func (r *Reader) Read() (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(h, body, &r.topics)
+	return decode(r.v, h, body, &r.topics)
 }
 
 //
 
 // readHeader reads a fixed header [MQTT-2.2] and checks it before the body is
 // read: type and flags (checkHeader), then the size limit.
-func readHeader(br io.ByteReader, maxSize int) (FixedHeader, error) {
+func readHeader(v Version, br io.ByteReader, maxSize int) (FixedHeader, error) {
 	maxSize = limit(maxSize)
 	b, err := br.ReadByte()
 	if err != nil {
@@ -114,23 +125,24 @@ func readHeader(br io.ByteReader, maxSize int) (FixedHeader, error) {
 	}
 	h := FixedHeader{Type: Type(b >> 4), Flags: b & 0x0f}
 	if h.Type < CONNECT || h.Type > DISCONNECT {
-		// Types 0 and 15 are reserved [MQTT-2.2.1].
-		return h, malformed("fixed header", "reserved packet type %d", byte(h.Type))
+		if err := checkType(v, h.Type); err != nil {
+			return h, err
+		}
 	}
-	if h.Remaining, err = readRemaining(br); err != nil {
+	if h.Remaining, err = readRemaining(v, br); err != nil {
 		return h, err
 	}
 	if h.Remaining > maxSize {
 		return h, fmt.Errorf("packet: %s: remaining length %d exceeds limit %d: %w",
 			typeName(h.Type), h.Remaining, maxSize, ErrTooLarge)
 	}
-	return h, checkHeader(h)
+	return h, checkHeader(v, h)
 }
 
 // readRemaining reads the Remaining Length [MQTT-2.2.3]: at most four bytes.
-// A non-minimal encoding (e.g. 0x80 0x00 for 0) is accepted, as 3.1.1 does
-// not forbid it.
-func readRemaining(br io.ByteReader) (int, error) {
+// A non-minimal encoding (e.g. 0x80 0x00 for 0) is accepted in MQTT 3.1.1,
+// which does not forbid it, and refused in MQTT 5.0 [MQTT-1.5.5-1].
+func readRemaining(v Version, br io.ByteReader) (int, error) {
 	n := 0
 	for i := range 4 {
 		b, err := br.ReadByte()
@@ -139,6 +151,9 @@ func readRemaining(br io.ByteReader) (int, error) {
 		}
 		n |= int(b&0x7f) << (7 * i)
 		if b&0x80 == 0 {
+			if b == 0 && i > 0 && v >= V5 {
+				return 0, malformed("fixed header", "remaining length of %d bytes is not minimal", i+1)
+			}
 			return n, nil
 		}
 	}

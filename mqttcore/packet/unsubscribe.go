@@ -4,7 +4,7 @@ package packet
 func (*Unsubscribe) flags() byte { return 0b0010 }
 
 // size implements encoder: it refuses what decodeUnsubscribe refuses.
-func (p *Unsubscribe) size() (int, error) {
+func (p *Unsubscribe) size(v Version) (int, error) {
 	if p == nil {
 		return 0, protocol("unsubscribe", "nil packet")
 	}
@@ -15,6 +15,13 @@ func (p *Unsubscribe) size() (int, error) {
 		return 0, protocol("unsubscribe", "no topic filter") // [MQTT-3.10.3-2]
 	}
 	n := 2
+	if v >= V5 {
+		m, err := propsSize("unsubscribe", in(UNSUBSCRIBE), p.Props)
+		if err != nil {
+			return 0, err
+		}
+		n += propsFieldSize(m)
+	}
 	for _, f := range p.Filters {
 		if err := checkUnsubscribeFilter(f, checkUTF8String(f)); err != nil {
 			return 0, err
@@ -25,8 +32,11 @@ func (p *Unsubscribe) size() (int, error) {
 }
 
 // appendBody implements encoder.
-func (p *Unsubscribe) appendBody(dst []byte) []byte {
+func (p *Unsubscribe) appendBody(v Version, dst []byte) []byte {
 	dst = appendUint16(dst, p.PacketID)
+	if v >= V5 {
+		dst = appendProps(dst, propsLen(p.Props), p.Props)
+	}
 	for _, f := range p.Filters {
 		dst = appendString(dst, f)
 	}
@@ -35,9 +45,9 @@ func (p *Unsubscribe) appendBody(dst []byte) []byte {
 
 //
 
-// decodeUnsubscribe decodes an UNSUBSCRIBE body: packet identifier, then one
-// or more topic filters [MQTT-3.10.3].
-func decodeUnsubscribe(b []byte) (Packet, error) {
+// decodeUnsubscribe decodes an UNSUBSCRIBE body: packet identifier, in MQTT
+// 5.0 the properties, then one or more topic filters [MQTT-3.10.3].
+func decodeUnsubscribe(v Version, b []byte) (Packet, error) {
 	id, i, err := readUint16(b, 0)
 	if err != nil {
 		return nil, field("unsubscribe", "packet identifier", err)
@@ -47,6 +57,11 @@ func decodeUnsubscribe(b []byte) (Packet, error) {
 		return nil, err
 	}
 	p := &Unsubscribe{PacketID: id}
+	if v >= V5 {
+		if p.Props, i, err = readProps("unsubscribe", in(UNSUBSCRIBE), b, i); err != nil {
+			return nil, err
+		}
+	}
 	for i < len(b) {
 		// Topic filters are UTF-8 encoded strings [MQTT-3.10.3-1].
 		f, j, err := readBinary(b, i)
