@@ -37,6 +37,8 @@ type client struct {
 	s        *sess           // set once CONNECT is accepted
 	will     *packet.Publish // nil: none
 	graceful bool            // DISCONNECT received: the will is discarded
+	v5       *v5conn         // MQTT 5.0 state; nil for 3.1.1 and 3.1
+	expiry   time.Duration   // session expiry asked for (see Broker.sessionExpiry); 0 for 3.1.1
 
 	closed     atomic.Bool // abort was called
 	kicked     atomic.Bool // taken over by a new connection with the same id
@@ -46,6 +48,7 @@ type client struct {
 	out       []outItem
 	writing   bool // a writer goroutine is running
 	outClosed bool
+	final     bool  // a server DISCONNECT is queued: nothing may follow it
 	cause     error // why the connection was aborted (first cause)
 	wg        sync.WaitGroup
 
@@ -91,6 +94,9 @@ func (c *client) serve(ctx context.Context) {
 		return
 	}
 	err = c.readLoop(fr)
+	if c.v5 != nil {
+		c.closeV5(err)
+	}
 	c.logEnd(err)
 }
 
@@ -114,6 +120,9 @@ func (c *client) readLoop(fr *frameReader) error {
 func (c *client) handle(p packet.Packet) error {
 	switch p := p.(type) {
 	case *packet.Publish:
+		if c.v5 != nil {
+			return c.publishV5(p)
+		}
 		if err := c.b.checkTopic(p.Topic); err != nil {
 			return err
 		}
@@ -123,20 +132,30 @@ func (c *client) handle(p packet.Packet) error {
 	case *packet.Pubrec:
 		c.s.onPubrec(p.PacketID)
 	case *packet.Pubrel:
+		if c.v5 != nil {
+			c.onPubrelV5(p.PacketID)
+			return nil
+		}
 		c.onPubrel(p.PacketID)
 	case *packet.Pubcomp:
 		c.s.onPubcomp(p.PacketID)
 	case *packet.Subscribe:
-		c.onSubscribe(p)
+		return c.onSubscribe(p)
 	case *packet.Unsubscribe:
 		c.onUnsubscribe(p)
 	case *packet.Pingreq:
 		c.enqueue(outItem{n: 2, ctl: [4]byte{byte(packet.PINGRESP) << 4, 0}}, false) // [MQTT-3.12.4-1]
 	case *packet.Disconnect:
+		if c.v5 != nil {
+			return c.onDisconnectV5(p)
+		}
 		c.graceful = true // the will is discarded [MQTT-3.14.4-3]
 		return errDisconnect
 	case *packet.Connect:
 		return fmt.Errorf("broker: second CONNECT: %w", packet.ErrProtocol) // [MQTT-3.1.0-2]
+	case *packet.Auth:
+		// No Authentication Method in the CONNECT: no AUTH may follow (4.12).
+		return fmt.Errorf("broker: AUTH without an authentication method: %w", packet.ErrProtocol)
 	default: // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends them
 		return fmt.Errorf("broker: client sent %s: %w", p.Type(), packet.ErrProtocol)
 	}

@@ -385,7 +385,7 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 			return nil, nil, fmt.Errorf("%w: truncated subscription", errBadRecord)
 		}
 		f, q := string(v[k:k+int(l)]), v[k+int(l)]
-		if topic.ValidateFilter(f) != nil || q > 2 {
+		if topic.ValidateFilter(f) != nil || q&subQoSMask > 2 || q&^subOptionBits != 0 {
 			return nil, nil, fmt.Errorf("%w: bad subscription %q", errBadRecord, f)
 		}
 		if err := b.checkTopic(f); err != nil {

@@ -32,6 +32,10 @@ type sess struct {
 	subs map[string]byte // filter → granted QoS
 	gone bool            // discarded: deliveries and new subscriptions are ignored
 	away time.Time       // when a persistent session went offline (restored: when loaded); zero while attached
+	// expiry is how long a persistent session outlives its connection: 0
+	// for Options.SessionExpiry, negative when it ends with it (see
+	// Broker.sessionExpiry).
+	expiry time.Duration
 
 	allReadable atomic.Pointer[authConfig] // see refreshReadAll
 	readAllAuth *authConfig                // the rules unreadable was counted under; guarded by mu
@@ -60,7 +64,12 @@ func (s *sess) attach(c *client, present bool) {
 	}
 	c.s = s
 	s.away = time.Time{}
-	c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
+	if c.v5 != nil {
+		c.enqueue(outItem{b: c.connackV5(present)}, false)
+	} else {
+		c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
+	}
+	s.st.SetOptions(s.b.windowFor(c)) // before Resume: the window is per connection
 	now := time.Now()
 	for _, o := range s.st.Resume(now) {
 		s.sendLocked(c, o)
@@ -108,12 +117,20 @@ func (s *sess) end() []string {
 // queue (or is dropped); QoS 1/2 goes through the session's inflight
 // window and queue.
 func (s *sess) deliver(d *delivery, subQoS byte) {
+	if subQoS&subNoLocal != 0 && d.from == s {
+		return // [MQTT-3.8.3-3]
+	}
 	if !s.readable(d.p.Topic) {
 		return
 	}
-	qos := min(subQoS, d.p.QoS)
+	qos := min(subQoS&subQoSMask, d.p.QoS)
+	retain := d.retain || subQoS&subRAP != 0 && d.p.Retain // [MQTT-3.3.1-12] [MQTT-3.3.1-13]
 	if qos == 0 {
-		s.deliverQoS0(d)
+		s.deliverQoS0(d, retain)
+		return
+	}
+	if c := s.conn.Load(); c != nil && c.v5 != nil && c.tooLarge(d.encoded5(qos)) {
+		s.b.stats.dropTooLarge.Add(1) // [MQTT-3.1.2-25]
 		return
 	}
 	s.mu.Lock()
@@ -121,7 +138,7 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 	if s.gone {
 		return
 	}
-	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
+	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: retain, Props: d.props, Expires: d.expires}
 	if !s.clean && s.b.held != nil {
 		m.Ref = s.b.held.hold(d, s, qos)
 	}
@@ -150,18 +167,22 @@ func (s *sess) overlapping() bool { return s.nsubs.Load() > 1 }
 
 // deliverQoS0 queues a QoS 0 message on the attached connection. Offline
 // sessions do not queue QoS 0 messages.
-func (s *sess) deliverQoS0(d *delivery) {
+func (s *sess) deliverQoS0(d *delivery, retain bool) {
 	c := s.conn.Load()
 	if c == nil {
 		s.b.stats.dropOffline.Add(1)
 		return
 	}
-	b := d.encoded(0)
+	b := d.encodedFor(c, 0)
 	if b == nil {
 		s.b.log.Error("cannot encode publish", "client", s.id, "topic", d.p.Topic)
 		return
 	}
-	if !c.enqueue(outItem{b: b}, true) {
+	if c.tooLarge(b) {
+		s.b.stats.dropTooLarge.Add(1) // [MQTT-3.1.2-25]
+		return
+	}
+	if !c.enqueue(outItem{b: b, set: retainBit(retain && !d.retain)}, true) {
 		s.b.stats.dropSlow.Add(1)
 	}
 }
@@ -210,13 +231,16 @@ func (s *sess) receiveQoS2(id uint16) bool {
 	return s.st.ReceiveQoS2(id)
 }
 
-// releaseQoS2 forgets an inbound QoS 2 identifier (PUBREL received).
-func (s *sess) releaseQoS2(id uint16) {
+// releaseQoS2 forgets an inbound QoS 2 identifier (PUBREL received) and
+// reports whether it was known.
+func (s *sess) releaseQoS2(id uint16) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.Release(id) && !s.clean {
+	known := s.st.Release(id)
+	if known && !s.clean {
 		s.markDirty()
 	}
+	return known
 }
 
 // changedLocked runs after the session let go of m (acknowledged, or

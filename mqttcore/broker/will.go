@@ -18,7 +18,7 @@ func (b *Broker) publishWill(c *client) {
 		return
 	}
 	b.log.Debug("publishing will", "client", c.id, "topic", w.Topic)
-	b.seal(b.route(w), nil)
+	b.seal(b.route(w, nil), nil)
 	if hook := b.opts.Hook; hook != nil {
 		hook.OnPublish(c.id, w, ignoreDone)
 	}
