@@ -87,6 +87,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 func (c *client) serve(ctx context.Context) {
 	fr := newFrameReader(c.conn, c.b.opts.MaxPacketSize, &c.b.stats)
 	fr.rel = &c.b.memRel
+	fr.v = packet.V5 // the CONNECT, of any level the broker speaks; then the client's
 	defer fr.release()
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.b.opts.ConnectTimeout))
 	p, err := fr.next()

@@ -20,7 +20,7 @@ import (
 // back to the pool while the reader waits for the socket to become
 // readable: an idle connection holds no read buffer at all.
 type frameReader struct {
-	v     packet.Version // wire format: V5 for the CONNECT, then the client's
+	v     packet.Version // wire format of the packets read next
 	conn  net.Conn
 	wait  func() error // blocks until conn is readable; nil: read blocks instead
 	buf   []byte       // len(buf) == cap(buf); nil while idle
@@ -44,7 +44,7 @@ const (
 var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 func newFrameReader(conn net.Conn, maxSize int, stats *counters) *frameReader {
-	return &frameReader{v: packet.V5, conn: conn, wait: readableWaiter(conn), max: maxSize, stats: stats}
+	return &frameReader{v: packet.V311, conn: conn, wait: readableWaiter(conn), max: maxSize, stats: stats}
 }
 
 // setKeepAlive sets the read deadline policy after CONNECT: a packet must

@@ -1,0 +1,314 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	paho5c "github.com/eclipse/paho.golang/paho"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// --- MQTT 5.0 clients: paho.golang, and raw packets ---
+
+// paho5 is a connected paho.golang client and what it received.
+type paho5 struct {
+	*paho5c.Client
+	ack *paho5c.Connack
+	in  chan *paho5c.Publish
+}
+
+// connectV5 connects a paho.golang client; edit may change the CONNECT.
+// It disconnects when the test ends.
+func connectV5(t *testing.T, addr, id string, edit func(*paho5c.Connect)) *paho5 {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan *paho5c.Publish, 1000)
+	c := paho5c.NewClient(paho5c.ClientConfig{Conn: conn, OnPublishReceived: []func(paho5c.PublishReceived) (bool, error){
+		func(pr paho5c.PublishReceived) (bool, error) { in <- pr.Packet; return true, nil },
+	}})
+	cp := &paho5c.Connect{ClientID: id, CleanStart: true, KeepAlive: 30}
+	if edit != nil {
+		edit(cp)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	ack, err := c.Connect(ctx, cp)
+	if err != nil {
+		_ = conn.Close()
+		t.Fatalf("paho.golang connect %s: %v (connack %+v)", id, err, ack)
+	}
+	t.Cleanup(func() {
+		_ = c.Disconnect(&paho5c.Disconnect{})
+		select {
+		case <-c.Done():
+		case <-time.After(wait):
+		}
+	})
+	return &paho5{Client: c, ack: ack, in: in}
+}
+
+// sub subscribes with the given options and checks the reason codes.
+func (c *paho5) sub(t *testing.T, opts ...paho5c.SubscribeOptions) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	ack, err := c.Subscribe(ctx, &paho5c.Subscribe{Subscriptions: opts})
+	if err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	for i, o := range opts {
+		if ack.Reasons[i] != o.QoS {
+			t.Fatalf("SUBACK %#x for %s, want %d", ack.Reasons[i], o.Topic, o.QoS)
+		}
+	}
+}
+
+// pub publishes and returns the acknowledgement's reason code.
+func (c *paho5) pub(t *testing.T, p *paho5c.Publish) byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	r, err := c.Publish(ctx, p)
+	if err != nil {
+		t.Fatalf("publish %s: %v", p.Topic, err)
+	}
+	if r == nil {
+		return 0
+	}
+	return r.ReasonCode
+}
+
+// next returns the next message received.
+func (c *paho5) next(t *testing.T) *paho5c.Publish {
+	t.Helper()
+	select {
+	case p := <-c.in:
+		return p
+	case <-time.After(wait):
+		t.Fatal("no message received")
+		return nil
+	}
+}
+
+// none checks that nothing arrives for a short while.
+func (c *paho5) none(t *testing.T) {
+	t.Helper()
+	select {
+	case p := <-c.in:
+		t.Fatalf("unexpected message %s %q", p.Topic, p.Payload)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// connectRaw5 dials and sends a level-5 CONNECT with props; it returns the
+// connection (reading MQTT 5.0) and the CONNACK.
+func connectRaw5(t *testing.T, addr, id string, props *packet.Properties) (*rawClient, *packet.Connack) {
+	t.Helper()
+	c := dialRaw(t, addr)
+	c.r.SetVersion(packet.V5)
+	c.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: id, CleanSession: true, KeepAlive: 60, Props: props})
+	return c, c.connack()
+}
+
+// send5 encodes p as MQTT 5.0 and sends it.
+func (c *rawClient) send5(p packet.Packet) {
+	c.t.Helper()
+	b, err := packet.V5.Append(nil, p)
+	if err != nil {
+		c.t.Fatalf("encode %T: %v", p, err)
+	}
+	c.sendBytes(b)
+}
+
+// expectDisconnect reads until a DISCONNECT, which must carry rc, and then
+// the end of the connection.
+func (c *rawClient) expectDisconnect(rc packet.ReasonCode) {
+	c.t.Helper()
+	for {
+		p := c.read()
+		if d, ok := p.(*packet.Disconnect); ok {
+			if d.ReasonCode != rc {
+				c.t.Fatalf("DISCONNECT %#02x (%v), want %#02x (%v)", byte(d.ReasonCode), d.ReasonCode, byte(rc), rc)
+			}
+			c.expectClosed()
+			return
+		}
+	}
+}
+
+// --- tests ---
+
+// MQTT 5.0 and 3.1.1 clients exchange messages both ways through the
+// broker; message properties reach the MQTT 5.0 subscriber unchanged and
+// are dropped for the 3.1.1 one.
+func TestBroker_V5_exchangeWith311(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c5 := connectV5(t, addr, "five", nil)
+	c5.sub(t, paho5c.SubscribeOptions{Topic: "x/#", QoS: 1})
+	c3 := paho(t, addr, uniqueID(t, "three"), true)
+	in3 := subscribe(t, c3, "x/#", 1)
+
+	publish(t, c3, "x/from3", 1, false, "hello five")
+	if p := c5.next(t); p.Topic != "x/from3" || string(p.Payload) != "hello five" || p.QoS != 1 {
+		t.Fatalf("v5 got %s %q qos %d", p.Topic, p.Payload, p.QoS)
+	}
+	in3.expect(t, "x/from3", "hello five")
+
+	pf := byte(1)
+	exp := uint32(3600)
+	props := &paho5c.PublishProperties{PayloadFormat: &pf, MessageExpiry: &exp, ContentType: "text/plain",
+		ResponseTopic: "x/reply", CorrelationData: []byte{1, 2, 3},
+		User: paho5c.UserProperties{{Key: "k", Value: "v"}, {Key: "k", Value: "w"}}}
+	for _, qos := range []byte{0, 1, 2} {
+		c5.pub(t, &paho5c.Publish{Topic: "x/from5", QoS: qos, Payload: []byte("hello three"), Properties: props})
+		in3.expect(t, "x/from5", "hello three")
+		got := c5.next(t)
+		gp := got.Properties
+		if string(got.Payload) != "hello three" || gp == nil || gp.PayloadFormat == nil || *gp.PayloadFormat != 1 ||
+			gp.MessageExpiry == nil || *gp.MessageExpiry != 3600 || gp.ContentType != "text/plain" ||
+			gp.ResponseTopic != "x/reply" || !bytes.Equal(gp.CorrelationData, []byte{1, 2, 3}) ||
+			len(gp.User) != 2 || gp.User[0] != (paho5c.UserProperty{Key: "k", Value: "v"}) || gp.User[1].Value != "w" {
+			t.Fatalf("qos %d: v5 subscriber got %q %+v", qos, got.Payload, gp)
+		}
+	}
+}
+
+// The CONNACK to an MQTT 5.0 client announces the broker's limits and what
+// it does not support, and assigns an identifier to a client without one.
+func TestBroker_V5_connack(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxPacketSize = 4096
+	opts.ReceiveMaximum = 7
+	opts.TopicAliasMaximum = 3
+	opts.SessionExpiry = time.Minute
+	_, addr := startBroker(t, opts)
+	long := uint32(3600)
+	c := connectV5(t, addr, "", func(cp *paho5c.Connect) {
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &long}
+	})
+	p := c.ack.Properties
+	if c.ack.ReasonCode != 0 || p == nil {
+		t.Fatalf("CONNACK %+v", c.ack)
+	}
+	if *p.ReceiveMaximum != 7 || *p.MaximumPacketSize != 4096 || *p.TopicAliasMaximum != 3 {
+		t.Errorf("limits: receive maximum %d, maximum packet size %d, topic alias maximum %d", *p.ReceiveMaximum, *p.MaximumPacketSize, *p.TopicAliasMaximum)
+	}
+	if p.SubIDAvailable || p.SharedSubAvailable || !p.WildcardSubAvailable || !p.RetainAvailable {
+		t.Errorf("availability: %+v", p)
+	}
+	if p.AssignedClientID == "" { // [MQTT-3.2.2-16]
+		t.Error("no assigned client identifier")
+	}
+	if p.SessionExpiryInterval == nil || *p.SessionExpiryInterval != 60 {
+		t.Errorf("session expiry %v, want the cap 60", p.SessionExpiryInterval)
+	}
+}
+
+// A CONNECT with an Authentication Method gets CONNACK 0x8C and the
+// connection is closed [MQTT-4.12.0-1].
+func TestBroker_V5_authMethodRefused(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c, ack := connectRaw5(t, addr, "a", &packet.Properties{AuthMethod: "SCRAM-SHA-1"})
+	if ack.ReasonCode != packet.BadAuthenticationMethod {
+		t.Fatalf("CONNACK %v, want bad authentication method", ack.ReasonCode)
+	}
+	c.expectClosed()
+}
+
+// DISCONNECT 0x04 publishes the will; a normal DISCONNECT does not.
+func TestBroker_V5_disconnectWithWill(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	watcher := connectV5(t, addr, "watcher", nil)
+	watcher.sub(t, paho5c.SubscribeOptions{Topic: "will/#", QoS: 1})
+	for _, tt := range []struct {
+		code byte
+		want bool
+	}{{0x00, false}, {0x04, true}} {
+		c2 := dialRaw(t, addr)
+		c2.r.SetVersion(packet.V5)
+		c2.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: "willer", CleanSession: true,
+			WillFlag: true, WillTopic: "will/x", WillMessage: []byte("gone"), WillQoS: 1,
+			WillProps: &packet.Properties{ContentType: "text/plain"}})
+		c2.connack()
+		c2.send5(&packet.Disconnect{ReasonCode: packet.ReasonCode(tt.code)})
+		c2.expectClosed()
+		if !tt.want {
+			watcher.none(t)
+			continue
+		}
+		p := watcher.next(t)
+		if p.Topic != "will/x" || string(p.Payload) != "gone" || p.Properties == nil || p.Properties.ContentType != "text/plain" {
+			t.Fatalf("will %s %q %+v", p.Topic, p.Payload, p.Properties)
+		}
+	}
+}
+
+// Protocol violations by an MQTT 5.0 client end its connection with a
+// DISCONNECT carrying the reason code; the other clients carry on.
+func TestBroker_V5_violations(t *testing.T) {
+	opts := testOptions(t)
+	opts.MaxPacketSize = 1024
+	opts.TopicAliasMaximum = 4
+	opts.ReceiveMaximum = 2
+	hook := newAsyncHook(t, true) // holds every PUBACK: the quota fills
+	opts.Hook = hook
+	_, addr := startBroker(t, opts)
+	bystander := connectV5(t, addr, "bystander", nil)
+	bystander.sub(t, paho5c.SubscribeOptions{Topic: "bystander/#", QoS: 0})
+
+	pub := func(alias uint16, topic string, qos byte, id uint16) []byte {
+		p := &packet.Publish{Topic: topic, QoS: qos, PacketID: id, Payload: []byte("x")}
+		if alias != 0 {
+			p.Props = &packet.Properties{TopicAlias: alias}
+		}
+		b, err := packet.V5.Append(nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		send [][]byte
+		want packet.ReasonCode
+	}{
+		// A PUBLISH with a Session Expiry Interval, not a PUBLISH property (2.2.2.2).
+		{"wrong property for the packet type", [][]byte{{0x30, 0x0a, 0x00, 0x01, 'a', 0x05, 0x11, 0, 0, 0, 1, 'x'}}, packet.MalformedPacket},
+		{"duplicate property", [][]byte{{0x30, 0x0a, 0x00, 0x01, 'a', 0x06, 0x03, 0x00, 0x00, 0x03, 0x00, 0x00}}, packet.ProtocolError},
+		{"topic alias 0", [][]byte{{0x30, 0x07, 0x00, 0x01, 'a', 0x03, 0x23, 0x00, 0x00}}, packet.TopicAliasInvalid},                   // [MQTT-3.3.2-8]
+		{"topic alias above the maximum", [][]byte{pub(5, "a", 0, 0)}, packet.TopicAliasInvalid},                                       // [MQTT-3.3.2-9]
+		{"unknown topic alias", [][]byte{{0x30, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x02}}, packet.ProtocolError},                      // (3.3.4)
+		{"receive maximum exceeded", [][]byte{pub(0, "q", 1, 1), pub(0, "q", 1, 2), pub(0, "q", 1, 3)}, packet.ReceiveMaximumExceeded}, // [MQTT-3.3.4-7]
+		{"packet too large", [][]byte{append([]byte{0x30, 0x80, 0x10, 0x00, 0x01, 'a', 0x00}, make([]byte, 20)...)}, packet.PacketTooLarge},
+		{"subscription identifier 0", [][]byte{{0x82, 0x09, 0x00, 0x01, 0x02, 0x0b, 0x00, 0x00, 0x01, 'a', 0x00}}, packet.ProtocolError},
+		{"subscription identifier not supported", [][]byte{{0x82, 0x09, 0x00, 0x01, 0x02, 0x0b, 0x05, 0x00, 0x01, 'a', 0x00}}, packet.SubscriptionIdentifiersNotSupported},
+		{"publish with a subscription identifier", [][]byte{{0x30, 0x07, 0x00, 0x01, 'a', 0x02, 0x0b, 0x01, 'x'}}, packet.ProtocolError}, // [MQTT-3.3.4-6]
+		{"AUTH without an authentication method", [][]byte{{0xf0, 0x00}}, packet.ProtocolError},
+		{"session expiry in DISCONNECT after 0", [][]byte{{0xe0, 0x07, 0x00, 0x05, 0x11, 0x00, 0x00, 0x00, 0x0a}}, packet.ProtocolError},
+		{"invalid reason code in PUBACK", [][]byte{{0x40, 0x03, 0x00, 0x01, 0x05}}, packet.ProtocolError},
+		{"second CONNECT", [][]byte{{0x10, 0x0d, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x02, 0x00, 0x3c, 0x00, 0x00, 0x00}}, packet.ProtocolError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ack := connectRaw5(t, addr, uniqueID(t, "c"), nil)
+			if ack.ReasonCode != packet.Success {
+				t.Fatalf("CONNACK %v", ack.ReasonCode)
+			}
+			for _, b := range tt.send {
+				c.sendBytes(b)
+			}
+			c.expectDisconnect(tt.want)
+			bystander.pub(t, &paho5c.Publish{Topic: "bystander/after", Payload: []byte(tt.name)})
+			if p := bystander.next(t); string(p.Payload) != tt.name {
+				t.Fatalf("bystander got %q", p.Payload)
+			}
+		})
+	}
+}
