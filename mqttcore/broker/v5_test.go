@@ -10,6 +10,7 @@ import (
 	paho5c "github.com/eclipse/paho.golang/paho"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
+	"github.com/edgegw/edgegw/mqttcore/topic"
 )
 
 // --- MQTT 5.0 clients: paho.golang, and raw packets ---
@@ -312,3 +313,231 @@ func TestBroker_V5_violations(t *testing.T) {
 		})
 	}
 }
+
+// Session Expiry Interval: 0 ends the session with the connection, a
+// positive interval keeps it (capped by Options.SessionExpiry) until it
+// runs out, and a DISCONNECT may shorten it.
+func TestBroker_V5_sessionExpiry(t *testing.T) {
+	b, addr := startBroker(t, testOptions(t))
+	secs := func(n uint32) *uint32 { return &n }
+	connect := func(id string, clean bool, expiry *uint32) *packet.Connack {
+		c := dialRaw(t, addr)
+		c.r.SetVersion(packet.V5)
+		c.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: id, CleanSession: clean,
+			Props: &packet.Properties{SessionExpiry: expiry}})
+		ack := c.connack()
+		c.send5(&packet.Disconnect{})
+		c.expectClosed()
+		return ack
+	}
+	gone := func(id string) bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.sessions[id] == nil
+	}
+	connect("zero", false, secs(0))
+	waitFor(t, "the session to end", func() bool { return gone("zero") })
+	if ack := connect("zero", false, secs(0)); ack.SessionPresent {
+		t.Error("expiry 0: session present")
+	}
+
+	connect("minute", true, secs(60))
+	if ack := connect("minute", false, secs(60)); !ack.SessionPresent { // [MQTT-3.1.2-5]
+		t.Error("expiry 60: session not present")
+	}
+	if n := b.expireSessions(time.Now().Add(30 * time.Second)); n != 0 {
+		t.Errorf("%d sessions expired after 30 s", n)
+	}
+	if n := b.expireSessions(time.Now().Add(61 * time.Second)); n != 1 || !gone("minute") {
+		t.Errorf("%d sessions expired after 61 s, want 1", n)
+	}
+
+	// A DISCONNECT with expiry 0 ends a session that would have stayed.
+	c2 := dialRaw(t, addr)
+	c2.r.SetVersion(packet.V5)
+	c2.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: "short", Props: &packet.Properties{SessionExpiry: secs(600)}})
+	c2.connack()
+	c2.send5(&packet.Disconnect{Props: &packet.Properties{SessionExpiry: secs(0)}})
+	c2.expectClosed()
+	waitFor(t, "the session to end", func() bool { return gone("short") })
+}
+
+// The broker never has more unacknowledged QoS 1/2 PUBLISHes out to a
+// client than its Receive Maximum [MQTT-3.3.4-9].
+func TestBroker_V5_receiveMaximumClient(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c, _ := connectRaw5(t, addr, "slow", &packet.Properties{ReceiveMaximum: 2})
+	c.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "rm/#", QoS: 1}}})
+	c.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{1}})
+	pub := connectV5(t, addr, "pub", nil)
+	for i := range 5 {
+		pub.pub(t, &paho5c.Publish{Topic: "rm/x", QoS: 1, Payload: []byte{byte('0' + i)}})
+	}
+	first, second := c.publish(), c.publish()
+	_ = c.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if p, err := c.r.Read(); err == nil {
+		t.Fatalf("a third PUBLISH before any PUBACK: %+v", p)
+	}
+	c.r = packet.NewReader(c.conn, 0) // the timed-out read left the reader in error
+	c.r.SetVersion(packet.V5)
+	c.send5(&packet.Puback{PacketID: first.PacketID})
+	if p := c.publish(); string(p.Payload) != "2" {
+		t.Fatalf("after one PUBACK got %q, want 2", p.Payload)
+	}
+	_ = second
+}
+
+// A message larger than the client's Maximum Packet Size is not sent to
+// it [MQTT-3.1.2-24]; smaller ones are [MQTT-3.1.2-25].
+func TestBroker_V5_maximumPacketSize(t *testing.T) {
+	b, addr := startBroker(t, testOptions(t))
+	limit := uint32(64)
+	c := connectV5(t, addr, "small", func(cp *paho5c.Connect) {
+		cp.Properties = &paho5c.ConnectProperties{MaximumPacketSize: &limit}
+	})
+	c.sub(t, paho5c.SubscribeOptions{Topic: "mps/#", QoS: 1})
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+	for _, qos := range []byte{0, 1} {
+		publish(t, pub, "mps/big", qos, false, string(make([]byte, 100)))
+		publish(t, pub, "mps/small", qos, false, "fits")
+		if p := c.next(t); p.Topic != "mps/small" {
+			t.Fatalf("qos %d: got %s (%d bytes)", qos, p.Topic, len(p.Payload))
+		}
+	}
+	if n := b.Stats().Dropped.TooLarge; n != 2 {
+		t.Errorf("Dropped.TooLarge %d, want 2", n)
+	}
+}
+
+// Topic Aliases from a client: an alias set with a topic name stands for
+// it in later PUBLISHes of that connection; subscribers get the name.
+func TestBroker_V5_topicAlias(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	sub := connectV5(t, addr, "sub", nil)
+	sub.sub(t, paho5c.SubscribeOptions{Topic: "ta/#", QoS: 0})
+	c, ack := connectRaw5(t, addr, "aliaser", nil)
+	if ack.Props == nil || ack.Props.TopicAliasMaximum != DefaultTopicAliasMax {
+		t.Fatalf("CONNACK %+v", ack.Props)
+	}
+	c.send5(&packet.Publish{Topic: "ta/long/name", Payload: []byte("1"), Props: &packet.Properties{TopicAlias: 1}})
+	c.send5(&packet.Publish{Payload: []byte("2"), Props: &packet.Properties{TopicAlias: 1}})
+	for _, want := range []string{"1", "2"} {
+		p := sub.next(t)
+		if p.Topic != "ta/long/name" || string(p.Payload) != want || p.Properties != nil && p.Properties.TopicAlias != nil {
+			t.Fatalf("got %s %q %+v", p.Topic, p.Payload, p.Properties)
+		}
+	}
+}
+
+// A queued message whose Message Expiry Interval runs out is not
+// delivered [MQTT-3.3.2-5]; one that is still valid is, with the interval
+// counted down [MQTT-3.3.2-6].
+func TestBroker_V5_messageExpiry(t *testing.T) {
+	b, addr := startBroker(t, testOptions(t))
+	hour := uint32(3600)
+	away := connectV5(t, addr, "away", func(cp *paho5c.Connect) {
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
+	})
+	away.sub(t, paho5c.SubscribeOptions{Topic: "me/#", QoS: 1})
+	_ = away.Disconnect(&paho5c.Disconnect{})
+	<-away.Done()
+
+	pub := connectV5(t, addr, "pub", nil)
+	one, hundred := uint32(1), uint32(100)
+	pub.pub(t, &paho5c.Publish{Topic: "me/short", QoS: 1, Payload: []byte("short"), Properties: &paho5c.PublishProperties{MessageExpiry: &one}})
+	pub.pub(t, &paho5c.Publish{Topic: "me/long", QoS: 1, Payload: []byte("long"), Properties: &paho5c.PublishProperties{MessageExpiry: &hundred}})
+	time.Sleep(1100 * time.Millisecond)
+
+	back := connectV5(t, addr, "away", func(cp *paho5c.Connect) {
+		cp.CleanStart = false
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
+	})
+	if !back.ack.SessionPresent {
+		t.Fatal("session not present")
+	}
+	p := back.next(t)
+	if p.Topic != "me/long" || p.Properties == nil || p.Properties.MessageExpiry == nil || *p.Properties.MessageExpiry >= 100 || *p.Properties.MessageExpiry < 90 {
+		t.Fatalf("got %s %+v", p.Topic, p.Properties)
+	}
+	back.none(t)
+	if n := b.Stats().Dropped.Expired; n != 1 {
+		t.Errorf("Dropped.Expired %d, want 1", n)
+	}
+}
+
+// Subscription options: No Local [MQTT-3.8.3-3], Retain As Published
+// [MQTT-3.3.1-12] [MQTT-3.3.1-13], Retain Handling [MQTT-3.3.1-9]
+// [MQTT-3.3.1-10] [MQTT-3.3.1-11].
+func TestBroker_V5_subscriptionOptions(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	other := connectV5(t, addr, "other", nil)
+
+	t.Run("no local", func(t *testing.T) {
+		c := connectV5(t, addr, "nolocal", nil)
+		c.sub(t, paho5c.SubscribeOptions{Topic: "nl/#", QoS: 1, NoLocal: true})
+		c.pub(t, &paho5c.Publish{Topic: "nl/mine", QoS: 1, Payload: []byte("mine")})
+		other.pub(t, &paho5c.Publish{Topic: "nl/theirs", QoS: 1, Payload: []byte("theirs")})
+		if p := c.next(t); p.Topic != "nl/theirs" {
+			t.Fatalf("got %s", p.Topic)
+		}
+	})
+	t.Run("retain as published", func(t *testing.T) {
+		rap := connectV5(t, addr, "rap", nil)
+		rap.sub(t, paho5c.SubscribeOptions{Topic: "rap/#", QoS: 1, RetainAsPublished: true})
+		plain := connectV5(t, addr, "plain", nil)
+		plain.sub(t, paho5c.SubscribeOptions{Topic: "rap/#", QoS: 1})
+		for _, qos := range []byte{0, 1} {
+			other.pub(t, &paho5c.Publish{Topic: "rap/x", QoS: qos, Retain: true, Payload: []byte("r")})
+			if p := rap.next(t); !p.Retain {
+				t.Errorf("qos %d: retain as published: RETAIN 0", qos)
+			}
+			if p := plain.next(t); p.Retain {
+				t.Errorf("qos %d: without retain as published: RETAIN 1", qos)
+			}
+		}
+	})
+	t.Run("retain handling", func(t *testing.T) {
+		other.pub(t, &paho5c.Publish{Topic: "rh/x", QoS: 1, Retain: true, Payload: []byte("kept")})
+		c := connectV5(t, addr, "rh", nil)
+		c.sub(t, paho5c.SubscribeOptions{Topic: "rh/#", QoS: 1, RetainHandling: 2})
+		c.none(t)
+		c.sub(t, paho5c.SubscribeOptions{Topic: "rh/+", QoS: 1, RetainHandling: 1})
+		if p := c.next(t); string(p.Payload) != "kept" || !p.Retain {
+			t.Fatalf("new subscription, retain handling 1: %s %q retain %v", p.Topic, p.Payload, p.Retain)
+		}
+		c.sub(t, paho5c.SubscribeOptions{Topic: "rh/+", QoS: 1, RetainHandling: 1})
+		c.none(t)
+		c.sub(t, paho5c.SubscribeOptions{Topic: "rh/+", QoS: 1, RetainHandling: 0})
+		if p := c.next(t); string(p.Payload) != "kept" {
+			t.Fatalf("retain handling 0: %q", p.Payload)
+		}
+	})
+}
+
+// Acknowledgements carry MQTT 5.0 reason codes: a PUBLISH the Authorizer
+// refuses gets 0x87, a PUBREL for an unknown identifier PUBCOMP 0x92,
+// an UNSUBSCRIBE of a filter not subscribed 0x11, a refused filter 0x87.
+func TestBroker_V5_reasonCodes(t *testing.T) {
+	opts := testOptions(t)
+	opts.Authorizer = denyTopic("secret/#")
+	_, addr := startBroker(t, opts)
+	c, _ := connectRaw5(t, addr, "rc", nil)
+	c.send5(&packet.Publish{Topic: "secret/x", QoS: 1, PacketID: 1})
+	c.expectPacket(&packet.Puback{PacketID: 1, ReasonCode: packet.NotAuthorized})
+	c.send5(&packet.Publish{Topic: "secret/x", QoS: 2, PacketID: 2})
+	c.expectPacket(&packet.Pubrec{PacketID: 2, ReasonCode: packet.NotAuthorized})
+	c.send5(&packet.Pubrel{PacketID: 9})
+	c.expectPacket(&packet.Pubcomp{PacketID: 9, ReasonCode: packet.PacketIdentifierNotFound})
+	c.send5(&packet.Subscribe{PacketID: 3, Subscriptions: []packet.Subscription{{Filter: "ok/#", QoS: 1}, {Filter: "secret/#"}, {Filter: "$share/g/x"}}})
+	c.expectPacket(&packet.Suback{PacketID: 3, ReturnCodes: []byte{1, byte(packet.NotAuthorized), byte(packet.SharedSubscriptionsNotSupported)}})
+	c.send5(&packet.Unsubscribe{PacketID: 4, Filters: []string{"ok/#", "never/#"}})
+	c.expectPacket(&packet.Unsuback{PacketID: 4, ReasonCodes: []byte{0, byte(packet.NoSubscriptionExisted)}})
+}
+
+// denyTopic is an Authorizer that refuses publishing and subscribing under
+// filter.
+type denyTopic string
+
+func (d denyTopic) CanPublish(_, _, name string) bool     { return !topic.Match(string(d), name) }
+func (d denyTopic) CanSubscribe(_, _, filter string) bool { return !topic.Match(string(d), filter) }
+func (d denyTopic) CanRead(_, _, name string) bool        { return true }
