@@ -130,7 +130,7 @@ func (c *client) inboundV5(p *packet.Publish) error {
 
 // onPublishV5 is onPublish for an MQTT 5.0 client: a refused message is
 // answered with reason code 0x87 (and its QoS 2 identifier is not kept,
-// since the client ends that exchange [MQTT-4.3.3-?]); a QoS 1/2 message
+// since the client ends that exchange (4.3.3)); a QoS 1/2 message
 // beyond the broker's Receive Maximum ends the connection with DISCONNECT
 // 0x93 [MQTT-3.3.4-7].
 func (c *client) onPublishV5(p *packet.Publish) error {
