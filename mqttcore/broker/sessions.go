@@ -64,11 +64,7 @@ func (s *sess) attach(c *client, present bool) {
 	}
 	c.s = s
 	s.away = time.Time{}
-	if c.v5 != nil {
-		c.enqueue(outItem{b: c.connackV5(present)}, false)
-	} else {
-		c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
-	}
+	c.enqueue(c.connackItem(present), false)
 	s.st.SetOptions(s.b.windowFor(c)) // before Resume: the window is per connection
 	now := time.Now()
 	for _, o := range s.st.Resume(now) {

@@ -64,26 +64,31 @@ func (b *Broker) sessionExpiry(secs uint32) (d time.Duration, capped bool) {
 	return d, false
 }
 
-// connackV5 encodes the CONNACK accepting an MQTT 5.0 client: what the
+// connackItem is the CONNACK accepting c: for MQTT 5.0 with what the
 // broker allows and supports, which the client must respect.
-func (c *client) connackV5(present bool) []byte {
+func (c *client) connackItem(present bool) outItem {
+	if c.v5 == nil {
+		return outItem{n: 4, ctl: connackBytes(present)}
+	}
 	o := &c.b.opts
 	no := false
 	props := &packet.Properties{
-		ReceiveMaximum:       uint16(o.ReceiveMaximum),    // (3.2.2.3.3)
-		MaximumPacketSize:    uint32(o.MaxPacketSize),     // (3.2.2.3.6)
-		TopicAliasMaximum:    uint16(o.TopicAliasMaximum), // (3.2.2.3.8)
-		SubIDAvailable:       &no,                         // (3.2.2.3.12)
-		SharedSubAvailable:   &no,                         // (3.2.2.3.13)
-		WildcardSubAvailable: nil,                         // wildcards work (3.2.2.3.11)
-		AssignedClientID:     c.v5.auto,                   // [MQTT-3.2.2-16]
-		SessionExpiry:        c.v5.capped,
+		ReceiveMaximum:     uint16(o.ReceiveMaximum),    // (3.2.2.3.3)
+		MaximumPacketSize:  uint32(o.MaxPacketSize),     // (3.2.2.3.6)
+		TopicAliasMaximum:  uint16(o.TopicAliasMaximum), // (3.2.2.3.8)
+		SubIDAvailable:     &no,                         // (3.2.2.3.12)
+		SharedSubAvailable: &no,                         // (3.2.2.3.13)
+		AssignedClientID:   c.v5.auto,                   // [MQTT-3.2.2-16]
+		SessionExpiry:      c.v5.capped,                 // (3.2.2.3.2)
 	}
+	// Wildcard subscriptions work: Wildcard Subscription Available and
+	// Retain Available are left absent, which means 1.
 	b, err := packet.V5.Append(nil, &packet.Connack{SessionPresent: present, Props: props})
-	if err != nil {
-		panic(fmt.Sprintf("broker: encode CONNACK: %v", err)) // the options are checked by withDefaults
+	if err != nil { // cannot happen: withDefaults keeps the values in range
+		c.b.log.Error("encode CONNACK", "client", c.id, "err", err)
+		c.abort(err)
 	}
-	return b
+	return outItem{b: b}
 }
 
 // refuseV5 writes a CONNACK refusing an MQTT 5.0 client with rc (session
