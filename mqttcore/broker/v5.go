@@ -225,13 +225,8 @@ func (c *client) sendFinal(b []byte) {
 		c.outMu.Unlock()
 		return
 	}
-	c.out = append(c.out, outItem{b: b})
+	start := c.pushLocked(outItem{b: b})
 	c.final = true
-	start := !c.writing
-	c.writing = true
-	if start {
-		c.wg.Add(1)
-	}
 	c.outMu.Unlock()
 	if start {
 		go c.writeLoop()

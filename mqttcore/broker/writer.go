@@ -61,17 +61,24 @@ func (c *client) enqueue(it outItem, droppable bool) bool {
 			return false
 		}
 	}
-	c.out = append(c.out, it)
-	start := !c.writing
-	c.writing = true
-	if start {
-		c.wg.Add(1)
-	}
+	start := c.pushLocked(it)
 	c.outMu.Unlock()
 	if start {
 		go c.writeLoop()
 	}
 	return true
+}
+
+// pushLocked appends it to the queue and reports whether the caller must
+// start a writer goroutine (counted in wg already). outMu must be held.
+func (c *client) pushLocked(it outItem) (start bool) {
+	c.out = append(c.out, it)
+	start = !c.writing
+	c.writing = true
+	if start {
+		c.wg.Add(1)
+	}
+	return start
 }
 
 // waitRoom waits until the outbound queue has room for a droppable packet
