@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 const (
 	sessionRecordV1  = 1 // no owner: such a session is resumed by nobody
 	sessionRecordV2  = 2 // the owner's username after the version byte
+	sessionRecordV3  = 3 // V2 and the MQTT 5.0 Session Expiry Interval after the owner
 	retainedRecordV1 = 1
 )
 
@@ -262,9 +264,16 @@ func (s *sess) record() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := []byte{sessionRecordV2}
+	version := byte(sessionRecordV2) // as before MQTT 5.0, unless a client chose the expiry
+	if s.expiry > 0 {
+		version = sessionRecordV3
+	}
+	b := []byte{version}
 	b = binary.AppendUvarint(b, uint64(len(s.username)))
 	b = append(b, s.username...)
+	if version == sessionRecordV3 {
+		b = binary.AppendUvarint(b, uint64(s.expiry/time.Second))
+	}
 	b = binary.AppendUvarint(b, uint64(len(s.subs)))
 	for f, q := range s.subs {
 		b = binary.AppendUvarint(b, uint64(len(f)))
@@ -360,18 +369,27 @@ const noOwner = "\x00"
 // decodeSession decodes a record written by sess.record, or by a version
 // that did not record the owner.
 func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, error) {
-	if len(v) < 2 || v[0] != sessionRecordV1 && v[0] != sessionRecordV2 {
+	if len(v) < 2 || v[0] < sessionRecordV1 || v[0] > sessionRecordV3 {
 		return nil, nil, fmt.Errorf("%w: unknown session record version", errBadRecord)
 	}
 	owner := noOwner
 	version := v[0]
 	v = v[1:]
-	if version == sessionRecordV2 {
+	if version >= sessionRecordV2 {
 		l, k := binary.Uvarint(v)
 		if k <= 0 || l >= uint64(len(v)-k) {
 			return nil, nil, fmt.Errorf("%w: owner", errBadRecord)
 		}
 		owner, v = string(v[k:k+int(l)]), v[k+int(l):]
+	}
+	var expiry time.Duration // Options.SessionExpiry
+	if version == sessionRecordV3 {
+		secs, k := binary.Uvarint(v)
+		if k <= 0 || secs == 0 || secs > math.MaxUint32 {
+			return nil, nil, fmt.Errorf("%w: session expiry", errBadRecord)
+		}
+		expiry, _ = b.sessionExpiry(uint32(secs)) // capped by today's options
+		v = v[k:]
 	}
 	n, k := binary.Uvarint(v)
 	if k <= 0 || n > uint64(len(v)) {
@@ -401,6 +419,7 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 	}
 	s := newSess(b, id, owner, false)
 	s.st, s.subs, s.away = st, subs, time.Now() // monotonic: expiry counts from loading
+	s.expiry = expiry
 
 	s.nsubs.Store(int32(len(subs)))
 	s.refreshReadAll()

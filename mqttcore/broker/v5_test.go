@@ -541,3 +541,41 @@ type denyTopic string
 func (d denyTopic) CanPublish(_, _, name string) bool     { return !topic.Match(string(d), name) }
 func (d denyTopic) CanSubscribe(_, _, filter string) bool { return !topic.Match(string(d), filter) }
 func (d denyTopic) CanRead(_, _, name string) bool        { return true }
+
+// A persistent session keeps its MQTT 5.0 Session Expiry Interval across
+// a restart; a 3.1.1 session's record keeps its old format.
+func TestBroker_V5_sessionExpiryPersisted(t *testing.T) {
+	sessions := newMemStore()
+	opts := testOptions(t)
+	opts.Sessions = sessions
+	b, addr := startBroker(t, opts)
+	ninety := uint32(90)
+	c := connectV5(t, addr, "keeper", func(cp *paho5c.Connect) {
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &ninety}
+	})
+	c.sub(t, paho5c.SubscribeOptions{Topic: "keep/#", QoS: 1, NoLocal: true})
+	_ = c.Disconnect(&paho5c.Disconnect{})
+	<-c.Done()
+	old := paho(t, addr, uniqueID(t, "old"), false)
+	subscribe(t, old, "old/#", 1)
+	old.Disconnect(0)
+	waitFor(t, "the clients to leave", func() bool { return b.Stats().ClientsConnected == 0 })
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sessions.mu.Lock()
+	v := sessions.m[uniqueID(t, "old")]
+	sessions.mu.Unlock()
+	if len(v) == 0 || v[0] != sessionRecordV2 {
+		t.Errorf("3.1.1 session record %v, want version %d", v, sessionRecordV2)
+	}
+
+	b2, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b2.sessions["keeper"]
+	if s == nil || s.expiry != 90*time.Second || s.subs["keep/#"] != 1|subNoLocal {
+		t.Fatalf("restored session %+v", s)
+	}
+}
