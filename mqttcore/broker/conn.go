@@ -49,6 +49,7 @@ type client struct {
 	writing   bool // a writer goroutine is running
 	outClosed bool
 	final     bool  // a server DISCONNECT is queued: nothing may follow it
+	closeWith error // if not nil, the writer aborts with it once the DISCONNECT is written
 	cause     error // why the connection was aborted (first cause)
 	wg        sync.WaitGroup
 
@@ -194,6 +195,10 @@ func (c *client) abortCause() error {
 func (c *client) kick(publishWill bool) {
 	c.willOnKick.Store(publishWill)
 	c.kicked.Store(true)
+	if c.v5 != nil {
+		c.disconnectV5(packet.SessionTakenOver, errTakenOver) // [MQTT-3.1.4-3]
+		return
+	}
 	c.abort(errTakenOver)
 }
 

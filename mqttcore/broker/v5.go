@@ -411,3 +411,36 @@ func retainBit(retain bool) byte {
 	}
 	return 0
 }
+
+// disconnectV5 ends an MQTT 5.0 connection from another goroutine: it
+// queues a DISCONNECT with rc, after which nothing is sent, and the reader
+// stops handling the client's packets; the writer closes the connection
+// with cause once the DISCONNECT is written (or its write failed).
+func (c *client) disconnectV5(rc packet.ReasonCode, cause error) {
+	b, err := packet.V5.Append(nil, &packet.Disconnect{ReasonCode: rc})
+	c.outMu.Lock()
+	if c.outClosed || c.final || err != nil {
+		c.outMu.Unlock()
+		c.abort(cause)
+		return
+	}
+	start := c.pushLocked(outItem{b: b})
+	c.final, c.closeWith = true, cause
+	c.outMu.Unlock()
+	c.closed.Store(true)
+	c.wakeReader()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// closeIfFinal, called by a writer that emptied the queue, closes the
+// connection after the DISCONNECT of disconnectV5.
+func (c *client) closeIfFinal() {
+	c.outMu.Lock()
+	cause := c.closeWith
+	c.outMu.Unlock()
+	if cause != nil {
+		c.abort(cause)
+	}
+}

@@ -579,3 +579,17 @@ func TestBroker_V5_sessionExpiryPersisted(t *testing.T) {
 		t.Fatalf("restored session %+v", s)
 	}
 }
+
+// A connection whose client identifier a new connection takes over gets
+// DISCONNECT 0x8E before it is closed [MQTT-3.1.4-3].
+func TestBroker_V5_sessionTakenOver(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	first, _ := connectRaw5(t, addr, "twin", nil)
+	second, ack := connectRaw5(t, addr, "twin", nil)
+	if ack.ReasonCode != packet.Success {
+		t.Fatalf("CONNACK %v", ack.ReasonCode)
+	}
+	first.expectDisconnect(packet.SessionTakenOver)
+	second.send5(&packet.Pingreq{})
+	second.expectPacket(&packet.Pingresp{})
+}

@@ -200,6 +200,7 @@ func (c *client) writeLoop() {
 	for {
 		batch, ok := c.takeBatch(spare)
 		if !ok {
+			c.closeIfFinal()
 			return
 		}
 		c.wakeReader() // the queue has room now
