@@ -41,6 +41,7 @@ type client struct {
 	expiry   time.Duration   // session expiry asked for (see Broker.sessionExpiry); 0 for 3.1.1
 
 	closed     atomic.Bool // abort was called
+	isV5       atomic.Bool // v5 is set: for shutdown, which runs on another goroutine
 	kicked     atomic.Bool // taken over by a new connection with the same id
 	willOnKick atomic.Bool // ... and the will must be published anyway
 
@@ -74,7 +75,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	b.pend.watch(raw, pushedOut)
 	defer b.pend.remove(raw)
 	c := &client{b: b, conn: conn, wake: make(chan struct{}, 1)}
-	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
+	stop := context.AfterFunc(ctx, func() { c.shutdown(context.Cause(ctx)) })
 	defer stop()
 	defer c.finish(ctx)
 	defer c.recoverPanic("reader")

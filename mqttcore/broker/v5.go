@@ -327,6 +327,7 @@ func (c *client) startV5(p *packet.Connect) bool {
 		return false
 	}
 	c.v5 = c.b.newV5conn(p)
+	c.isV5.Store(true)
 	var secs uint32
 	if p.Props != nil && p.Props.SessionExpiry != nil {
 		secs = *p.Props.SessionExpiry
@@ -443,4 +444,14 @@ func (c *client) closeIfFinal() {
 	if cause != nil {
 		c.abort(cause)
 	}
+}
+
+// shutdown ends the connection because the broker stops: an MQTT 5.0
+// client is told so with DISCONNECT 0x8B first (4.13.2).
+func (c *client) shutdown(cause error) {
+	if c.isV5.Load() {
+		c.disconnectV5(packet.ServerShuttingDown, cause)
+		return
+	}
+	c.abort(cause)
 }

@@ -593,3 +593,24 @@ func TestBroker_V5_sessionTakenOver(t *testing.T) {
 	second.send5(&packet.Pingreq{})
 	second.expectPacket(&packet.Pingresp{})
 }
+
+// When the broker stops, an MQTT 5.0 client gets DISCONNECT 0x8B.
+func TestBroker_V5_shutdown(t *testing.T) {
+	b, err := New(testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Serve(ctx, ln) }()
+	c, _ := connectRaw5(t, ln.Addr().String(), "bye", nil)
+	cancel()
+	c.expectDisconnect(packet.ServerShuttingDown)
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
