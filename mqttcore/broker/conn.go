@@ -133,6 +133,10 @@ func (c *client) handle(p packet.Packet) error {
 	case *packet.Puback:
 		c.s.onPuback(p.PacketID)
 	case *packet.Pubrec:
+		if c.v5 != nil && p.ReasonCode >= packet.UnspecifiedError {
+			c.s.onPubrecRefused(p.PacketID)
+			return nil
+		}
 		c.s.onPubrec(p.PacketID)
 	case *packet.Pubrel:
 		if c.v5 != nil {

@@ -455,3 +455,17 @@ func (c *client) shutdown(cause error) {
 	}
 	c.abort(cause)
 }
+
+// onPubrecRefused handles a PUBREC with a reason code of 0x80 or more from
+// an MQTT 5.0 client: the QoS 2 exchange ends there, without PUBREL, and
+// the message leaves the inflight window (4.3.3, 4.9).
+func (s *sess) onPubrecRefused(id uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.st.Received(id) {
+		return
+	}
+	if m, ok := s.st.Complete(id); ok {
+		s.changedLocked(m)
+	}
+}

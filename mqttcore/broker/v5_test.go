@@ -614,3 +614,20 @@ func TestBroker_V5_shutdown(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+// A PUBREC with a failure reason code ends the QoS 2 exchange: no PUBREL,
+// and the message's place in the window goes to the next one.
+func TestBroker_V5_pubrecRefused(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c, _ := connectRaw5(t, addr, "refuser", &packet.Properties{ReceiveMaximum: 1})
+	c.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "q2/#", QoS: 2}}})
+	c.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{2}})
+	pub := connectV5(t, addr, "pub", nil)
+	pub.pub(t, &paho5c.Publish{Topic: "q2/a", QoS: 2, Payload: []byte("a")})
+	pub.pub(t, &paho5c.Publish{Topic: "q2/b", QoS: 2, Payload: []byte("b")})
+	first := c.publish()
+	c.send5(&packet.Pubrec{PacketID: first.PacketID, ReasonCode: packet.QuotaExceeded})
+	if p := c.publish(); string(p.Payload) != "b" { // not a PUBREL
+		t.Fatalf("after a refusing PUBREC got %q", p.Payload)
+	}
+}
