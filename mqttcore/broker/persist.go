@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -19,7 +20,8 @@ const (
 	sessionRecordV1  = 1 // no owner: such a session is resumed by nobody
 	sessionRecordV2  = 2 // the owner's username after the version byte
 	sessionRecordV3  = 3 // V2 and the MQTT 5.0 Session Expiry Interval after the owner
-	retainedRecordV1 = 1
+	retainedRecordV1 = 1 // QoS, payload
+	retainedRecordV2 = 2 // the PUBLISH in the MQTT 5.0 wire format: a message with properties
 )
 
 // errBadRecord is wrapped by the errors of decoding stored records.
@@ -294,9 +296,41 @@ func (b *Broker) retainedWrite(name string, msg *packet.Publish) storeWrite {
 	if msg == nil {
 		w.del = true
 	} else {
-		w.value = append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...)
+		w.value = retainedRecord(msg)
 	}
 	return w
+}
+
+// retainedRecord encodes a retained message: in the V1 format of MQTT
+// 3.1.1, unless it has MQTT 5.0 properties to keep.
+func retainedRecord(msg *packet.Publish) []byte {
+	if msg.Props != nil {
+		p := *msg
+		if p.QoS > 0 {
+			p.PacketID = 1
+		}
+		if b, err := packet.V5.Append([]byte{retainedRecordV2}, &p); err == nil {
+			return b
+		}
+	}
+	return append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...)
+}
+
+// decodeRetained decodes a retained message record stored under name.
+func decodeRetained(name string, v []byte) (*packet.Publish, error) {
+	if len(v) > 0 && v[0] == retainedRecordV2 {
+		pk, err := packet.V5.ReadPacket(bytes.NewReader(v[1:]), 0)
+		p, ok := pk.(*packet.Publish)
+		if err != nil || !ok || p.Topic != name || len(p.Payload) == 0 {
+			return nil, fmt.Errorf("%w: retained message %v", errBadRecord, err)
+		}
+		p.PacketID, p.Dup, p.Retain = 0, false, true
+		return p, nil
+	}
+	if len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
+		return nil, errBadRecord
+	}
+	return &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}, nil
 }
 
 // restore loads retained messages and persistent sessions from the
@@ -327,11 +361,15 @@ func (b *Broker) restore() error {
 }
 
 func (b *Broker) restoreRetained(name string, v []byte) error {
-	if err := topic.ValidateName(name); err != nil || b.checkTopic(name) != nil || len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
+	if err := topic.ValidateName(name); err != nil || b.checkTopic(name) != nil {
 		b.log.Warn("skipping bad retained message record", "topic", name, "err", errBadRecord)
 		return nil
 	}
-	p := &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}
+	p, err := decodeRetained(name, v)
+	if err != nil {
+		b.log.Warn("skipping bad retained message record", "topic", name, "err", err)
+		return nil
+	}
 	if !b.setRetained(p) {
 		b.stats.retainedRefused.Add(1)
 		b.log.Warn("retained store full: stored message skipped", "topic", name)

@@ -631,3 +631,38 @@ func TestBroker_V5_pubrecRefused(t *testing.T) {
 		t.Fatalf("after a refusing PUBREC got %q", p.Payload)
 	}
 }
+
+// A retained message keeps its MQTT 5.0 properties across a restart; one
+// without keeps the old record format.
+func TestBroker_V5_retainedPropertiesPersisted(t *testing.T) {
+	retained := newMemStore()
+	opts := testOptions(t)
+	opts.Retained = retained
+	b, addr := startBroker(t, opts)
+	c := connectV5(t, addr, "pub", nil)
+	c.pub(t, &paho5c.Publish{Topic: "rp/props", QoS: 1, Retain: true, Payload: []byte("p"),
+		Properties: &paho5c.PublishProperties{ContentType: "text/plain", User: paho5c.UserProperties{{Key: "k", Value: "v"}}}})
+	c.pub(t, &paho5c.Publish{Topic: "rp/plain", QoS: 1, Retain: true, Payload: []byte("q")})
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	retained.mu.Lock()
+	plain := retained.m["rp/plain"]
+	retained.mu.Unlock()
+	if len(plain) == 0 || plain[0] != retainedRecordV1 {
+		t.Errorf("record without properties %v, want version %d", plain, retainedRecordV1)
+	}
+
+	b2, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr2 := serve(t, b2)
+	sub := connectV5(t, addr2, "sub", nil)
+	sub.sub(t, paho5c.SubscribeOptions{Topic: "rp/props", QoS: 1})
+	p := sub.next(t)
+	if string(p.Payload) != "p" || p.QoS != 1 || !p.Retain || p.Properties == nil || p.Properties.ContentType != "text/plain" ||
+		len(p.Properties.User) != 1 || p.Properties.User[0].Value != "v" {
+		t.Fatalf("restored retained message %q qos %d retain %v %+v", p.Payload, p.QoS, p.Retain, p.Properties)
+	}
+}
