@@ -147,7 +147,7 @@ func (c *client) handle(p packet.Packet) error {
 	case *packet.Pubcomp:
 		c.s.onPubcomp(p.PacketID)
 	case *packet.Subscribe:
-		return c.onSubscribe(p)
+		c.onSubscribe(p)
 	case *packet.Unsubscribe:
 		c.onUnsubscribe(p)
 	case *packet.Pingreq:

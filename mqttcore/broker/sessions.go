@@ -25,7 +25,10 @@ type sess struct {
 	// is not set yet but its CONNACK may already be on the wire.
 	claim atomic.Pointer[client]
 	nsubs atomic.Int32 // len(subs), read without mu by the fan-out
-	dirty atomic.Bool  // changed since last persisted
+	// subIDs maps filters to their MQTT 5.0 Subscription Identifiers, nil
+	// when none has one; replaced (never changed) under mu, read without it.
+	subIDs atomic.Pointer[map[string]uint32]
+	dirty  atomic.Bool // changed since last persisted
 
 	mu   sync.Mutex
 	st   *session.Session
@@ -121,7 +124,15 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 	}
 	qos := min(subQoS&subQoSMask, d.p.QoS)
 	retain := d.retain || subQoS&subRAP != 0 && d.p.Retain // [MQTT-3.3.1-12] [MQTT-3.3.1-13]
+	props := d.props
+	if ids := s.subIDs.Load(); ids != nil {
+		props = withSubIDs(props, *ids, d.p.Topic) // its own encoding if it has some
+	}
 	if qos == 0 {
+		if props != d.props {
+			s.deliverOwn(d, retain, props)
+			return
+		}
 		s.deliverQoS0(d, retain)
 		return
 	}
@@ -134,15 +145,17 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 	if s.gone {
 		return
 	}
-	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: retain, Props: d.props, Expires: d.expires}
+	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: retain, Props: props, Expires: d.expires}
 	if !s.clean && s.b.held != nil {
 		m.Ref = s.b.held.hold(d, s, qos)
 	}
 	out, res := s.st.Publish(m, d.stamp())
 	switch res {
 	case session.Send:
-		if c := s.conn.Load(); c != nil {
+		if c := s.conn.Load(); c != nil && props == d.props {
 			c.enqueueEncoded(d, qos, out)
+		} else if c != nil {
+			s.sendLocked(c, out)
 		}
 	case session.Dropped:
 		s.b.stats.dropQueueFull.Add(1)

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
@@ -15,15 +14,18 @@ import (
 // granted filter follow, with RETAIN 1 [MQTT-3.3.1-6]. A persistent
 // session's subscriptions are on disk before the SUBACK (see
 // storeSessionNow).
-func (c *client) onSubscribe(p *packet.Subscribe) error {
-	if c.v5 != nil && p.Props != nil && len(p.Props.SubscriptionIDs) > 0 {
-		// Not announced in the CONNACK (3.8.2.1.2).
-		return fmt.Errorf("broker: subscription identifier: %w: %w", packet.SubscriptionIdentifiersNotSupported, packet.ErrProtocol)
+func (c *client) onSubscribe(p *packet.Subscribe) {
+	var subID uint32 // at most one; the codec refuses more and 0 (3.8.2.1.2)
+	if p.Props != nil && len(p.Props.SubscriptionIDs) > 0 {
+		subID = p.Props.SubscriptionIDs[0]
 	}
 	codes := make([]byte, len(p.Subscriptions))
 	existed := make([]bool, len(p.Subscriptions))
 	for i, sub := range p.Subscriptions {
 		codes[i], existed[i] = c.subscribe(sub)
+		if codes[i] < packet.SubackFailure && c.v5 != nil {
+			c.s.setSubID(sub.Filter, subID) // replaces, or removes, the old one [MQTT-3.8.4-3]
+		}
 	}
 	c.b.storeSessionNow(c.s)
 	c.enqueuePacket(&packet.Suback{PacketID: p.PacketID, ReturnCodes: codes})
@@ -32,7 +34,6 @@ func (c *client) onSubscribe(p *packet.Subscribe) error {
 			c.b.sendRetained(c.s, sub.Filter, codes[i])
 		}
 	}
-	return nil
 }
 
 // sendsRetained applies an MQTT 5.0 subscription's Retain Handling: 0
@@ -53,6 +54,9 @@ func (c *client) onUnsubscribe(p *packet.Unsubscribe) {
 	}
 	for i, f := range p.Filters {
 		had := c.b.checkTopic(f) == nil && c.s.unsubscribe(f)
+		if had && c.v5 != nil {
+			c.s.setSubID(f, 0)
+		}
 		if codes != nil && !had {
 			codes[i] = byte(packet.NoSubscriptionExisted) // [MQTT-3.11.3-1]
 		}

@@ -3,12 +3,15 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/mqttcore/session"
+	"github.com/edgegw/edgegw/mqttcore/topic"
 )
 
 // MQTT 5.0 connections. A client whose CONNECT has protocol level 5 gets a
@@ -76,13 +79,13 @@ func (c *client) connackItem(present bool) outItem {
 		ReceiveMaximum:     uint16(o.ReceiveMaximum),    // (3.2.2.3.3)
 		MaximumPacketSize:  uint32(o.MaxPacketSize),     // (3.2.2.3.6)
 		TopicAliasMaximum:  uint16(o.TopicAliasMaximum), // (3.2.2.3.8)
-		SubIDAvailable:     &no,                         // (3.2.2.3.12)
 		SharedSubAvailable: &no,                         // (3.2.2.3.13)
 		AssignedClientID:   c.v5.auto,                   // [MQTT-3.2.2-16]
 		SessionExpiry:      c.v5.capped,                 // (3.2.2.3.2)
 	}
-	// Wildcard subscriptions work: Wildcard Subscription Available and
-	// Retain Available are left absent, which means 1.
+	// Wildcard subscriptions and Subscription Identifiers work: Wildcard
+	// Subscription Available, Subscription Identifiers Available and Retain
+	// Available are left absent, which means 1 (3.2.2.3.11, 3.2.2.3.12).
 	b, err := packet.V5.Append(nil, &packet.Connack{SessionPresent: present, Props: props})
 	if err != nil { // cannot happen: withDefaults keeps the values in range
 		c.b.log.Error("encode CONNACK", "client", c.id, "err", err)
@@ -468,4 +471,63 @@ func (s *sess) onPubrecRefused(id uint16) {
 	if m, ok := s.st.Complete(id); ok {
 		s.changedLocked(m)
 	}
+}
+
+// withSubIDs returns p with the Subscription Identifiers of the filters in
+// ids that match name [MQTT-3.3.4-3], or p itself when none does.
+func withSubIDs(p *packet.Properties, ids map[string]uint32, name string) *packet.Properties {
+	var found []uint32
+	for f, id := range ids {
+		if topic.Match(f, name) {
+			found = append(found, id)
+		}
+	}
+	if found == nil {
+		return p
+	}
+	slices.Sort(found)
+	q := &packet.Properties{}
+	if p != nil {
+		*q = *p
+	}
+	q.SubscriptionIDs = found
+	return q
+}
+
+// deliverOwn sends a QoS 0 message whose properties are the subscriber's
+// own (Subscription Identifiers), encoded for it alone.
+func (s *sess) deliverOwn(d *delivery, retain bool, props *packet.Properties) {
+	c := s.conn.Load()
+	if c == nil {
+		s.b.stats.dropOffline.Add(1)
+		return
+	}
+	c.enqueueOutbound(session.Outbound{Message: session.Message{Topic: d.p.Topic, Payload: d.p.Payload,
+		Retain: retain, Props: props, Expires: d.expires}})
+}
+
+// setSubID records filter's Subscription Identifier; 0 removes it.
+func (s *sess) setSubID(filter string, id uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m map[string]uint32
+	if old := s.subIDs.Load(); old != nil {
+		if old2, had := (*old)[filter]; had && old2 == id {
+			return
+		}
+		m = maps.Clone(*old)
+	}
+	if id == 0 {
+		delete(m, filter)
+	} else {
+		if m == nil {
+			m = make(map[string]uint32, 1)
+		}
+		m[filter] = id
+	}
+	if len(m) == 0 {
+		s.subIDs.Store(nil)
+		return
+	}
+	s.subIDs.Store(&m)
 }

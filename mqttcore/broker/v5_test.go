@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -201,7 +202,7 @@ func TestBroker_V5_connack(t *testing.T) {
 	if *p.ReceiveMaximum != 7 || *p.MaximumPacketSize != 4096 || *p.TopicAliasMaximum != 3 {
 		t.Errorf("limits: receive maximum %d, maximum packet size %d, topic alias maximum %d", *p.ReceiveMaximum, *p.MaximumPacketSize, *p.TopicAliasMaximum)
 	}
-	if p.SubIDAvailable || p.SharedSubAvailable || !p.WildcardSubAvailable || !p.RetainAvailable {
+	if !p.SubIDAvailable || p.SharedSubAvailable || !p.WildcardSubAvailable || !p.RetainAvailable {
 		t.Errorf("availability: %+v", p)
 	}
 	if p.AssignedClientID == "" { // [MQTT-3.2.2-16]
@@ -289,7 +290,6 @@ func TestBroker_V5_violations(t *testing.T) {
 		{"receive maximum exceeded", [][]byte{pub(0, "q", 1, 1), pub(0, "q", 1, 2), pub(0, "q", 1, 3)}, packet.ReceiveMaximumExceeded}, // [MQTT-3.3.4-7]
 		{"packet too large", [][]byte{append([]byte{0x30, 0x80, 0x10, 0x00, 0x01, 'a', 0x00}, make([]byte, 20)...)}, packet.PacketTooLarge},
 		{"subscription identifier 0", [][]byte{{0x82, 0x09, 0x00, 0x01, 0x02, 0x0b, 0x00, 0x00, 0x01, 'a', 0x00}}, packet.ProtocolError},
-		{"subscription identifier not supported", [][]byte{{0x82, 0x09, 0x00, 0x01, 0x02, 0x0b, 0x05, 0x00, 0x01, 'a', 0x00}}, packet.SubscriptionIdentifiersNotSupported},
 		{"publish with a subscription identifier", [][]byte{{0x30, 0x07, 0x00, 0x01, 'a', 0x02, 0x0b, 0x01, 'x'}}, packet.ProtocolError}, // [MQTT-3.3.4-6]
 		{"AUTH without an authentication method", [][]byte{{0xf0, 0x00}}, packet.ProtocolError},
 		{"session expiry in DISCONNECT after 0", [][]byte{{0xe0, 0x07, 0x00, 0x05, 0x11, 0x00, 0x00, 0x00, 0x0a}}, packet.ProtocolError},
@@ -664,5 +664,74 @@ func TestBroker_V5_retainedPropertiesPersisted(t *testing.T) {
 	if string(p.Payload) != "p" || p.QoS != 1 || !p.Retain || p.Properties == nil || p.Properties.ContentType != "text/plain" ||
 		len(p.Properties.User) != 1 || p.Properties.User[0].Value != "v" {
 		t.Fatalf("restored retained message %q qos %d retain %v %+v", p.Payload, p.QoS, p.Retain, p.Properties)
+	}
+}
+
+// Subscription Identifiers are delivered with the messages their
+// subscriptions match, all of them for overlapping ones [MQTT-3.3.4-3];
+// a subscription without one, or unsubscribed, adds none.
+func TestBroker_V5_subscriptionIdentifiers(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c := connectV5(t, addr, "ids", nil)
+	subscribeID := func(id int, filter string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		s := &paho5c.Subscribe{Subscriptions: []paho5c.SubscribeOptions{{Topic: filter, QoS: 1}}}
+		if id != 0 {
+			s.Properties = &paho5c.SubscribeProperties{SubscriptionIdentifier: &id}
+		}
+		if _, err := c.Subscribe(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subscribeID(7, "sid/#")
+	subscribeID(9, "sid/+/x")
+	subscribeID(0, "sid/plain")
+	other := connectV5(t, addr, "other", nil)
+	other.sub(t, paho5c.SubscribeOptions{Topic: "sid/#", QoS: 1})
+	pub := paho(t, addr, uniqueID(t, "pub"), true)
+
+	ids := func(p *paho5c.Publish) []int {
+		// paho.golang keeps one identifier; read them all from the raw
+		// packet instead when it has more.
+		if p.Properties == nil || p.Properties.SubscriptionIdentifier == nil {
+			return nil
+		}
+		return []int{*p.Properties.SubscriptionIdentifier}
+	}
+	for _, qos := range []byte{0, 1} {
+		publish(t, pub, "sid/a/x", qos, false, "both")
+		if got := ids(c.next(t)); len(got) != 1 || got[0] != 7 && got[0] != 9 {
+			t.Errorf("qos %d: overlapping subscriptions: ids %v", qos, got)
+		}
+		publish(t, pub, "sid/plain", qos, false, "one")
+		if got := ids(c.next(t)); len(got) != 1 || got[0] != 7 {
+			t.Errorf("qos %d: ids %v, want [7]", qos, got)
+		}
+		if got := ids(other.next(t)); got != nil {
+			t.Errorf("qos %d: subscriber without identifiers got %v", qos, got)
+		}
+		other.next(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := c.Unsubscribe(ctx, &paho5c.Unsubscribe{Topics: []string{"sid/#", "sid/+/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, pub, "sid/plain", 1, false, "none")
+	if got := ids(c.next(t)); got != nil {
+		t.Errorf("after unsubscribing: ids %v", got)
+	}
+
+	// Both identifiers of overlapping subscriptions, on the wire.
+	r, _ := connectRaw5(t, addr, "raw", nil)
+	r.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "rid/#", QoS: 1}}, Props: &packet.Properties{SubscriptionIDs: []uint32{3}}})
+	r.read()
+	r.send5(&packet.Subscribe{PacketID: 2, Subscriptions: []packet.Subscription{{Filter: "rid/+", QoS: 1}}, Props: &packet.Properties{SubscriptionIDs: []uint32{4}}})
+	r.read()
+	publish(t, pub, "rid/z", 1, false, "two")
+	if p := r.publish(); p.Props == nil || !slices.Equal(p.Props.SubscriptionIDs, []uint32{3, 4}) {
+		t.Fatalf("ids %+v", p.Props)
 	}
 }
