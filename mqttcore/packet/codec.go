@@ -62,21 +62,18 @@ func (t Type) String() string {
 
 //
 
-// checkInput checks what Version.Decode is given: a valid fixed header and
-// a body of its Remaining Length. The Reader has checked both already.
-func checkInput(v Version, h FixedHeader, body []byte) error {
-	if err := checkHeader(v, h); err != nil {
-		return err
+// decode is Version.Decode with an optional topic cache for PUBLISH. The
+// Reader, which has checked the fixed header and read exactly the body,
+// passes checked to skip those checks.
+func decode(v Version, h FixedHeader, body []byte, topics *topicCache, checked bool) (Packet, error) {
+	if !checked {
+		if err := checkHeader(v, h); err != nil {
+			return nil, err
+		}
+		if len(body) != h.Remaining {
+			return nil, malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
+		}
 	}
-	if len(body) != h.Remaining {
-		return malformed(typeName(h.Type), "body of %d bytes for a remaining length of %d", len(body), h.Remaining)
-	}
-	return nil
-}
-
-// decode decodes a body that passed checkInput, with an optional topic
-// cache for PUBLISH.
-func decode(v Version, h FixedHeader, body []byte, topics *topicCache) (Packet, error) {
 	switch h.Type {
 	case CONNECT:
 		return decodeConnect(v, body)

@@ -38,7 +38,7 @@ func (v Version) ReadPacket(r io.Reader, maxSize int) (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.Decode(h, body)
+	return decode(v, h, body, nil, true) // readHeader checked h
 }
 
 // Reader reads control packets from a stream through a buffer. It reuses its
@@ -97,7 +97,7 @@ func (r *Reader) Read() (Packet, error) {
 			return nil, unexpectedEOF(err)
 		}
 		// readHeader checked h, Peek returned h.Remaining bytes.
-		p, err := decode(r.v, h, body, &r.topics)
+		p, err := decode(r.v, h, body, &r.topics, true)
 		_, _ = r.br.Discard(h.Remaining) // cannot fail: Peek returned the bytes
 		return p, err
 	}
@@ -110,7 +110,7 @@ func (r *Reader) Read() (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(r.v, h, body, &r.topics)
+	return decode(r.v, h, body, &r.topics, true)
 }
 
 //

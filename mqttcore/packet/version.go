@@ -38,10 +38,7 @@ const (
 // it also wraps that [ReasonCode]. [Reason] maps any error to the reason
 // code of the DISCONNECT (or CONNACK) that must follow [MQTT-4.13.1].
 func (v Version) Decode(h FixedHeader, body []byte) (Packet, error) {
-	if err := checkInput(v, h, body); err != nil {
-		return nil, err
-	}
-	return decode(v, h, body, nil)
+	return decode(v, h, body, nil, false)
 }
 
 // Version returns the wire format of the connection that p opens.
