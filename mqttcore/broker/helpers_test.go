@@ -140,12 +140,19 @@ func (in *inbox) handle(_ mqtt.Client, m mqtt.Message) { in.ch <- m }
 // next returns the next message or fails the test.
 func (in *inbox) next(t *testing.T) mqtt.Message {
 	t.Helper()
+	return receive(t, in.ch)
+}
+
+// receive returns the next value from ch, or fails the test after wait.
+func receive[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
 	select {
-	case m := <-in.ch:
-		return m
+	case v := <-ch:
+		return v
 	case <-time.After(wait):
 		t.Fatal("no message arrived")
-		return nil
+		var zero T
+		return zero
 	}
 }
 

@@ -90,13 +90,7 @@ func (c *paho5) pub(t *testing.T, p *paho5c.Publish) byte {
 // next returns the next message received.
 func (c *paho5) next(t *testing.T) *paho5c.Publish {
 	t.Helper()
-	select {
-	case p := <-c.in:
-		return p
-	case <-time.After(wait):
-		t.Fatal("no message received")
-		return nil
-	}
+	return receive(t, c.in)
 }
 
 // none checks that nothing arrives for a short while.
@@ -563,10 +557,7 @@ func TestBroker_V5_sessionExpiryPersisted(t *testing.T) {
 	if err := b.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	sessions.mu.Lock()
-	v := sessions.m[uniqueID(t, "old")]
-	sessions.mu.Unlock()
-	if len(v) == 0 || v[0] != sessionRecordV2 {
+	if v := sessions.value(uniqueID(t, "old")); len(v) == 0 || v[0] != sessionRecordV2 {
 		t.Errorf("3.1.1 session record %v, want version %d", v, sessionRecordV2)
 	}
 
@@ -646,10 +637,7 @@ func TestBroker_V5_retainedPropertiesPersisted(t *testing.T) {
 	if err := b.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	retained.mu.Lock()
-	plain := retained.m["rp/plain"]
-	retained.mu.Unlock()
-	if len(plain) == 0 || plain[0] != retainedRecordV1 {
+	if plain := retained.value("rp/plain"); len(plain) == 0 || plain[0] != retainedRecordV1 {
 		t.Errorf("record without properties %v, want version %d", plain, retainedRecordV1)
 	}
 
