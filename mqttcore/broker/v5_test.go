@@ -591,19 +591,11 @@ func TestBroker_V5_shutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Serve(ctx, ln) }()
-	c, _ := connectRaw5(t, ln.Addr().String(), "bye", nil)
-	cancel()
+	addr, stop := serveUntil(t, b)
+	c, _ := connectRaw5(t, addr, "bye", nil)
+	go stop()
 	c.expectDisconnect(packet.ServerShuttingDown)
-	if err := <-done; err != nil {
-		t.Errorf("Serve: %v", err)
-	}
+	stop()
 }
 
 // A PUBREC with a failure reason code ends the QoS 2 exchange: no PUBREL,
