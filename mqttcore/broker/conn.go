@@ -28,17 +28,18 @@ var (
 // ServeConn: it reads and handles packets. A writer goroutine runs only
 // while packets are queued (see writeLoop).
 type client struct {
-	b        *Broker
-	conn     net.Conn
-	id       string
-	username string
-	clean    bool
-	placed   bool            // holds a place under MaxConnections (admit), given back in finish
-	s        *sess           // set once CONNECT is accepted
-	will     *packet.Publish // nil: none
-	graceful bool            // DISCONNECT received: the will is discarded
-	v5       *v5conn         // MQTT 5.0 state; nil for 3.1.1 and 3.1
-	expiry   time.Duration   // session expiry asked for (see Broker.sessionExpiry); 0 for 3.1.1
+	b         *Broker
+	conn      net.Conn
+	id        string
+	username  string
+	clean     bool
+	placed    bool            // holds a place under MaxConnections (admit), given back in finish
+	s         *sess           // set once CONNECT is accepted
+	will      *packet.Publish // nil: none
+	graceful  bool            // DISCONNECT received: the will is discarded
+	v5        *v5conn         // MQTT 5.0 state; nil for 3.1.1 and 3.1
+	expiry    time.Duration   // session expiry asked for (see Broker.sessionExpiry); 0 for 3.1.1
+	willDelay time.Duration   // the MQTT 5.0 Will Delay Interval
 
 	closed     atomic.Bool // abort was called
 	isV5       atomic.Bool // v5 is set: for shutdown, which runs on another goroutine

@@ -110,6 +110,9 @@ func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) (code 
 	if p.WillFlag {
 		c.will = &packet.Publish{Topic: p.WillTopic, Payload: p.WillMessage, QoS: p.WillQoS, Retain: p.WillRetain,
 			Props: forwardProps(p.WillProps)}
+		if p.WillProps != nil {
+			c.willDelay = time.Duration(p.WillProps.WillDelay) * time.Second
+		}
 	}
 	s, present, ok := b.takeSession(c)
 	if !ok {

@@ -23,7 +23,9 @@ func (b *Broker) expiryLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if n := b.expireSessions(now); n > 0 {
+			n := b.expireSessions(now)
+			b.publishDueWills(now)
+			if n > 0 {
 				b.log.Info("persistent sessions expired", "count", n)
 			}
 		}

@@ -34,6 +34,7 @@ type sess struct {
 	st   *session.Session
 	subs map[string]byte // filter → granted QoS
 	gone bool            // discarded: deliveries and new subscriptions are ignored
+	will *delayedWill    // an MQTT 5.0 will waiting for its Will Delay Interval
 	away time.Time       // when a persistent session went offline (restored: when loaded); zero while attached
 	// expiry is how long a persistent session outlives its connection: 0
 	// for Options.SessionExpiry, negative when it ends with it (see
@@ -67,6 +68,7 @@ func (s *sess) attach(c *client, present bool) {
 	}
 	c.s = s
 	s.away = time.Time{}
+	s.will = nil // a new connection before the Will Delay Interval passed [MQTT-3.1.3-9]
 	c.enqueue(c.connackItem(present), false)
 	s.st.SetOptions(s.b.windowFor(c)) // before Resume: the window is per connection
 	now := time.Now()
@@ -98,6 +100,10 @@ func (s *sess) end() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gone = true
+	if s.will != nil { // the session ends before the delay passed (3.1.3.2.2)
+		s.will.due = time.Time{}
+		s.b.willsOfEnded = append(s.b.willsOfEnded, s) // b.mu is held (discardLocked)
+	}
 	if s.b.held != nil {
 		s.st.Refs(func(ref uint64) { s.b.held.release(s, ref) })
 	}

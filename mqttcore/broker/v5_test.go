@@ -715,3 +715,59 @@ func TestBroker_V5_subscriptionIdentifiers(t *testing.T) {
 		t.Fatalf("ids %+v", p.Props)
 	}
 }
+
+// A will with a Will Delay Interval waits while the session lives on: it
+// is published when the interval passes, not if the client comes back
+// first, and at once when the session ends with the connection.
+func TestBroker_V5_willDelay(t *testing.T) {
+	b, addr := startBroker(t, testOptions(t))
+	watcher := connectV5(t, addr, "watcher", nil)
+	watcher.sub(t, paho5c.SubscribeOptions{Topic: "wd/#", QoS: 1})
+	secs := func(n uint32) *uint32 { return &n }
+	drop := func(id string, expiry uint32) {
+		c := dialRaw(t, addr)
+		c.r.SetVersion(packet.V5)
+		c.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: id, KeepAlive: 60,
+			Props: &packet.Properties{SessionExpiry: secs(expiry)}, WillFlag: true, WillTopic: "wd/" + id,
+			WillMessage: []byte("gone"), WillProps: &packet.Properties{WillDelay: 5}})
+		c.connack()
+		_ = c.conn.Close() // no DISCONNECT
+		waitFor(t, "the connection to end", func() bool {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			s := b.sessions[id]
+			return s == nil || s.conn.Load() == nil
+		})
+	}
+
+	drop("late", 60)
+	watcher.none(t)
+	b.publishDueWills(time.Now().Add(4 * time.Second))
+	watcher.none(t)
+	b.publishDueWills(time.Now().Add(6 * time.Second))
+	if p := watcher.next(t); p.Topic != "wd/late" {
+		t.Fatalf("got %s", p.Topic)
+	}
+
+	drop("back", 60)
+	connectRaw5(t, addr, "back", nil) // clean start: the session ends, and its will goes now
+	b.publishDueWills(time.Now())
+	if p := watcher.next(t); p.Topic != "wd/back" {
+		t.Fatalf("got %s", p.Topic)
+	}
+
+	drop("resumed", 60)
+	c := dialRaw(t, addr)
+	c.r.SetVersion(packet.V5)
+	c.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: "resumed", Props: &packet.Properties{SessionExpiry: secs(60)}})
+	if ack := c.connack(); !ack.SessionPresent {
+		t.Fatal("session not present")
+	}
+	b.publishDueWills(time.Now().Add(time.Minute))
+	watcher.none(t) // [MQTT-3.1.3-9]
+
+	drop("brief", 0) // the session ends with the connection
+	if p := watcher.next(t); p.Topic != "wd/brief" {
+		t.Fatalf("got %s", p.Topic)
+	}
+}
