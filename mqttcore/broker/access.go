@@ -117,11 +117,15 @@ func (s *sess) storeAllReadableLocked() {
 }
 
 // sendLocked hands o, which the session released for sending, to c, unless
-// it is a PUBLISH the client may no longer read: then the session forgets
-// it as if the client had acknowledged it. s.mu must be held.
+// it is a PUBLISH the client may no longer read, or that expired or is too
+// large for it (see enqueueOutbound): then the session forgets it as if
+// the client had acknowledged it. s.mu must be held.
 func (s *sess) sendLocked(c *client, o session.Outbound) {
-	if o.Pubrel || s.checkRead(s.b.auth.Load(), o.Topic) {
+	if o.Pubrel {
 		c.enqueueOutbound(o)
+		return
+	}
+	if s.checkRead(s.b.auth.Load(), o.Topic) && c.enqueueOutbound(o) {
 		return
 	}
 	var m session.Message

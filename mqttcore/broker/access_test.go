@@ -384,7 +384,7 @@ func BenchmarkBroker_routeACL(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				br.route(p)
+				br.route(p, nil)
 				if i%512 == 511 {
 					for _, c := range clients {
 						c.outMu.Lock()

@@ -20,6 +20,7 @@ type ackQueue struct {
 type ackSlot struct {
 	typ   packet.Type
 	id    uint16
+	rc    packet.ReasonCode // MQTT 5.0 reason code; Success for 3.1.1
 	state ackState
 	size  int   // the message's payload bytes while the hook has it
 	err   error // why the hook failed
@@ -33,18 +34,28 @@ const (
 	ackFailed                  // the hook could not store the message
 )
 
-// ackReady sends an acknowledgement that waits for nothing, after those
-// that wait for the hook.
-func (c *client) ackReady(t packet.Type, id uint16) {
+// ackReady sends an acknowledgement with reason code rc (MQTT 5.0;
+// Success for 3.1.1) that waits for nothing, after those that wait for the
+// hook.
+func (c *client) ackReady(t packet.Type, id uint16, rc packet.ReasonCode) {
 	a := &c.acks
 	a.mu.Lock()
 	if len(a.slots) == 0 {
 		a.mu.Unlock()
-		c.enqueue(ctlItem(t, id), false)
+		c.sendAck(t, id, rc)
 		return
 	}
-	a.slots = append(a.slots, ackSlot{typ: t, id: id, state: ackReady})
+	a.slots = append(a.slots, ackSlot{typ: t, id: id, rc: rc, state: ackReady})
 	a.mu.Unlock()
+}
+
+// sendAck queues an acknowledgement. A successful PUBACK to an MQTT 5.0
+// client gives back a place under the broker's Receive Maximum.
+func (c *client) sendAck(t packet.Type, id uint16, rc packet.ReasonCode) {
+	c.enqueue(ackItem(t, id, rc), false)
+	if c.v5 != nil && t == packet.PUBACK && rc == packet.Success {
+		c.v5.release()
+	}
 }
 
 // ackPending reserves the place of an acknowledgement that waits for the
@@ -110,7 +121,7 @@ func (c *client) hookDone(seq uint64, err error) {
 	}
 	n := 0
 	for n < len(a.slots) && a.slots[n].state == ackReady {
-		c.enqueue(ctlItem(a.slots[n].typ, a.slots[n].id), false)
+		c.sendAck(a.slots[n].typ, a.slots[n].id, a.slots[n].rc)
 		n++
 	}
 	var failed *ackSlot

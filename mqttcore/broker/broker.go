@@ -61,7 +61,10 @@ type Broker struct {
 
 	mu       sync.Mutex
 	sessions map[string]*sess // by client id, persistent ones also while offline
-	npersist int              // persistent sessions in sessions
+	// willsOfEnded are ended sessions with a delayed will to publish (see
+	// publishDueWills).
+	willsOfEnded []*sess
+	npersist     int // persistent sessions in sessions
 
 	lmu     sync.Mutex
 	running bool

@@ -28,17 +28,21 @@ var (
 // ServeConn: it reads and handles packets. A writer goroutine runs only
 // while packets are queued (see writeLoop).
 type client struct {
-	b        *Broker
-	conn     net.Conn
-	id       string
-	username string
-	clean    bool
-	placed   bool            // holds a place under MaxConnections (admit), given back in finish
-	s        *sess           // set once CONNECT is accepted
-	will     *packet.Publish // nil: none
-	graceful bool            // DISCONNECT received: the will is discarded
+	b         *Broker
+	conn      net.Conn
+	id        string
+	username  string
+	clean     bool
+	placed    bool            // holds a place under MaxConnections (admit), given back in finish
+	s         *sess           // set once CONNECT is accepted
+	will      *packet.Publish // nil: none
+	graceful  bool            // DISCONNECT received: the will is discarded
+	v5        *v5conn         // MQTT 5.0 state; nil for 3.1.1 and 3.1
+	expiry    time.Duration   // session expiry asked for (see Broker.sessionExpiry); 0 for 3.1.1
+	willDelay time.Duration   // the MQTT 5.0 Will Delay Interval
 
 	closed     atomic.Bool // abort was called
+	isV5       atomic.Bool // v5 is set: for shutdown, which runs on another goroutine
 	kicked     atomic.Bool // taken over by a new connection with the same id
 	willOnKick atomic.Bool // ... and the will must be published anyway
 
@@ -46,6 +50,8 @@ type client struct {
 	out       []outItem
 	writing   bool // a writer goroutine is running
 	outClosed bool
+	final     bool  // a server DISCONNECT is queued: nothing may follow it
+	closeWith error // if not nil, the writer aborts with it once the DISCONNECT is written
 	cause     error // why the connection was aborted (first cause)
 	wg        sync.WaitGroup
 
@@ -70,7 +76,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 	b.pend.watch(raw, pushedOut)
 	defer b.pend.remove(raw)
 	c := &client{b: b, conn: conn, wake: make(chan struct{}, 1)}
-	stop := context.AfterFunc(ctx, func() { c.abort(context.Cause(ctx)) })
+	stop := context.AfterFunc(ctx, func() { c.shutdown(context.Cause(ctx)) })
 	defer stop()
 	defer c.finish(ctx)
 	defer c.recoverPanic("reader")
@@ -84,6 +90,7 @@ func (b *Broker) ServeConn(ctx context.Context, conn net.Conn) {
 func (c *client) serve(ctx context.Context) {
 	fr := newFrameReader(c.conn, c.b.opts.MaxPacketSize, &c.b.stats)
 	fr.rel = &c.b.memRel
+	fr.v = packet.V5 // the CONNECT, of any level the broker speaks; then the client's
 	defer fr.release()
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.b.opts.ConnectTimeout))
 	p, err := fr.next()
@@ -91,6 +98,9 @@ func (c *client) serve(ctx context.Context) {
 		return
 	}
 	err = c.readLoop(fr)
+	if c.v5 != nil {
+		c.closeV5(err)
+	}
 	c.logEnd(err)
 }
 
@@ -114,6 +124,9 @@ func (c *client) readLoop(fr *frameReader) error {
 func (c *client) handle(p packet.Packet) error {
 	switch p := p.(type) {
 	case *packet.Publish:
+		if c.v5 != nil {
+			return c.publishV5(p)
+		}
 		if err := c.b.checkTopic(p.Topic); err != nil {
 			return err
 		}
@@ -121,8 +134,16 @@ func (c *client) handle(p packet.Packet) error {
 	case *packet.Puback:
 		c.s.onPuback(p.PacketID)
 	case *packet.Pubrec:
+		if c.v5 != nil && p.ReasonCode >= packet.UnspecifiedError {
+			c.s.onPubrecRefused(p.PacketID)
+			return nil
+		}
 		c.s.onPubrec(p.PacketID)
 	case *packet.Pubrel:
+		if c.v5 != nil {
+			c.onPubrelV5(p.PacketID)
+			return nil
+		}
 		c.onPubrel(p.PacketID)
 	case *packet.Pubcomp:
 		c.s.onPubcomp(p.PacketID)
@@ -133,10 +154,16 @@ func (c *client) handle(p packet.Packet) error {
 	case *packet.Pingreq:
 		c.enqueue(outItem{n: 2, ctl: [4]byte{byte(packet.PINGRESP) << 4, 0}}, false) // [MQTT-3.12.4-1]
 	case *packet.Disconnect:
+		if c.v5 != nil {
+			return c.onDisconnectV5(p)
+		}
 		c.graceful = true // the will is discarded [MQTT-3.14.4-3]
 		return errDisconnect
 	case *packet.Connect:
 		return fmt.Errorf("broker: second CONNECT: %w", packet.ErrProtocol) // [MQTT-3.1.0-2]
+	case *packet.Auth:
+		// No Authentication Method in the CONNECT: no AUTH may follow (4.12).
+		return fmt.Errorf("broker: AUTH without an authentication method: %w", packet.ErrProtocol)
 	default: // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends them
 		return fmt.Errorf("broker: client sent %s: %w", p.Type(), packet.ErrProtocol)
 	}
@@ -174,6 +201,10 @@ func (c *client) abortCause() error {
 func (c *client) kick(publishWill bool) {
 	c.willOnKick.Store(publishWill)
 	c.kicked.Store(true)
+	if c.v5 != nil {
+		c.disconnectV5(packet.SessionTakenOver, errTakenOver) // [MQTT-3.1.4-3]
+		return
+	}
 	c.abort(errTakenOver)
 }
 

@@ -32,6 +32,9 @@ func (c *client) connect(ctx context.Context, fr *frameReader, p packet.Packet, 
 		c.b.log.Debug("first packet is not CONNECT", "type", p.Type().String()) // [MQTT-3.1.0-1]
 		return false
 	}
+	if cp.Version() == packet.V5 && !c.startV5(cp) {
+		return false
+	}
 	if cp.WillFlag {
 		if err := c.b.checkTopic(cp.WillTopic); err != nil {
 			c.b.stats.protoErr.Add(1)
@@ -45,6 +48,7 @@ func (c *client) connect(ctx context.Context, fr *frameReader, p packet.Packet, 
 		return false
 	}
 	c.b.pend.remove(rawConn(c.conn))
+	fr.v = cp.Version()
 	_ = fr.setKeepAlive(time.Duration(cp.KeepAlive) * 1500 * time.Millisecond)
 	c.b.log.Debug("client connected", "client", c.id, "clean", c.clean, "keepalive", cp.KeepAlive)
 	return true
@@ -53,6 +57,10 @@ func (c *client) connect(ctx context.Context, fr *frameReader, p packet.Packet, 
 // refuse writes a CONNACK with a refusal code (session present 0
 // [MQTT-3.2.2-4]); the caller then closes the connection [MQTT-3.2.2-5].
 func (c *client) refuse(code packet.ConnackCode) {
+	if c.v5 != nil {
+		c.refuseV5(code.ReasonCode())
+		return
+	}
 	c.b.stats.refused.Add(1)
 	b, err := packet.Append(nil, &packet.Connack{ReturnCode: code})
 	if err == nil {
@@ -84,10 +92,13 @@ func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) (code 
 		return code
 	}
 	if id == "" {
-		if !p.CleanSession {
+		if !p.CleanSession && c.v5 == nil {
 			return packet.RefusedIdentifierRejected // [MQTT-3.1.3-8]
 		}
 		id = newClientID() // [MQTT-3.1.3-6]
+		if c.v5 != nil {
+			c.v5.auto = id // [MQTT-3.2.2-16]
+		}
 	}
 	if code := b.authenticate(ctx, remoteIP(c.conn.RemoteAddr()), p); code != packet.Accepted {
 		if code == packet.RefusedBadUsernamePassword || code == packet.RefusedNotAuthorized {
@@ -97,7 +108,11 @@ func (b *Broker) admit(ctx context.Context, c *client, p *packet.Connect) (code 
 	}
 	c.id, c.username, c.clean = id, p.Username, p.CleanSession
 	if p.WillFlag {
-		c.will = &packet.Publish{Topic: p.WillTopic, Payload: p.WillMessage, QoS: p.WillQoS, Retain: p.WillRetain}
+		c.will = &packet.Publish{Topic: p.WillTopic, Payload: p.WillMessage, QoS: p.WillQoS, Retain: p.WillRetain,
+			Props: forwardProps(p.WillProps)}
+		if p.WillProps != nil {
+			c.willDelay = time.Duration(p.WillProps.WillDelay) * time.Second
+		}
 	}
 	s, present, ok := b.takeSession(c)
 	if !ok {
@@ -132,9 +147,10 @@ func (b *Broker) takeSession(c *client) (s *sess, present, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.sessions[c.id]
-	resume := old != nil && !old.clean && !c.clean && old.username == c.username
+	persistent := c.persistent()
+	resume := old != nil && !old.clean && !c.clean && old.username == c.username // [MQTT-3.1.2-5]
 	replaced := old != nil && !old.clean
-	if !c.clean && !resume && !replaced && b.npersist >= b.opts.MaxSessions {
+	if persistent && !resume && !replaced && b.npersist >= b.opts.MaxSessions {
 		return nil, false, false
 	}
 	if old != nil {
@@ -144,11 +160,13 @@ func (b *Broker) takeSession(c *client) (s *sess, present, ok bool) {
 		}
 		if resume {
 			old.claim.Store(c)
+			old.setExpiry(c.expiry)
 			return old, true, true
 		}
-		b.discardLocked(old)
+		b.discardLocked(old) // [MQTT-3.1.2-4]
 	}
-	s = newSess(b, c.id, c.username, c.clean)
+	s = newSess(b, c.id, c.username, !persistent)
+	s.expiry = c.expiry
 	s.claim.Store(c)
 	b.addSessionLocked(s)
 	return s, false, true
@@ -169,7 +187,7 @@ func (b *Broker) detach(c *client) {
 	if !s.detach(c) {
 		return // taken over: the session belongs to the new connection
 	}
-	if !s.clean {
+	if !s.clean && !s.endsWithConn() {
 		s.markDirty()
 		return
 	}

@@ -73,8 +73,8 @@ func TestBroker_connect_refusals(t *testing.T) {
 		wantCode *packet.ConnackCode // nil: closed without CONNACK
 	}{
 		{
-			name:     "protocol level 5 gets CONNACK 0x01", // [MQTT-3.1.2-2]
-			send:     [][]byte{encode(t, &packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: "x", CleanSession: true})},
+			name:     "protocol level 6 gets CONNACK 0x01", // [MQTT-3.1.2-2]
+			send:     [][]byte{{0x10, 0x0d, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x06, 0x02, 0x00, 0x3c, 0x00, 0x01, 'x'}},
 			wantCode: ptr(packet.RefusedProtocolVersion),
 		},
 		{

@@ -24,11 +24,15 @@ type subscriber interface {
 // subscriber's outbound queue (packet identifiers are written in at write
 // time).
 type delivery struct {
-	p      *packet.Publish
-	retain bool      // the RETAIN flag to send
-	now    time.Time // when the message entered sessions; see stamp
-	enc    [3][]byte
-	held   *heldMsg // the copy persistent sessions hold, once one takes it
+	p       *packet.Publish
+	from    *sess     // the publisher's session, for No Local; nil for others
+	retain  bool      // the RETAIN flag to send
+	now     time.Time // when the message entered sessions; see stamp
+	enc     [3][]byte
+	enc5    [3][]byte          // the MQTT 5.0 encodings, shared by MQTT 5.0 subscribers
+	props   *packet.Properties // the properties MQTT 5.0 subscribers get (forwardProps)
+	expires time.Time          // when the Message Expiry Interval runs out; zero: never
+	held    *heldMsg           // the copy persistent sessions hold, once one takes it
 
 	targets []target
 	seen    map[subscriber]int
@@ -51,6 +55,10 @@ var deliveries = sync.Pool{New: func() any {
 func newDelivery(p *packet.Publish, retain bool) *delivery {
 	d := deliveries.Get().(*delivery)
 	d.p, d.retain = p, retain
+	if p.Props != nil {
+		d.props = forwardProps(p.Props)
+		d.expires = expiresAt(d.props, time.Now())
+	}
 	return d
 }
 
@@ -71,7 +79,8 @@ func (d *delivery) free() {
 		d.targets = nil
 	}
 	d.targets = d.targets[:0]
-	d.p, d.enc, d.now, d.held = nil, [3][]byte{}, time.Time{}, nil
+	d.p, d.from, d.enc, d.now, d.held = nil, nil, [3][]byte{}, time.Time{}, nil
+	d.props, d.enc5, d.expires = nil, [3][]byte{}, time.Time{}
 	deliveries.Put(d)
 }
 
@@ -94,6 +103,31 @@ func (d *delivery) encoded(qos byte) []byte {
 	return d.enc[qos]
 }
 
+// encoded5 is encoded for MQTT 5.0 subscribers: with the message's
+// properties (see forwardProps), shared by every MQTT 5.0 subscriber.
+func (d *delivery) encoded5(qos byte) []byte {
+	if d.enc5[qos] == nil {
+		p := packet.Publish{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain, Props: d.props}
+		if qos > 0 {
+			p.PacketID = 1
+		}
+		b, err := packet.V5.Append(nil, &p)
+		if err != nil {
+			return nil
+		}
+		d.enc5[qos] = b
+	}
+	return d.enc5[qos]
+}
+
+// encodedFor is the encoding for client c's protocol version.
+func (d *delivery) encodedFor(c *client, qos byte) []byte {
+	if c.v5 != nil {
+		return d.encoded5(qos)
+	}
+	return d.encoded(qos)
+}
+
 // route handles an accepted PUBLISH: it updates the retained messages if
 // the RETAIN flag is set, and delivers the message to every matching
 // subscription with RETAIN 0 [MQTT-3.3.1-9], one copy per subscriber at
@@ -101,12 +135,13 @@ func (d *delivery) encoded(qos byte) []byte {
 // subscriber gets the messages of one publisher in order [MQTT-4.6.0-6].
 // It returns what the message still owes its publisher, which the caller
 // must pass to [Broker.seal].
-func (b *Broker) route(p *packet.Publish) routed {
+func (b *Broker) route(p *packet.Publish, from *sess) routed {
 	var r routed
 	if p.Retain {
 		r.ret = b.retain(p)
 	}
 	d := newDelivery(p, false)
+	d.from = from
 	b.subs.Match(p.Topic, d.visit)
 	d.merge()
 	for _, t := range d.targets {
@@ -231,7 +266,7 @@ func (d *delivery) merge() {
 			continue
 		}
 		if i, dup := d.seen[t.s]; dup {
-			out[i].qos = max(out[i].qos, t.qos)
+			out[i].qos = mergeOptions(out[i].qos, t.qos)
 			continue
 		}
 		d.seen[t.s] = len(out)

@@ -1,4 +1,9 @@
-// Package broker is the gateway's local MQTT 3.1.1 broker.
+// Package broker is the gateway's local MQTT broker: MQTT 3.1.1 (and 3.1)
+// and MQTT 5.0 on the same listeners. Each connection keeps the protocol
+// version of its CONNECT; what MQTT 5.0 adds to a connection (reason
+// codes, session expiry, flow control, topic aliases, message properties,
+// subscription options) is in v5.go, hung off client.v5, which is nil for
+// 3.1.1 clients.
 //
 // # Serving
 //

@@ -13,22 +13,20 @@ import (
 // clock step (a board without RTC setting its time) expires nothing, and a
 // restart gives every stored session the full period again.
 
-// expiryLoop discards expired sessions every tenth of SessionExpiry (at
-// least every second, at most every minute) until ctx is done.
+// expiryLoop discards expired sessions every second, the resolution of an
+// MQTT 5.0 Session Expiry Interval, until ctx is done.
 func (b *Broker) expiryLoop(ctx context.Context) {
-	if b.opts.SessionExpiry <= 0 {
-		<-ctx.Done()
-		return
-	}
-	t := time.NewTicker(min(max(b.opts.SessionExpiry/10, time.Second), time.Minute))
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if n := b.expireSessions(now); n > 0 {
-				b.log.Info("persistent sessions expired", "count", n, "after", b.opts.SessionExpiry)
+			n := b.expireSessions(now)
+			b.publishDueWills(now)
+			if n > 0 {
+				b.log.Info("persistent sessions expired", "count", n)
 			}
 		}
 	}
@@ -41,7 +39,7 @@ func (b *Broker) expireSessions(now time.Time) int {
 	defer b.mu.Unlock()
 	n := 0
 	for _, s := range b.sessions {
-		if s.expired(now, b.opts.SessionExpiry) {
+		if s.expired(now) {
 			b.discardLocked(s)
 			n++
 		}
@@ -51,11 +49,18 @@ func (b *Broker) expireSessions(now time.Time) int {
 }
 
 // expired reports whether s is a persistent session whose client has been
-// away for d or longer at now. A session a connection has claimed
-// (takeSession) is not, even before it is attached: that client is told
-// its session is present.
-func (s *sess) expired(now time.Time, d time.Duration) bool {
+// away at now for its expiry: the MQTT 5.0 Session Expiry Interval its
+// client asked for, else Options.SessionExpiry. A session a connection
+// has claimed (takeSession) is not, even before it is attached: that
+// client is told its session is present.
+func (s *sess) expired(now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.clean && !s.away.IsZero() && s.claim.Load() == nil && now.Sub(s.away) >= d
+	d := s.expiry
+	if d == 0 {
+		if d = s.b.opts.SessionExpiry; d <= 0 {
+			return false
+		}
+	}
+	return !s.clean && !s.away.IsZero() && s.claim.Load() == nil && now.Sub(s.away) >= max(d, 0)
 }

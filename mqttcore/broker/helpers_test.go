@@ -56,6 +56,14 @@ func startBroker(t *testing.T, opts Options) (*Broker, string) {
 // serve serves b on a loopback port until the test ends.
 func serve(t *testing.T, b *Broker) string {
 	t.Helper()
+	addr, _ := serveUntil(t, b)
+	return addr
+}
+
+// serveUntil serves b on a loopback port until stop is called or the test
+// ends; stop waits for Serve to return.
+func serveUntil(t *testing.T, b *Broker) (addr string, stop func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,13 +71,17 @@ func serve(t *testing.T, b *Broker) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return ln.Addr().String(), stop
 }
 
 // waitFor polls cond until it is true or wait passes.
@@ -140,12 +152,19 @@ func (in *inbox) handle(_ mqtt.Client, m mqtt.Message) { in.ch <- m }
 // next returns the next message or fails the test.
 func (in *inbox) next(t *testing.T) mqtt.Message {
 	t.Helper()
+	return receive(t, in.ch)
+}
+
+// receive returns the next value from ch, or fails the test after wait.
+func receive[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
 	select {
-	case m := <-in.ch:
-		return m
+	case v := <-ch:
+		return v
 	case <-time.After(wait):
 		t.Fatal("no message arrived")
-		return nil
+		var zero T
+		return zero
 	}
 }
 

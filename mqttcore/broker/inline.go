@@ -37,7 +37,7 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	}
 	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
 	b.stats.pubIn.Add(1)
-	r := b.route(msg)
+	r := b.route(msg, nil)
 	hook := b.opts.Hook
 	switch {
 	case hook == nil && !r.pending():

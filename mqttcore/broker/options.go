@@ -104,6 +104,16 @@ type Options struct {
 	// anyway (acknowledgements for a client that does not read) is
 	// disconnected. 0 means 1000 packets.
 	MaxOutbound int
+	// ReceiveMaximum is the Receive Maximum announced to MQTT 5.0
+	// clients: how many QoS 1/2 PUBLISHes one may send without waiting for
+	// their acknowledgements; one more ends its connection with
+	// DISCONNECT 0x93. 3.1.1 clients are not bound by it. 0 means 256;
+	// above 65,535 means 65,535.
+	ReceiveMaximum int
+	// TopicAliasMaximum is the Topic Alias Maximum announced to MQTT 5.0
+	// clients: how many topic aliases each may set on its connection. 0
+	// means 16; negative accepts none.
+	TopicAliasMaximum int
 
 	// ConnectTimeout is how long a new connection may take to send its
 	// CONNECT (including the TLS or WebSocket handshake) before it is
@@ -248,6 +258,8 @@ const (
 	DefaultSysInterval      = 10 * time.Second      // Options.SysInterval
 	DefaultPersistInterval  = 10 * time.Second      // Options.PersistInterval
 	DefaultCommitDelay      = 30 * time.Millisecond // Options.CommitDelay
+	DefaultReceiveMaximum   = 256                   // Options.ReceiveMaximum
+	DefaultTopicAliasMax    = 16                    // Options.TopicAliasMaximum
 )
 
 // maxPacketTotal is the largest packet the protocol can express: one type
@@ -265,6 +277,14 @@ func (o Options) withDefaults() Options {
 		o.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
 	o.MaxOutbound = orDefault(o.MaxOutbound, DefaultMaxOutbound)
+	o.ReceiveMaximum = min(orDefault(o.ReceiveMaximum, DefaultReceiveMaximum), 65535)
+	switch {
+	case o.TopicAliasMaximum == 0:
+		o.TopicAliasMaximum = DefaultTopicAliasMax
+	case o.TopicAliasMaximum < 0:
+		o.TopicAliasMaximum = 0
+	}
+	o.TopicAliasMaximum = min(o.TopicAliasMaximum, 65535)
 	o.MaxSessions = orDefault(o.MaxSessions, DefaultMaxSessions)
 	o.MaxRetained = orDefault(o.MaxRetained, DefaultMaxRetained)
 	o.MaxRetainedBytes = orDefault(o.MaxRetainedBytes, DefaultMaxRetainedBytes)

@@ -1,10 +1,12 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -17,7 +19,9 @@ import (
 const (
 	sessionRecordV1  = 1 // no owner: such a session is resumed by nobody
 	sessionRecordV2  = 2 // the owner's username after the version byte
-	retainedRecordV1 = 1
+	sessionRecordV3  = 3 // V2 and the MQTT 5.0 Session Expiry Interval after the owner
+	retainedRecordV1 = 1 // QoS, payload
+	retainedRecordV2 = 2 // the PUBLISH in the MQTT 5.0 wire format: a message with properties
 )
 
 // errBadRecord is wrapped by the errors of decoding stored records.
@@ -262,9 +266,16 @@ func (s *sess) record() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := []byte{sessionRecordV2}
+	version := byte(sessionRecordV2) // as before MQTT 5.0, unless a client chose the expiry
+	if s.expiry > 0 {
+		version = sessionRecordV3
+	}
+	b := []byte{version}
 	b = binary.AppendUvarint(b, uint64(len(s.username)))
 	b = append(b, s.username...)
+	if version == sessionRecordV3 {
+		b = binary.AppendUvarint(b, uint64(s.expiry/time.Second))
+	}
 	b = binary.AppendUvarint(b, uint64(len(s.subs)))
 	for f, q := range s.subs {
 		b = binary.AppendUvarint(b, uint64(len(f)))
@@ -285,9 +296,41 @@ func (b *Broker) retainedWrite(name string, msg *packet.Publish) storeWrite {
 	if msg == nil {
 		w.del = true
 	} else {
-		w.value = append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...)
+		w.value = retainedRecord(msg)
 	}
 	return w
+}
+
+// retainedRecord encodes a retained message: in the V1 format of MQTT
+// 3.1.1, unless it has MQTT 5.0 properties to keep.
+func retainedRecord(msg *packet.Publish) []byte {
+	if msg.Props != nil {
+		p := *msg
+		if p.QoS > 0 {
+			p.PacketID = 1
+		}
+		if b, err := packet.V5.Append([]byte{retainedRecordV2}, &p); err == nil {
+			return b
+		}
+	}
+	return append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...)
+}
+
+// decodeRetained decodes a retained message record stored under name.
+func decodeRetained(name string, v []byte) (*packet.Publish, error) {
+	if len(v) > 0 && v[0] == retainedRecordV2 {
+		pk, err := packet.V5.ReadPacket(bytes.NewReader(v[1:]), 0)
+		p, ok := pk.(*packet.Publish)
+		if err != nil || !ok || p.Topic != name || len(p.Payload) == 0 {
+			return nil, fmt.Errorf("%w: retained message %v", errBadRecord, err)
+		}
+		p.PacketID, p.Dup, p.Retain = 0, false, true
+		return p, nil
+	}
+	if len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
+		return nil, errBadRecord
+	}
+	return &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}, nil
 }
 
 // restore loads retained messages and persistent sessions from the
@@ -318,11 +361,15 @@ func (b *Broker) restore() error {
 }
 
 func (b *Broker) restoreRetained(name string, v []byte) error {
-	if err := topic.ValidateName(name); err != nil || b.checkTopic(name) != nil || len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
+	if err := topic.ValidateName(name); err != nil || b.checkTopic(name) != nil {
 		b.log.Warn("skipping bad retained message record", "topic", name, "err", errBadRecord)
 		return nil
 	}
-	p := &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}
+	p, err := decodeRetained(name, v)
+	if err != nil {
+		b.log.Warn("skipping bad retained message record", "topic", name, "err", err)
+		return nil
+	}
 	if !b.setRetained(p) {
 		b.stats.retainedRefused.Add(1)
 		b.log.Warn("retained store full: stored message skipped", "topic", name)
@@ -360,18 +407,27 @@ const noOwner = "\x00"
 // decodeSession decodes a record written by sess.record, or by a version
 // that did not record the owner.
 func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, error) {
-	if len(v) < 2 || v[0] != sessionRecordV1 && v[0] != sessionRecordV2 {
+	if len(v) < 2 || v[0] < sessionRecordV1 || v[0] > sessionRecordV3 {
 		return nil, nil, fmt.Errorf("%w: unknown session record version", errBadRecord)
 	}
 	owner := noOwner
 	version := v[0]
 	v = v[1:]
-	if version == sessionRecordV2 {
+	if version >= sessionRecordV2 {
 		l, k := binary.Uvarint(v)
 		if k <= 0 || l >= uint64(len(v)-k) {
 			return nil, nil, fmt.Errorf("%w: owner", errBadRecord)
 		}
 		owner, v = string(v[k:k+int(l)]), v[k+int(l):]
+	}
+	var expiry time.Duration // Options.SessionExpiry
+	if version == sessionRecordV3 {
+		secs, k := binary.Uvarint(v)
+		if k <= 0 || secs == 0 || secs > math.MaxUint32 {
+			return nil, nil, fmt.Errorf("%w: session expiry", errBadRecord)
+		}
+		expiry, _ = b.sessionExpiry(uint32(secs)) // capped by today's options
+		v = v[k:]
 	}
 	n, k := binary.Uvarint(v)
 	if k <= 0 || n > uint64(len(v)) {
@@ -385,7 +441,7 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 			return nil, nil, fmt.Errorf("%w: truncated subscription", errBadRecord)
 		}
 		f, q := string(v[k:k+int(l)]), v[k+int(l)]
-		if topic.ValidateFilter(f) != nil || q > 2 {
+		if topic.ValidateFilter(f) != nil || q&subQoSMask > 2 || q&^subOptionBits != 0 {
 			return nil, nil, fmt.Errorf("%w: bad subscription %q", errBadRecord, f)
 		}
 		if err := b.checkTopic(f); err != nil {
@@ -401,6 +457,7 @@ func (b *Broker) decodeSession(id string, v []byte) (*sess, map[string]byte, err
 	}
 	s := newSess(b, id, owner, false)
 	s.st, s.subs, s.away = st, subs, time.Now() // monotonic: expiry counts from loading
+	s.expiry = expiry
 
 	s.nsubs.Store(int32(len(subs)))
 	s.refreshReadAll()

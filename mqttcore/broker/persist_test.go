@@ -28,6 +28,13 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{m: make(map[string][]byte)} }
 
+// value returns the value stored under key, nil if none.
+func (s *memStore) value(key string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[key]
+}
+
 func (s *memStore) Put(key string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,13 +12,13 @@ import (
 // cannot refuse a PUBLISH.
 func (c *client) onPublish(p *packet.Publish) {
 	if p.QoS == 2 && !c.s.receiveQoS2(p.PacketID) {
-		c.ackReady(packet.PUBREC, p.PacketID)
+		c.ackReady(packet.PUBREC, p.PacketID, packet.Success)
 		return
 	}
 	accepted := c.admitPublish(p)
 	var r routed
 	if accepted {
-		r = c.b.route(p)
+		r = c.b.route(p, c.s)
 	}
 	c.acknowledge(p, accepted, r)
 }
@@ -27,7 +27,7 @@ func (c *client) onPublish(p *packet.Publish) {
 // sent, also for an unknown identifier [MQTT-4.3.3-1].
 func (c *client) onPubrel(id uint16) {
 	c.s.releaseQoS2(id)
-	c.ackReady(packet.PUBCOMP, id)
+	c.ackReady(packet.PUBCOMP, id, packet.Success)
 }
 
 //
@@ -60,7 +60,7 @@ func (c *client) acknowledge(p *packet.Publish, accepted bool, r routed) {
 	switch {
 	case !accepted || hook == nil && !r.pending():
 		if p.QoS > 0 {
-			c.ackReady(ack, p.PacketID)
+			c.ackReady(ack, p.PacketID, packet.Success)
 		}
 	case p.QoS == 0:
 		if hook != nil {

@@ -20,6 +20,7 @@ import (
 // back to the pool while the reader waits for the socket to become
 // readable: an idle connection holds no read buffer at all.
 type frameReader struct {
+	v     packet.Version // wire format of the packets read next
 	conn  net.Conn
 	wait  func() error // blocks until conn is readable; nil: read blocks instead
 	buf   []byte       // len(buf) == cap(buf); nil while idle
@@ -43,7 +44,7 @@ const (
 var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 func newFrameReader(conn net.Conn, maxSize int, stats *counters) *frameReader {
-	return &frameReader{conn: conn, wait: readableWaiter(conn), max: maxSize, stats: stats}
+	return &frameReader{v: packet.V311, conn: conn, wait: readableWaiter(conn), max: maxSize, stats: stats}
 }
 
 // setKeepAlive sets the read deadline policy after CONNECT: a packet must
@@ -74,7 +75,7 @@ func (f *frameReader) next() (packet.Packet, error) {
 				f.pubs++
 			}
 			f.fresh = true
-			return packet.Decode(h, body)
+			return f.v.Decode(h, body)
 		}
 		need := 2 // type byte and the first length byte
 		if complete {
@@ -105,7 +106,7 @@ func (f *frameReader) header() (h packet.FixedHeader, hlen int, complete bool, e
 		return h, 0, false, nil
 	}
 	h.Type, h.Flags = packet.Type(b[0]>>4), b[0]&0x0f
-	if h.Type < packet.CONNECT || h.Type > packet.DISCONNECT {
+	if (h.Type < packet.CONNECT || h.Type > packet.DISCONNECT) && (h.Type != packet.AUTH || f.v != packet.V5) {
 		return h, 0, false, fmt.Errorf("broker: reserved packet type %d: %w", h.Type, packet.ErrMalformed)
 	}
 	for i := 1; i <= 4; i++ {

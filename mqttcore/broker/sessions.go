@@ -25,13 +25,21 @@ type sess struct {
 	// is not set yet but its CONNACK may already be on the wire.
 	claim atomic.Pointer[client]
 	nsubs atomic.Int32 // len(subs), read without mu by the fan-out
-	dirty atomic.Bool  // changed since last persisted
+	// subIDs maps filters to their MQTT 5.0 Subscription Identifiers, nil
+	// when none has one; replaced (never changed) under mu, read without it.
+	subIDs atomic.Pointer[map[string]uint32]
+	dirty  atomic.Bool // changed since last persisted
 
 	mu   sync.Mutex
 	st   *session.Session
 	subs map[string]byte // filter → granted QoS
 	gone bool            // discarded: deliveries and new subscriptions are ignored
+	will *delayedWill    // an MQTT 5.0 will waiting for its Will Delay Interval
 	away time.Time       // when a persistent session went offline (restored: when loaded); zero while attached
+	// expiry is how long a persistent session outlives its connection: 0
+	// for Options.SessionExpiry, negative when it ends with it (see
+	// Broker.sessionExpiry).
+	expiry time.Duration
 
 	allReadable atomic.Pointer[authConfig] // see refreshReadAll
 	readAllAuth *authConfig                // the rules unreadable was counted under; guarded by mu
@@ -60,7 +68,9 @@ func (s *sess) attach(c *client, present bool) {
 	}
 	c.s = s
 	s.away = time.Time{}
-	c.enqueue(outItem{n: 4, ctl: connackBytes(present)}, false)
+	s.will = nil // a new connection before the Will Delay Interval passed [MQTT-3.1.3-9]
+	c.enqueue(c.connackItem(present), false)
+	s.st.SetOptions(s.b.windowFor(c)) // before Resume: the window is per connection
 	now := time.Now()
 	for _, o := range s.st.Resume(now) {
 		s.sendLocked(c, o)
@@ -90,6 +100,10 @@ func (s *sess) end() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gone = true
+	if s.will != nil { // the session ends before the delay passed (3.1.3.2.2)
+		s.will.due = time.Time{}
+		s.b.willsOfEnded = append(s.b.willsOfEnded, s) // b.mu is held (discardLocked)
+	}
 	if s.b.held != nil {
 		s.st.Refs(func(ref uint64) { s.b.held.release(s, ref) })
 	}
@@ -108,12 +122,28 @@ func (s *sess) end() []string {
 // queue (or is dropped); QoS 1/2 goes through the session's inflight
 // window and queue.
 func (s *sess) deliver(d *delivery, subQoS byte) {
+	if subQoS&subNoLocal != 0 && d.from == s {
+		return // [MQTT-3.8.3-3]
+	}
 	if !s.readable(d.p.Topic) {
 		return
 	}
-	qos := min(subQoS, d.p.QoS)
+	qos := min(subQoS&subQoSMask, d.p.QoS)
+	retain := d.retain || subQoS&subRAP != 0 && d.p.Retain // [MQTT-3.3.1-12] [MQTT-3.3.1-13]
+	props := d.props
+	if ids := s.subIDs.Load(); ids != nil {
+		props = withSubIDs(props, *ids, d.p.Topic) // its own encoding if it has some
+	}
 	if qos == 0 {
-		s.deliverQoS0(d)
+		if props != d.props {
+			s.deliverOwn(d, retain, props)
+			return
+		}
+		s.deliverQoS0(d, retain)
+		return
+	}
+	if c := s.conn.Load(); c != nil && c.v5 != nil && c.tooLarge(d.encoded5(qos)) {
+		s.b.stats.dropTooLarge.Add(1) // [MQTT-3.1.2-25]
 		return
 	}
 	s.mu.Lock()
@@ -121,15 +151,17 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 	if s.gone {
 		return
 	}
-	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: d.retain}
+	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: retain, Props: props, Expires: d.expires}
 	if !s.clean && s.b.held != nil {
 		m.Ref = s.b.held.hold(d, s, qos)
 	}
 	out, res := s.st.Publish(m, d.stamp())
 	switch res {
 	case session.Send:
-		if c := s.conn.Load(); c != nil {
+		if c := s.conn.Load(); c != nil && props == d.props {
 			c.enqueueEncoded(d, qos, out)
+		} else if c != nil {
+			s.sendLocked(c, out)
 		}
 	case session.Dropped:
 		s.b.stats.dropQueueFull.Add(1)
@@ -150,18 +182,22 @@ func (s *sess) overlapping() bool { return s.nsubs.Load() > 1 }
 
 // deliverQoS0 queues a QoS 0 message on the attached connection. Offline
 // sessions do not queue QoS 0 messages.
-func (s *sess) deliverQoS0(d *delivery) {
+func (s *sess) deliverQoS0(d *delivery, retain bool) {
 	c := s.conn.Load()
 	if c == nil {
 		s.b.stats.dropOffline.Add(1)
 		return
 	}
-	b := d.encoded(0)
+	b := d.encodedFor(c, 0)
 	if b == nil {
 		s.b.log.Error("cannot encode publish", "client", s.id, "topic", d.p.Topic)
 		return
 	}
-	if !c.enqueue(outItem{b: b}, true) {
+	if c.tooLarge(b) {
+		s.b.stats.dropTooLarge.Add(1) // [MQTT-3.1.2-25]
+		return
+	}
+	if !c.enqueue(outItem{b: b, set: retainBit(retain && !d.retain)}, true) {
 		s.b.stats.dropSlow.Add(1)
 	}
 }
@@ -210,13 +246,16 @@ func (s *sess) receiveQoS2(id uint16) bool {
 	return s.st.ReceiveQoS2(id)
 }
 
-// releaseQoS2 forgets an inbound QoS 2 identifier (PUBREL received).
-func (s *sess) releaseQoS2(id uint16) {
+// releaseQoS2 forgets an inbound QoS 2 identifier (PUBREL received) and
+// reports whether it was known.
+func (s *sess) releaseQoS2(id uint16) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.Release(id) && !s.clean {
+	known := s.st.Release(id)
+	if known && !s.clean {
 		s.markDirty()
 	}
+	return known
 }
 
 // changedLocked runs after the session let go of m (acknowledged, or

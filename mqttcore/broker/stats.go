@@ -80,11 +80,17 @@ type Drops struct {
 	Unauthorized uint64
 	// SysTopic: PUBLISHes from clients to $SYS topics.
 	SysTopic uint64
+	// TooLarge: messages not sent to an MQTT 5.0 client because they
+	// exceed its Maximum Packet Size.
+	TooLarge uint64
+	// Expired: messages whose MQTT 5.0 Message Expiry Interval ran out
+	// while they were queued.
+	Expired uint64
 }
 
 // Total returns the sum of all drop counters.
 func (d Drops) Total() uint64 {
-	return d.QueueFull + d.SlowClient + d.Offline + d.Unauthorized + d.SysTopic
+	return d.QueueFull + d.SlowClient + d.Offline + d.Unauthorized + d.SysTopic + d.TooLarge + d.Expired
 }
 
 // Stats returns a snapshot of the broker's counters.
@@ -122,6 +128,8 @@ func (b *Broker) Stats() Stats {
 			Offline:      c.dropOffline.Load(),
 			Unauthorized: c.dropDenied.Load(),
 			SysTopic:     c.dropSys.Load(),
+			TooLarge:     c.dropTooLarge.Load(),
+			Expired:      c.dropExpired.Load(),
 		},
 	}
 }
@@ -139,6 +147,7 @@ type counters struct {
 	sessionsExpired, sessionsRefused                atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
+	dropTooLarge, dropExpired                                 atomic.Uint64
 }
 
 // clientConnected counts a new connected client and tracks the maximum.

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"strings"
+
 	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/mqttcore/topic"
 )
@@ -13,63 +15,107 @@ import (
 // session's subscriptions are on disk before the SUBACK (see
 // storeSessionNow).
 func (c *client) onSubscribe(p *packet.Subscribe) {
+	var subID uint32 // at most one; the codec refuses more and 0 (3.8.2.1.2)
+	if p.Props != nil && len(p.Props.SubscriptionIDs) > 0 {
+		subID = p.Props.SubscriptionIDs[0]
+	}
 	codes := make([]byte, len(p.Subscriptions))
+	existed := make([]bool, len(p.Subscriptions))
 	for i, sub := range p.Subscriptions {
-		codes[i] = c.subscribe(sub)
+		codes[i], existed[i] = c.subscribe(sub)
+		if codes[i] < packet.SubackFailure && c.v5 != nil {
+			c.s.setSubID(sub.Filter, subID) // replaces, or removes, the old one [MQTT-3.8.4-3]
+		}
 	}
 	c.b.storeSessionNow(c.s)
 	c.enqueuePacket(&packet.Suback{PacketID: p.PacketID, ReturnCodes: codes})
 	for i, sub := range p.Subscriptions {
-		if codes[i] != packet.SubackFailure {
+		if codes[i] < packet.SubackFailure && sendsRetained(sub, existed[i]) {
 			c.b.sendRetained(c.s, sub.Filter, codes[i])
 		}
 	}
+}
+
+// sendsRetained applies an MQTT 5.0 subscription's Retain Handling: 0
+// sends the retained messages [MQTT-3.3.1-9], 1 only for a new
+// subscription [MQTT-3.3.1-10], 2 never [MQTT-3.3.1-11]. 3.1.1
+// subscriptions have 0.
+func sendsRetained(sub packet.Subscription, existed bool) bool {
+	return sub.RetainHandling == 0 || sub.RetainHandling == 1 && !existed
 }
 
 // onUnsubscribe handles an UNSUBSCRIBE: UNSUBACK is sent whether or not the
 // filters were subscribed [MQTT-3.10.4-5]. A filter over the topic limits
 // cannot be subscribed, so it is not looked up.
 func (c *client) onUnsubscribe(p *packet.Unsubscribe) {
-	for _, f := range p.Filters {
-		if c.b.checkTopic(f) == nil {
-			c.s.unsubscribe(f)
+	var codes []byte
+	if c.v5 != nil {
+		codes = make([]byte, len(p.Filters))
+	}
+	for i, f := range p.Filters {
+		had := c.b.checkTopic(f) == nil && c.s.unsubscribe(f)
+		if had && c.v5 != nil {
+			c.s.setSubID(f, 0)
+		}
+		if codes != nil && !had {
+			codes[i] = byte(packet.NoSubscriptionExisted) // [MQTT-3.11.3-1]
 		}
 	}
 	c.b.storeSessionNow(c.s)
+	if codes != nil {
+		c.enqueuePacket(&packet.Unsuback{PacketID: p.PacketID, ReasonCodes: codes})
+		return
+	}
 	c.enqueue(ctlItem(packet.UNSUBACK, p.PacketID), false)
 }
 
 //
 
-// subscribe adds one subscription and returns its SUBACK return code.
-func (c *client) subscribe(sub packet.Subscription) byte {
+// subscribe adds one subscription and returns its SUBACK return code (an
+// MQTT 5.0 reason code for an MQTT 5.0 client), and whether it replaced
+// one with the same filter.
+func (c *client) subscribe(sub packet.Subscription) (code byte, existed bool) {
 	if err := c.b.checkTopic(sub.Filter); err != nil {
 		c.b.log.Debug("subscription filter over limits", "client", c.id, "err", err)
-		return packet.SubackFailure
+		return c.subackFailure(packet.TopicFilterInvalid), false
+	}
+	if c.v5 != nil && strings.HasPrefix(sub.Filter, "$share/") {
+		// Not announced in the CONNACK (3.8.3.1, 4.8.2).
+		return c.subackFailure(packet.SharedSubscriptionsNotSupported), false
 	}
 	if err := topic.ValidateFilter(sub.Filter); err != nil {
 		c.b.log.Debug("invalid subscription filter", "client", c.id, "topic", sub.Filter, "err", err)
-		return packet.SubackFailure
+		return c.subackFailure(packet.TopicFilterInvalid), false
 	}
 	if !c.b.canSubscribe(c.id, c.username, sub.Filter) {
 		c.b.log.Debug("subscription not authorized", "client", c.id, "topic", sub.Filter)
-		return packet.SubackFailure
+		return c.subackFailure(packet.NotAuthorized), false
 	}
-	c.s.subscribe(sub.Filter, sub.QoS)
-	return sub.QoS
+	existed = c.s.subscribe(sub.Filter, subOptions(sub.QoS, sub))
+	return sub.QoS, existed
 }
 
-// subscribe records a subscription in the trie and the session. The trie
-// comes first (its lock precedes s.mu); if the session was discarded in
-// between, the subscription is taken back.
-func (s *sess) subscribe(filter string, qos byte) {
+// subackFailure is the SUBACK code of a refused subscription: 0x80 in
+// 3.1.1, rc in 5.0 [MQTT-3.9.3-1].
+func (c *client) subackFailure(rc packet.ReasonCode) byte {
+	if c.v5 != nil {
+		return byte(rc)
+	}
+	return packet.SubackFailure
+}
+
+// subscribe records a subscription in the trie and the session, with its
+// granted QoS and options (see subOptions), and reports whether it replaced
+// one. The trie comes first (its lock precedes s.mu); if the session was
+// discarded in between, the subscription is taken back.
+func (s *sess) subscribe(filter string, qos byte) bool {
 	s.allReadable.Store(nil) // until the new filter is checked
 	s.b.subs.Subscribe(filter, s, qos)
 	s.mu.Lock()
 	if s.gone {
 		s.mu.Unlock()
 		s.b.subs.Unsubscribe(filter, s)
-		return
+		return false
 	}
 	if s.subs == nil {
 		s.subs = make(map[string]byte)
@@ -83,10 +129,12 @@ func (s *sess) subscribe(filter string, qos byte) {
 	s.filterChangedLocked(filter, delta)
 	s.mu.Unlock()
 	s.subscriptionsChanged()
+	return delta == 0
 }
 
-// unsubscribe removes a subscription from the session and the trie.
-func (s *sess) unsubscribe(filter string) {
+// unsubscribe removes a subscription from the session and the trie and
+// reports whether there was one.
+func (s *sess) unsubscribe(filter string) bool {
 	s.mu.Lock()
 	_, had := s.subs[filter]
 	if had {
@@ -99,6 +147,7 @@ func (s *sess) unsubscribe(filter string) {
 		s.b.subs.Unsubscribe(filter, s)
 		s.subscriptionsChanged()
 	}
+	return had
 }
 
 // subscriptionsChanged asks for a prompt store write of a persistent

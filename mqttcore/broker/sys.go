@@ -88,7 +88,7 @@ func (sp *sysPublisher) publish() {
 			continue
 		}
 		sp.last[name] = val
-		sp.b.seal(sp.b.route(&packet.Publish{Topic: name, Payload: []byte(val), Retain: true}), nil)
+		sp.b.seal(sp.b.route(&packet.Publish{Topic: name, Payload: []byte(val), Retain: true}, nil), nil)
 	}
 }
 

@@ -17,8 +17,10 @@ type outItem struct {
 	b []byte
 	// id, if not 0, is the packet identifier to write into b, a QoS 1/2
 	// PUBLISH encoded once for all subscribers.
-	id  uint16
-	dup bool
+	id uint16
+	// set holds fixed header flags to set in a shared PUBLISH's copy: RETAIN
+	// for an MQTT 5.0 Retain As Published subscription.
+	set byte
 	n   uint8   // length of ctl
 	ctl [4]byte // a control packet of at most four bytes, when b is nil
 }
@@ -44,7 +46,7 @@ var errStuck = errors.New("broker: client does not read its packets")
 // disconnects the client.
 func (c *client) enqueue(it outItem, droppable bool) bool {
 	c.outMu.Lock()
-	if c.outClosed {
+	if c.outClosed || c.final {
 		c.outMu.Unlock()
 		return false
 	}
@@ -59,17 +61,24 @@ func (c *client) enqueue(it outItem, droppable bool) bool {
 			return false
 		}
 	}
-	c.out = append(c.out, it)
-	start := !c.writing
-	c.writing = true
-	if start {
-		c.wg.Add(1)
-	}
+	start := c.pushLocked(it)
 	c.outMu.Unlock()
 	if start {
 		go c.writeLoop()
 	}
 	return true
+}
+
+// pushLocked appends it to the queue and reports whether the caller must
+// start a writer goroutine (counted in wg already). outMu must be held.
+func (c *client) pushLocked(it outItem) (start bool) {
+	c.out = append(c.out, it)
+	start = !c.writing
+	c.writing = true
+	if start {
+		c.wg.Add(1)
+	}
+	return start
 }
 
 // waitRoom waits until the outbound queue has room for a droppable packet
@@ -100,27 +109,52 @@ func (c *client) waitRoom() bool {
 }
 
 // enqueueOutbound encodes and queues what a session asked to send: a
-// PUBLISH (re-sent with DUP, or promoted from the queue) or a PUBREL.
-func (c *client) enqueueOutbound(o session.Outbound) {
+// PUBLISH (re-sent with DUP, or promoted from the queue) or a PUBREL. It
+// reports false, queueing nothing, for a PUBLISH whose Message Expiry
+// Interval has passed [MQTT-3.3.2-5] or that exceeds the client's Maximum
+// Packet Size [MQTT-3.1.2-24]; an MQTT 5.0 client gets the message's
+// properties, its expiry counted down [MQTT-3.3.2-6].
+func (c *client) enqueueOutbound(o session.Outbound) bool {
 	if o.Pubrel {
 		c.enqueue(ctlItem(packet.PUBREL, o.PacketID), false)
-		return
+		return true
+	}
+	props, expired := outboundProps(o, time.Now())
+	if expired {
+		c.b.stats.dropExpired.Add(1)
+		return false
 	}
 	p := &packet.Publish{Topic: o.Topic, Payload: o.Payload, QoS: o.QoS, Retain: o.Retain, Dup: o.Dup, PacketID: o.PacketID}
-	b, err := packet.Append(nil, p)
+	if c.v5 != nil {
+		p.Props = props
+	}
+	b, err := c.version().Append(nil, p)
 	if err != nil { // only a message at the protocol's size limit
 		c.b.log.Error("cannot encode publish", "client", c.id, "topic", o.Topic, "err", err)
-		return
+		return true
+	}
+	if c.tooLarge(b) {
+		c.b.stats.dropTooLarge.Add(1) // [MQTT-3.1.2-25]
+		return false
 	}
 	c.enqueue(outItem{b: b}, o.QoS == 0)
+	return true
+}
+
+// version is the wire format of the client's packets.
+func (c *client) version() packet.Version {
+	if c.v5 != nil {
+		return packet.V5
+	}
+	return packet.V311
 }
 
 // enqueueEncoded queues a QoS 1/2 delivery that entered the session's
 // window, using the encoding shared by all its subscribers. If it cannot
 // be encoded at this QoS (see delivery.encoded), it is encoded alone.
 func (c *client) enqueueEncoded(d *delivery, qos byte, o session.Outbound) {
-	if b := d.encoded(qos); b != nil {
-		c.enqueue(outItem{b: b, id: o.PacketID}, false)
+	if b := d.encodedFor(c, qos); b != nil {
+		c.enqueue(outItem{b: b, id: o.PacketID, set: retainBit(o.Retain && !d.retain)}, false)
 		return
 	}
 	c.enqueueOutbound(o)
@@ -128,7 +162,7 @@ func (c *client) enqueueEncoded(d *delivery, qos byte, o session.Outbound) {
 
 // enqueuePacket encodes and queues a packet of any size (SUBACK, CONNACK).
 func (c *client) enqueuePacket(p packet.Packet) {
-	b, err := packet.Append(nil, p)
+	b, err := c.version().Append(nil, p)
 	if err != nil {
 		c.b.log.Error("encode packet", "client", c.id, "err", err)
 		return
@@ -166,6 +200,7 @@ func (c *client) writeLoop() {
 	for {
 		batch, ok := c.takeBatch(spare)
 		if !ok {
+			c.closeIfFinal()
 			return
 		}
 		c.wakeReader() // the queue has room now
@@ -228,9 +263,7 @@ func appendBatch(buf []byte, batch []outItem) ([]byte, uint64) {
 			continue
 		}
 		pubs++
-		if it.dup {
-			buf[start] |= 0b1000
-		}
+		buf[start] |= it.set
 		if it.id != 0 {
 			off := start + publishIDOffset(it.b)
 			buf[off], buf[off+1] = byte(it.id>>8), byte(it.id)

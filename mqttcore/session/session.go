@@ -3,6 +3,8 @@ package session
 import (
 	"errors"
 	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
 // Defaults used when an Options field is zero or negative.
@@ -63,6 +65,11 @@ type Message struct {
 	// for none. A session does not store a message that has one: see
 	// [Session.MarshalBinary] and [Session.Restore].
 	Ref uint64
+	// Props are the MQTT 5.0 message properties to forward, nil for none;
+	// Expires is when the message's Message Expiry Interval runs out, zero
+	// when it has none. The session keeps both but does not marshal them.
+	Props   *packet.Properties
+	Expires time.Time
 }
 
 // Outbound is a packet the session asks its owner to send.
