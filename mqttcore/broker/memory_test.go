@@ -144,10 +144,12 @@ type childBroker struct {
 	out  *bufio.Scanner
 }
 
-func startChild(t testing.TB) *childBroker {
+// startChild runs the child broker with the extra environment variables
+// env (e.g. "EDGEGW_CHILD_MAX_QUEUED=…").
+func startChild(t testing.TB, env ...string) *childBroker {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
