@@ -175,6 +175,25 @@ func (r routed) parties() int {
 	return n
 }
 
+// settle hands an accepted message to the hook, if there is one, and seals
+// its routing (r from route). done, if not nil, is called once both are
+// done, with the first error; nil means nobody waits (QoS 0, a will).
+func (b *Broker) settle(origin string, p *packet.Publish, r routed, done func(error)) {
+	hook := b.opts.Hook
+	if done == nil {
+		if hook != nil {
+			hook.OnPublish(origin, p, ignoreDone)
+		}
+		b.seal(r, nil)
+		return
+	}
+	if hook != nil {
+		done = joinDone(2, done)
+		hook.OnPublish(origin, p, done)
+	}
+	b.seal(r, done)
+}
+
 // seal ends the routing of a message (r from route): done, if not nil, is
 // called once every persistent session that took it acknowledged it or it
 // is on disk, and its retained copy is on disk — at once if r is not

@@ -231,28 +231,20 @@ func (h *heldStore) writeLocked(m *heldMsg) {
 	}()
 }
 
-// putAsync stores key without waiting; a failure is logged.
+// putAsync stores key without waiting (see storeWrite.submit); a failure
+// is logged.
 func (h *heldStore) putAsync(key string, value []byte) {
-	done := func(err error) {
+	storeWrite{st: h.st, key: key, value: value}.submit(func(err error) {
 		if err != nil {
 			h.b.log.Error("store message id reservation", "err", err)
 		}
-	}
-	if gs, ok := h.st.(GroupStore); ok {
-		gs.PutAsync(key, value, done)
-		return
-	}
-	go func() { done(h.st.Put(key, value)) }()
+	})
 }
 
 // deleteAsync deletes key without waiting; a failure leaves a record the
 // next start finds without a holder and deletes.
 func (h *heldStore) deleteAsync(key string) {
-	if gs, ok := h.st.(GroupStore); ok {
-		gs.DeleteAsync(key, func(error) {})
-		return
-	}
-	go h.st.Delete(key) //nolint:errcheck // as above
+	storeWrite{st: h.st, key: key, del: true}.submit(ignoreDone)
 }
 
 // flush writes every message still waiting for its sessions and waits

@@ -43,22 +43,11 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	case hook == nil && !r.pending():
 		return nil
 	case msg.QoS == 0:
-		if hook != nil {
-			hook.OnPublish(origin, msg, ignoreDone)
-		}
-		b.seal(r, nil)
+		b.settle(origin, msg, r, nil)
 		return nil
 	}
 	done := make(chan error, 1)
-	n := 1
-	if hook != nil {
-		n++
-	}
-	join := joinDone(n, func(err error) { done <- err })
-	if hook != nil {
-		hook.OnPublish(origin, msg, join)
-	}
-	b.seal(r, join)
+	b.settle(origin, msg, r, func(err error) { done <- err })
 	select {
 	case err := <-done:
 		if err != nil {

@@ -94,27 +94,31 @@ type storeWrite struct {
 	again func() // marks the record pending again after a failure
 }
 
+// submit performs w and calls done with the outcome: on a GroupStore
+// without waiting (done runs when the write is durable, sharing a commit
+// with the others submitted meanwhile), on another Store at once.
+func (w storeWrite) submit(done func(error)) {
+	gs, group := w.st.(GroupStore)
+	switch {
+	case group && w.del:
+		gs.DeleteAsync(w.key, done)
+	case group:
+		gs.PutAsync(w.key, w.value, done)
+	case w.del:
+		done(w.st.Delete(w.key))
+	default:
+		done(w.st.Put(w.key, w.value))
+	}
+}
+
 // applyWrites performs ws and returns their errors, in order: on a
 // GroupStore all at once, then waiting for them; else one by one.
 func applyWrites(ws []storeWrite) []error {
 	errs := make([]error, len(ws))
 	var wg sync.WaitGroup
+	wg.Add(len(ws))
 	for i, w := range ws {
-		gs, ok := w.st.(GroupStore)
-		switch {
-		case ok:
-			wg.Add(1)
-			done := func(err error) { errs[i] = err; wg.Done() }
-			if w.del {
-				gs.DeleteAsync(w.key, done)
-			} else {
-				gs.PutAsync(w.key, w.value, done)
-			}
-		case w.del:
-			errs[i] = w.st.Delete(w.key)
-		default:
-			errs[i] = w.st.Put(w.key, w.value)
-		}
+		w.submit(func(err error) { errs[i] = err; wg.Done() })
 	}
 	wg.Wait()
 	return errs
@@ -135,14 +139,12 @@ type persister struct {
 	mu       sync.Mutex
 	sessions map[string]struct{}
 	retained map[string]*packet.Publish // nil: deleted
-	kick     chan struct{}
 }
 
 func (p *persister) init() {
 	p.sessions = make(map[string]struct{})
 	p.retained = make(map[string]*packet.Publish)
 	p.failures = make(map[string]int)
-	p.kick = make(chan struct{}, 1)
 }
 
 // retry records the outcome of writing a record and reports whether to
@@ -174,14 +176,6 @@ func (p *persister) retainedChanged(name string, msg *packet.Publish) {
 	p.mu.Unlock()
 }
 
-// poke asks the persist loop for an early Flush.
-func (p *persister) poke() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}
-
 // take returns and resets the pending changes.
 func (p *persister) take() (map[string]struct{}, map[string]*packet.Publish) {
 	p.mu.Lock()
@@ -192,8 +186,7 @@ func (p *persister) take() (map[string]struct{}, map[string]*packet.Publish) {
 	return ids, ret
 }
 
-// persistLoop flushes every PersistInterval, and early when poked, until
-// ctx is done.
+// persistLoop flushes every PersistInterval until ctx is done.
 func (b *Broker) persistLoop(ctx context.Context) {
 	if b.opts.Sessions == nil && b.opts.Retained == nil {
 		<-ctx.Done()
@@ -206,7 +199,6 @@ func (b *Broker) persistLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-b.persist.kick:
 		}
 		if err := b.Flush(); err != nil {
 			b.log.Error("persist broker state", "err", err)

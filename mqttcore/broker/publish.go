@@ -63,21 +63,10 @@ func (c *client) acknowledge(p *packet.Publish, accepted bool, r routed) {
 			c.ackReady(ack, p.PacketID, packet.Success)
 		}
 	case p.QoS == 0:
-		if hook != nil {
-			hook.OnPublish(c.id, p, ignoreDone)
-		}
-		c.b.seal(r, nil)
+		c.b.settle(c.id, p, r, nil)
 	default:
 		seq := c.ackPending(ack, p.PacketID, len(p.Payload))
-		n := 1
-		if hook != nil {
-			n++
-		}
-		done := joinDone(n, func(err error) { c.hookDone(seq, err) })
-		if hook != nil {
-			hook.OnPublish(c.id, p, done)
-		}
-		c.b.seal(r, done)
+		c.b.settle(c.id, p, r, func(err error) { c.hookDone(seq, err) })
 		c.waitStored()
 	}
 }

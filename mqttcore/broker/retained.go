@@ -53,23 +53,14 @@ func (b *Broker) storeRetainedNow(name string) *storeWait {
 	p.mu.Lock()
 	delete(p.retained, name) // this write supersedes a pending one
 	p.mu.Unlock()
-	w := b.retainedWrite(name, cur)
 	sw := &storeWait{}
-	done := func(err error) {
+	b.retainedWrite(name, cur).submit(func(err error) {
 		if err != nil {
 			err = fmt.Errorf("broker: store retained %s: %w", name, err)
 			p.retainedChanged(name, cur) // the next Flush tries again
 		}
 		sw.fire(err)
-	}
-	switch gs, group := w.st.(GroupStore); {
-	case group && w.del:
-		gs.DeleteAsync(w.key, done)
-	case group:
-		gs.PutAsync(w.key, w.value, done)
-	default:
-		done(applyWrites([]storeWrite{w})[0])
-	}
+	})
 	return sw
 }
 

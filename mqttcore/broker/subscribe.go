@@ -150,11 +150,10 @@ func (s *sess) unsubscribe(filter string) bool {
 	return had
 }
 
-// subscriptionsChanged asks for a prompt store write of a persistent
-// session.
+// subscriptionsChanged schedules a persistent session's record for a
+// store write; SUBSCRIBE and UNSUBSCRIBE make it at once (storeSessionNow).
 func (s *sess) subscriptionsChanged() {
-	if !s.clean && s.b.opts.Sessions != nil {
+	if !s.clean {
 		s.markDirty()
-		s.b.persist.poke()
 	}
 }

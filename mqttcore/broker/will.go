@@ -31,10 +31,7 @@ func (b *Broker) publishWillOf(id, username string, w *packet.Publish) {
 		return
 	}
 	b.log.Debug("publishing will", "client", id, "topic", w.Topic)
-	b.seal(b.route(w, nil), nil)
-	if hook := b.opts.Hook; hook != nil {
-		hook.OnPublish(id, w, ignoreDone)
-	}
+	b.settle(id, w, b.route(w, nil), nil)
 }
 
 // MQTT 5.0 Will Delay Interval: a will whose connection ended while its
