@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -112,13 +111,7 @@ func TestGateway_Run_MosquittoSub(t *testing.T) {
 // test when mosquitto_sub is missing (and fails it when CI is set).
 func mosquittoSub(t *testing.T, p *proc, topic string, n int) [][]byte {
 	t.Helper()
-	path, err := exec.LookPath("mosquitto_sub")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("mosquitto_sub is not installed (CI is set, so this is a failure): %v", err)
-		}
-		t.Skipf("mosquitto_sub is not installed (Debian package mosquitto-clients): %v", err)
-	}
+	path := mosquittoTool(t, "mosquitto_sub")
 	host, port := splitAddr(t, p.Addr)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
