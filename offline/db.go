@@ -344,7 +344,10 @@ func (d *DB) view(fn func(*bolt.Tx) error) (err error) {
 	d.handleMu.RLock()
 	defer d.handleMu.RUnlock()
 	if d.bolt == nil {
-		return ErrClosed
+		if d.isClosed() {
+			return ErrClosed
+		}
+		return errNotReopened // transient: the next write tries again
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -259,6 +259,9 @@ func (d *DB) update(fn func(*bolt.Tx) error, nops int) (err error) {
 	return err
 }
 
+// errNotReopened is what reads get while a reopen has failed.
+var errNotReopened = errors.New("offline: the store could not be reopened after a failed commit")
+
 // reopen replaces the bbolt handle with a fresh one on the same file. After
 // a commit failed (a full disk, a read-only remount, EIO), bbolt's memory
 // can no longer be trusted: its freelist may keep the pages the failed
