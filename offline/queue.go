@@ -78,6 +78,13 @@ type Queue struct {
 	pend    []*pendEntry  // appended, commit not completed, by seq
 
 	unwritten atomic.Uint64 // deferred appends acknowledged before their commit
+
+	// readTo is the highest sequence number a reader may have sent: the
+	// last queued at Open, then the highest Read returned (see orphans.go).
+	readTo atomic.Uint64
+	// orphans counts the entries of the orphans bucket, as of the writer's
+	// last batch (a failed commit may leave it off by a few: it only bounds).
+	orphans atomic.Int64
 }
 
 // queueState is a queue's depth and drop counters (persisted) and its
@@ -111,6 +118,7 @@ func (d *DB) Queue(name string, o QueueOptions) (*Queue, error) {
 		return nil, fmt.Errorf("offline: queue %q: %w", name, err)
 	}
 	q.st.queueMeta, q.lastSeq = m, last
+	q.readTo.Store(last)
 	d.queues[name] = q
 	return q, nil
 }
@@ -132,6 +140,7 @@ func (d *DB) loadQueue(q *Queue) (m queueMeta, last uint64, err error) {
 		var err error
 		m, err = decodeQueueMeta(v)
 		exists, last = err == nil, lastSeqOf(bk)
+		q.orphans.Store(countOrphans(bk))
 		return nil
 	})
 	if err != nil || exists {

@@ -100,7 +100,7 @@ func (b *batch) appendEntry(q *Queue, seq uint64, val []byte, size uint64) error
 			st.overflowNew++
 			return reject(fmt.Errorf("%w: queue %q holds %d messages, %d bytes", ErrFull, q.name, st.messages, st.bytes))
 		}
-		if err := q.dropOldest(eb, st, size); err != nil {
+		if err := b.dropOldest(q, eb, st, size); err != nil {
 			return err
 		}
 	}
@@ -127,7 +127,7 @@ func (q *Queue) fits(st *queueState, size uint64) bool {
 }
 
 // dropOldest deletes entries from the front until one of size bytes fits.
-func (q *Queue) dropOldest(eb *bolt.Bucket, st *queueState, size uint64) error {
+func (b *batch) dropOldest(q *Queue, eb *bolt.Bucket, st *queueState, size uint64) error {
 	c := eb.Cursor()
 	for !q.fits(st, size) {
 		k, v := c.First()
@@ -136,6 +136,11 @@ func (q *Queue) dropOldest(eb *bolt.Bucket, st *queueState, size uint64) error {
 			return nil
 		}
 		sz := entrySize(v)
+		if seq, ok := keySeq(k); ok {
+			if err := b.noteOrphan(q, seq, v); err != nil {
+				return err
+			}
+		}
 		if err := c.Delete(); err != nil {
 			return fmt.Errorf("offline: queue %q: drop oldest: %w", q.name, err)
 		}
@@ -177,6 +182,11 @@ func (b *batch) removeEntries(q *Queue, seqs []uint64, why removal) error {
 			continue
 		}
 		sz := entrySize(v)
+		if why != removeAcked {
+			if err := b.noteOrphan(q, seq, v); err != nil {
+				return err
+			}
+		}
 		if err := eb.Delete(k); err != nil {
 			return fmt.Errorf("offline: queue %q: delete %d: %w", q.name, seq, err)
 		}
@@ -227,6 +237,9 @@ func (b *batch) quarantine(q *Queue, seq uint64, reason string) error {
 		return reject(fmt.Errorf("%w: queue %q seq %d", ErrNotFound, q.name, seq))
 	}
 	sz := entrySize(v)
+	if err := b.noteOrphan(q, seq, v); err != nil {
+		return err
+	}
 	rec := quarantineRecord{at: b.d.clock.now(), reason: reason, entry: v}.encode()
 	if err := xb.Put(k, rec); err != nil {
 		return fmt.Errorf("offline: queue %q: quarantine %d: %w", q.name, seq, err)

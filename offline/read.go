@@ -30,6 +30,7 @@ func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error
 		}
 		q.dropDead(res)
 		if live := before(mergeEntries(res, pend, max), limit); len(live) > 0 {
+			q.noteRead(live[len(live)-1].Seq)
 			return live, nil
 		}
 		// Only dead entries so far: look further — unless an entry written
@@ -58,6 +59,7 @@ type scanResult struct {
 	live    []Entry
 	expired []uint64
 	bad     map[uint64]string // undecodable entries and why
+	orphans bool              // some of expired are QoS 2 entries a reader may have sent
 	last    uint64            // highest seq looked at
 	cut     bool              // the scan stopped at maxDeadPerScan
 }
@@ -92,6 +94,7 @@ func (q *Queue) scan(after uint64, max int) (scanResult, error) {
 				dead++
 			case q.d.expired(&r, now):
 				res.expired = append(res.expired, seq)
+				res.orphans = res.orphans || len(v) > flagsOffset && q.mayHaveSent(seq, v[flagsOffset])
 				dead++
 			default:
 				res.live = append(res.live, r.entry(seq))
@@ -148,10 +151,16 @@ func mergeEntries(res scanResult, pend []Entry, max int) []Entry {
 }
 
 // dropDead deletes expired entries and quarantines undecodable ones, without
-// waiting: Read has already skipped them.
+// waiting — Read has already skipped them — unless some of them become
+// orphans: then it waits for the commit, so that the reader finds them in
+// Orphans before it sends anything queued after them (see orphans.go).
 func (q *Queue) dropDead(res scanResult) {
 	if len(res.expired) == 0 && len(res.bad) == 0 {
 		return
+	}
+	var committed chan struct{}
+	if res.orphans {
+		committed = make(chan struct{})
 	}
 	o := &op{
 		apply: func(b *batch) error {
@@ -170,9 +179,20 @@ func (q *Queue) dropDead(res scanResult) {
 				q.d.log.Warn("offline: dropping dead entries failed; retried on a later read",
 					"queue", q.name, "err", err)
 			}
+			if committed != nil {
+				close(committed)
+			}
 		},
 	}
-	_ = q.d.submit(o) // fails only when closed: the next Open's reads retry
+	if q.d.submit(o) != nil { // closed: the next Open's reads retry
+		return
+	}
+	if committed != nil {
+		select {
+		case <-committed:
+		case <-q.d.quit:
+		}
+	}
 }
 
 // oldestAge returns the age of the first entry, 0 when empty or closed.

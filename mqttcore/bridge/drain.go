@@ -31,6 +31,9 @@ func (c *conn) drain(ctx context.Context) error {
 			return nil
 		}
 	}
+	if !c.releaseOrphans(ctx) {
+		return nil
+	}
 	if b.o.LiveFirst {
 		b.win.startLanes(b.o.Queue.LastSeq())
 	}
@@ -54,6 +57,9 @@ func (c *conn) drain(ctx context.Context) error {
 				return nil
 			}
 			return fmt.Errorf("bridge: read queue: %w", err)
+		}
+		if !c.releaseOrphans(ctx) {
+			return nil
 		}
 		for _, e := range entries {
 			if !b.win.inBacklog(e.Seq) { // the backlog is done; the live lane has these
@@ -81,6 +87,9 @@ func (c *conn) drainLive(ctx context.Context, lim *limiter, live uint64, max int
 		return 0, false, nil
 	case err != nil:
 		return 0, true, fmt.Errorf("bridge: read queue: %w", err)
+	}
+	if !c.releaseOrphans(ctx) {
+		return 0, true, nil
 	}
 	for _, e := range entries {
 		if err := c.drainEntry(ctx, lim, e); err != nil {
@@ -176,6 +185,77 @@ func (c *conn) onPuback(pid uint16) {
 	}
 }
 
+// releaseOrphans sends PUBREL for the packet identifiers of the queue's
+// orphans — QoS 2 messages it dropped (overflow, expiry) after they may
+// have been sent, typically by a gateway that lost power before the PUBREC
+// came back — so that the upstream does not hold them forever: Mosquitto
+// counts them against the session's inflight quota and, once that is used
+// up, answers every further QoS 1/2 PUBLISH with "quota exceeded", which
+// MQTT 3.1.1 cannot tell the bridge (see offline/orphans.go). It runs when
+// the connection starts and after every read of the queue, before the
+// entries read are sent. A released message the upstream did hold is
+// delivered then: counted as dropped by the queue, it arrives late after
+// all. A new session holds no identifiers: the orphans are forgotten. It
+// returns false when the connection ended.
+func (c *conn) releaseOrphans(ctx context.Context) bool {
+	b := c.b
+	seqs, err := b.o.Queue.Orphans()
+	if err != nil {
+		b.log.Warn("bridge: reading the queue's orphans failed; retried on the next read", "err", err)
+		return true
+	}
+	if len(seqs) == 0 {
+		return true
+	}
+	if !c.sessionPresent {
+		b.o.Queue.ForgetOrphansAsync(seqs, nil)
+		return true
+	}
+	var pids []uint16 // new ones, in seq order
+	c.orphanMu.Lock()
+	if c.released == nil {
+		c.released, c.awaiting = make(map[uint64]struct{}), make(map[uint16][]uint64)
+	}
+	for _, seq := range seqs {
+		if _, ok := c.released[seq]; ok {
+			continue // released on this connection; forgotten, or its PUBCOMP not back yet
+		}
+		pid := pidOf(seq)
+		if b.win.get(pid) != nil {
+			continue // a flight uses it: released, or completed, with that flight
+		}
+		c.released[seq] = struct{}{}
+		if c.awaiting[pid] == nil {
+			pids = append(pids, pid)
+		}
+		c.awaiting[pid] = append(c.awaiting[pid], seq)
+	}
+	c.orphanMu.Unlock()
+	for _, pid := range pids {
+		if !c.sendCtx(ctx, &packet.Pubrel{PacketID: pid}) {
+			return false
+		}
+	}
+	if len(pids) > 0 {
+		b.stats.orphansReleased.Add(uint64(len(pids)))
+		b.log.Info("bridge: released the packet identifiers of QoS 2 messages dropped after they may have been sent",
+			"identifiers", len(pids))
+	}
+	return true
+}
+
+// forgetOrphan completes the release of identifier pid (its PUBCOMP came),
+// if it was an orphan's.
+func (c *conn) forgetOrphan(pid uint16) {
+	c.orphanMu.Lock()
+	seqs := c.awaiting[pid]
+	delete(c.awaiting, pid)
+	c.orphanMu.Unlock()
+	if len(seqs) > 0 {
+		c.b.o.Queue.ForgetOrphansAsync(seqs, nil)
+	}
+}
+
 // onPubcomp completes a QoS 2 message whose PUBREC was received and
 // persisted. A PUBCOMP for a message still waiting for its PUBREC breaks
 // the protocol [MQTT-4.3.3]: the message stays in flight (sent again on the
@@ -185,9 +265,13 @@ func (c *conn) onPubcomp(pid uint16) {
 		c.delivered(f.seq)
 		return
 	}
-	if f := c.b.win.get(pid); f != nil && f.msg.QoS == 2 {
-		c.b.logLimited(slog.LevelWarn, logProtocol, "bridge: upstream sent PUBCOMP before PUBREC; message kept", "packet_id", pid)
+	if f := c.b.win.get(pid); f != nil {
+		if f.msg.QoS == 2 {
+			c.b.logLimited(slog.LevelWarn, logProtocol, "bridge: upstream sent PUBCOMP before PUBREC; message kept", "packet_id", pid)
+		}
+		return
 	}
+	c.forgetOrphan(pid)
 }
 
 // delivered hands a seq the upstream acknowledged to the acker.

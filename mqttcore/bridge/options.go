@@ -61,6 +61,12 @@ type Queue interface {
 	Quarantine(seq uint64, reason string) error
 	// Stats reports the depth and the drop counters.
 	Stats() offline.QueueStats
+	// Orphans returns the QoS 2 entries that left the queue undelivered
+	// (overflow, expiry, quarantine) after they may have been sent: the
+	// upstream may still hold their packet identifiers.
+	Orphans() ([]uint64, error)
+	// ForgetOrphansAsync removes orphans whose identifiers were released.
+	ForgetOrphansAsync(seqs []uint64, done func(error))
 }
 
 var _ Queue = (*offline.Queue)(nil)

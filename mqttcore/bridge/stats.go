@@ -62,6 +62,10 @@ type Stats struct {
 	StoreErrors uint64
 	// SubscribeFailures counts subscriptions the upstream refused.
 	SubscribeFailures uint64
+	// OrphansReleased counts packet identifiers released (PUBREL) for QoS 2
+	// messages the queue dropped after they may have been sent (see
+	// offline.Queue.Orphans).
+	OrphansReleased uint64
 	// Inflight is the number of messages sent and not yet acknowledged.
 	Inflight int
 	// LastError is the last error of a connection attempt or of a
@@ -92,6 +96,7 @@ func (b *Bridge) statsWith(q offline.QueueStats) Stats {
 		Received:          b.stats.received.Load(),
 		StoreErrors:       b.stats.storeErrors.Load(),
 		SubscribeFailures: b.stats.subscribeFailures.Load(),
+		OrphansReleased:   b.stats.orphansReleased.Load(),
 		Inflight:          b.win.len(),
 		Dropped:           b.droppedWith(q),
 		Outage:            b.outageSnapshot(q.Messages),
@@ -114,8 +119,8 @@ func (b *Bridge) statsWith(q offline.QueueStats) Stats {
 //
 
 type counters struct {
-	forwarded, received, connects, connectFailures atomic.Uint64
-	storeErrors, subscribeFailures                 atomic.Uint64
+	forwarded, received, connects, connectFailures  atomic.Uint64
+	storeErrors, subscribeFailures, orphansReleased atomic.Uint64
 
 	mu      sync.Mutex
 	dropped map[string]uint64

@@ -42,6 +42,17 @@ func StartMosquitto(t testing.TB, extraConf string) (addr string) {
 	}, dialTCP).addr
 }
 
+// StartMosquittoLogged is StartMosquitto that also returns Mosquitto's log
+// (stdout and stderr) as it grows: with "log_type all" in extraConf it
+// names every packet, which lets a test wait for what the broker did.
+func StartMosquittoLogged(t testing.TB, extraConf string) (addr string, log *SyncBuffer) {
+	t.Helper()
+	m := startMosquitto(t, func(port int) string {
+		return fmt.Sprintf("listener %d 127.0.0.1\n%s%s%s\n", port, baseConf, userConf(), extraConf)
+	}, dialTCP)
+	return m.addr, m.log
+}
+
 // TLSBroker describes a Mosquitto started by StartMosquittoTLS.
 type TLSBroker struct {
 	// Addr is the "host:port" of the TLS listener (mutual TLS required).
