@@ -2,6 +2,7 @@ package modbus
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -17,11 +18,20 @@ func Driver() sensors.Driver {
 }
 
 // quantities lists the points' quantities and units, for announcing the
-// sensor before the device answers; coils and discrete inputs are binary.
+// sensor before the device answers; coils and discrete inputs are binary;
+// writable holding registers carry their range and step.
 func quantities(opts Opts) []sensors.Quantity {
 	qs := make([]sensors.Quantity, 0, len(opts.Points))
 	for _, p := range opts.Points {
-		qs = append(qs, sensors.Quantity{Name: p.Quantity, Unit: p.Unit, Binary: p.Type == Bool})
+		q := sensors.Quantity{Name: p.Quantity, Unit: p.Unit, Binary: p.Type == Bool, Writable: p.Writable}
+		if p.Writable && p.Table == Holding {
+			q.Min, q.Max = p.valueRange()
+			q.Step = math.Abs(p.scaleOr1())
+			if p.Type == Float32 || p.Type == Float64 {
+				q.Step = 0 // any
+			}
+		}
+		qs = append(qs, q)
 	}
 	return qs
 }
