@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	mb "github.com/simonvetter/modbus"
 
@@ -152,23 +153,29 @@ func rawRange(t Type) (lo, hi float64) {
 // or ErrOutOfRange; a coil's are one byte, 0 or 1.
 func (p *Point) encode(value float64) ([]byte, error) {
 	raw := (value - p.Offset) / p.scaleOr1()
-	if p.Type != Float32 && p.Type != Float64 {
+	if p.Type != Float32 && p.Type != Float64 && p.Type != Bool {
 		raw = math.Round(raw)
 	}
 	lo, hi := rawRange(p.Type)
 	ok := raw >= lo && raw <= hi && !math.IsNaN(raw)
+	if p.Type == Bool {
+		ok = raw == 0 || raw == 1
+	}
 	if p.Type == Uint64 || p.Type == Int64 {
 		ok = ok && raw < hi // float64(MaxUint64) and float64(MaxInt64) round up past the type
 	}
 	if !ok {
 		vlo, vhi := p.valueRange()
-		return nil, fmt.Errorf("%w: %s = %v: %v…%v fits a %s%s", ErrOutOfRange, p.Quantity, value, vlo, vhi, p.Type, p.scaleText())
+		return nil, fmt.Errorf("%w: %s = %v: %s…%s fits a %s%s", ErrOutOfRange, p.Quantity, value, short(vlo), short(vhi), p.Type, p.scaleText())
 	}
 	if p.Type == Bool {
 		return []byte{byte(raw)}, nil
 	}
 	return p.wire(bigEndian(p.Type, raw)), nil
 }
+
+// short formats v with 10 significant digits: 3276.7, not 3276.7000000000003.
+func short(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 
 // scaleText describes a scale and offset for range errors.
 func (p *Point) scaleText() string {
