@@ -25,7 +25,8 @@ func quantities(opts Opts) []sensors.Quantity {
 	for _, p := range opts.Points {
 		q := sensors.Quantity{Name: p.Quantity, Unit: p.Unit, Binary: p.Type == Bool, Writable: p.Writable}
 		if p.Writable && p.Table == Holding {
-			q.Min, q.Max = p.valueRange()
+			lo, hi := p.valueRange()
+			q.Min, q.Max = tidy(lo), tidy(hi)
 			q.Step = math.Abs(p.scaleOr1())
 			if p.Type == Float32 || p.Type == Float64 {
 				q.Step = 0 // any

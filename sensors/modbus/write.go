@@ -177,6 +177,9 @@ func (p *Point) encode(value float64) ([]byte, error) {
 // short formats v with 10 significant digits: 3276.7, not 3276.7000000000003.
 func short(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 
+// tidy rounds v to 10 significant digits, as short formats it.
+func tidy(v float64) float64 { t, _ := strconv.ParseFloat(short(v), 64); return t }
+
 // scaleText describes a scale and offset for range errors.
 func (p *Point) scaleText() string {
 	if p.scaleOr1() == 1 && p.Offset == 0 {
