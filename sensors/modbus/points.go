@@ -71,7 +71,7 @@ func parsePoint(o *sensors.Options, line int) Point {
 	p.LittleEndian = o.OneOf("byte_order", "big", "big", "little") == "little"
 	p.Writable = o.Bool("writable", false)
 	if p.Writable && p.Table != Holding && p.Table != Coil {
-		o.Errorf("writable", "a %s point is read-only: only holding registers and coils can be written", p.Table)
+		o.Errorf("writable", "%s points are read-only: only holding registers and coils can be written", p.Table)
 	}
 	if p.Table.bits() {
 		for _, k := range []string{"word_order", "byte_order"} {

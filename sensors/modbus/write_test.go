@@ -124,8 +124,8 @@ func TestDriver_Check_writable(t *testing.T) {
 		),
 	}))
 	for _, want := range []string{
-		"g.yaml:52: sensors[0].points[2].writable: a input point is read-only: only holding registers and coils can be written",
-		"g.yaml:62: sensors[0].points[3].writable: a discrete point is read-only",
+		"g.yaml:52: sensors[0].points[2].writable: input points are read-only: only holding registers and coils can be written",
+		"g.yaml:62: sensors[0].points[3].writable: discrete points are read-only",
 		"g.yaml:72: sensors[0].points[4].writable:",
 	} {
 		if !strings.Contains(fmt.Sprint(err), want) {
