@@ -117,7 +117,7 @@ type Quantity struct {
 	// Writable says the quantity is commanded from
 	// "<topic>/<quantity>/set" (see QuantitySetter): discovery announces a
 	// Binary one as a switch, another as a number from Min to Max in steps
-	// of Step (0: any step).
+	// of Step (0: Home Assistant's default, 1).
 	Writable       bool
 	Min, Max, Step float64
 }

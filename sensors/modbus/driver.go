@@ -29,7 +29,7 @@ func quantities(opts Opts) []sensors.Quantity {
 			q.Min, q.Max = tidy(lo), tidy(hi)
 			q.Step = math.Abs(p.scaleOr1())
 			if p.Type == Float32 || p.Type == Float64 {
-				q.Step = 0 // any
+				q.Step = floatStep
 			}
 		}
 		qs = append(qs, q)
@@ -38,6 +38,11 @@ func quantities(opts Opts) []sensors.Quantity {
 }
 
 //
+
+// floatStep is the step announced for a writable float register: the
+// finest Home Assistant's number entity takes (its default, 1, would allow
+// whole numbers only).
+const floatStep = 0.001
 
 // defaultRequestTimeout is request_timeout's default (never above the
 // sensor's own timeout).
