@@ -13,7 +13,8 @@
 //     (no init side effects): NewRegistry, Register, Check, Open.
 //   - Sensor: one device, read synchronously with Sense(ctx) and released with
 //     Halt. It may also be a Watcher (reports changes as they happen: GPIO
-//     edges, lines on a UART) or an Actuator (driven from "<topic>/set").
+//     edges, lines on a UART), an Actuator (driven from "<topic>/set") or a
+//     QuantitySetter (some quantities written from "<topic>/<quantity>/set").
 //   - Poller: owns the goroutines of one sensor. It calls Sense every Interval
 //     with a per-read Timeout, backs off exponentially while the sensor fails,
 //     runs Watch beside the poll loop, feeds "<topic>/set" to Set, applies
@@ -41,6 +42,9 @@
 //	{"state": "error", "error": "ds18b20: 28-0316a2794bff: device removed", "ts": "…"}
 //
 // An Actuator's new state goes retained to "<topic>/state" after each Set.
+// A QuantitySetter's value read back after a write goes to
+// "<topic>/<quantity>" at once, and each command's outcome (SetResult), not
+// retained, to "<topic>/<quantity>/set/result".
 // The quantity names "status" and "set" are therefore reserved.
 //
 // # Concurrency

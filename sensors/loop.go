@@ -18,8 +18,12 @@ func (p *Poller) pollLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case payload := <-p.sets:
-			p.set(ctx, payload)
+		case c := <-p.sets:
+			if c.quantity == "" {
+				p.set(ctx, c.payload)
+			} else {
+				p.setQuantity(ctx, c.quantity, c.payload)
+			}
 			continue
 		case reply := <-p.reads:
 			p.readNow(ctx, reply)
@@ -126,11 +130,12 @@ func (p *Poller) setState(ctx context.Context, err error) {
 	}
 }
 
-// command queues a "<topic>/set" payload for the poll loop. It runs on the
-// subscriber's goroutine and never blocks: a full queue drops the command.
-func (p *Poller) command(topic string, payload []byte) {
+// command queues a "<topic>/set" or "<topic>/<quantity>/set" payload for
+// the poll loop. It runs on the subscriber's goroutine and never blocks: a
+// full queue drops the command.
+func (p *Poller) command(topic, quantity string, payload []byte) {
 	select {
-	case p.sets <- bytes.Clone(payload):
+	case p.sets <- command{quantity: quantity, payload: bytes.Clone(payload)}:
 	default:
 		p.stats.commandErrors.Add(1)
 		p.log.Warn("command dropped: queue full", "topic", topic)

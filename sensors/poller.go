@@ -26,8 +26,9 @@ type PollerOptions struct {
 	// Logger receives the poller's events, with key "sensor". nil discards.
 	Logger *slog.Logger
 
-	// Subscriber delivers "<topic>/set" to a sensor that is an Actuator.
-	// nil: the actuator is never driven (logged once at Warn).
+	// Subscriber delivers "<topic>/set" to a sensor that is an Actuator,
+	// and "<topic>/<quantity>/set" to a QuantitySetter. nil: they are never
+	// driven (logged once at Warn).
 	Subscriber Subscriber
 
 	// MaxBackoff caps the delay between retries while Sense fails (the delay
@@ -59,8 +60,8 @@ type Stats struct {
 	PublishErrors uint64 // Publish calls that failed (readings, status and state)
 	Emitted       uint64 // readings a Watcher reported
 	WatchErrors   uint64 // Watch calls that returned before cancellation (each restarted with backoff)
-	Commands      uint64 // Set calls
-	CommandErrors uint64 // failed Set calls plus commands dropped because the queue was full
+	Commands      uint64 // Set and SetQuantity commands received
+	CommandErrors uint64 // failed or refused commands plus commands dropped because the queue was full
 	Failing       bool   // the last Sense failed
 }
 
@@ -76,7 +77,8 @@ type Poller struct {
 	timeout  time.Duration
 	proc     *processor
 	actuator Actuator
-	sets     chan []byte            // "<topic>/set" payloads, for the poll loop
+	setter   QuantitySetter
+	sets     chan command           // "<topic>/set" and "<topic>/<quantity>/set" payloads, for the poll loop
 	reads    chan chan<- readResult // ReadNow requests, for the poll loop
 
 	readEdge, pubEdge, watchEdge, emitEdge *edge
@@ -181,21 +183,41 @@ func (p *Poller) check() error {
 }
 
 // subscribe connects "<topic>/set" to the poll loop when the sensor is an
-// Actuator, and returns the function that disconnects it.
+// Actuator, and "<topic>/<quantity>/set" for each writable quantity of a
+// QuantitySetter, and returns the function that disconnects them.
 func (p *Poller) subscribe() (cancel func(), err error) {
-	a, ok := p.sensor.(Actuator)
-	if !ok {
+	filters := map[string]string{} // filter → quantity ("" for the actuator)
+	if a, ok := p.sensor.(Actuator); ok {
+		p.actuator = a
+		filters[p.topic+"/set"] = ""
+	}
+	if s, ok := p.sensor.(QuantitySetter); ok {
+		p.setter = s
+		for _, q := range s.Writable() {
+			filters[p.topic+"/"+q+"/set"] = q
+		}
+	}
+	if len(filters) == 0 {
 		return func() {}, nil
 	}
-	filter := p.topic + "/set"
 	if p.opts.Subscriber == nil {
-		p.log.Warn("actuator has no subscriber; commands are ignored", "topic", filter)
+		p.log.Warn("writable sensor has no subscriber; commands are ignored")
 		return func() {}, nil
 	}
-	p.actuator, p.sets = a, make(chan []byte, commandQueue)
-	cancel, err = p.opts.Subscriber.Subscribe(filter, p.command)
-	if err != nil {
-		return nil, fmt.Errorf("sensors: poller %q: subscribe %s: %w", p.spec.Name, filter, err)
+	p.sets = make(chan command, commandQueue)
+	var cancels []func()
+	cancel = func() {
+		for _, c := range cancels {
+			c()
+		}
+	}
+	for filter, q := range filters {
+		c, err := p.opts.Subscriber.Subscribe(filter, func(topic string, payload []byte) { p.command(topic, q, payload) })
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("sensors: poller %q: subscribe %s: %w", p.spec.Name, filter, err)
+		}
+		cancels = append(cancels, c)
 	}
 	return cancel, nil
 }
@@ -220,6 +242,13 @@ func (p *Poller) stop(wg *sync.WaitGroup) {
 		p.log.Error("sensor call ignores cancellation; it will be halted when the call returns",
 			"stop_timeout", p.opts.StopTimeout)
 	}
+}
+
+// command is a payload on "<topic>/set" (quantity "") or
+// "<topic>/<quantity>/set".
+type command struct {
+	quantity string
+	payload  []byte
 }
 
 // commandQueue bounds the "<topic>/set" payloads waiting for the poll loop.

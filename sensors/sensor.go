@@ -114,4 +114,10 @@ type Quantity struct {
 	// Binary says the value is an on/off level, 1 or 0 (a Modbus coil):
 	// Home Assistant discovery announces it as a binary_sensor.
 	Binary bool
+	// Writable says the quantity is commanded from
+	// "<topic>/<quantity>/set" (see QuantitySetter): discovery announces a
+	// Binary one as a switch, another as a number from Min to Max in steps
+	// of Step (0: Home Assistant's default, 1).
+	Writable       bool
+	Min, Max, Step float64
 }

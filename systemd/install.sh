@@ -3,7 +3,7 @@
 # `make cross` built: the binary that matches the OS, the systemd unit, the `gateway` user, and the example
 # config when /etc/gateway/gateway.yaml does not exist yet.
 #
-#   sudo systemd/install.sh [--root DIR] [--bin-dir DIR | --binary FILE] [--config FILE] [--no-start]
+#   sudo systemd/install.sh [--root DIR] [--bin-dir DIR | --binary FILE] [--config FILE] [--remote-config] [--no-start]
 #   systemd/install.sh --print-binary      # which bin/gateway-linux-* this OS needs, and why
 #
 # Which binary: the unit sets SystemCallArchitectures=native, and systemd's "native" is the architecture
@@ -12,13 +12,16 @@
 # ARM binary on a 64-bit (arm64) userland would be killed by that filter at its first system call (SIGSYS),
 # so arm64 gets the arm64 binary and armhf gets armv6 (armv6l CPUs: Pi Zero/1) or armv7.
 #
+# --remote-config also installs gateway.service.d/remote-config.conf, which lets the service replace
+# /etc/gateway/gateway.yaml (remote.config: true; see the README's remote configuration section).
+#
 # Groups: the user joins gpio, i2c and dialout where they exist (systemd applies a User='s groups); a missing
 # group is skipped with a message, never an error. With --root everything happens inside DIR (useradd
 # --root), nothing is started: that is how systemd/install_test.sh runs it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-root="" bindir="$top/bin" binary="" config="$top/examples/pi.yaml" start=1 print=0
+root="" bindir="$top/bin" binary="" config="$top/examples/pi.yaml" start=1 print=0 remote=0
 
 die() { echo "install: $*" >&2; exit 1; }
 say() { echo "install: $*"; }
@@ -58,8 +61,9 @@ while [[ $# -gt 0 ]]; do
 	--binary) binary=${2:?--binary FILE}; shift 2 ;;
 	--config) config=${2:?--config FILE}; shift 2 ;;
 	--no-start) start=0; shift ;;
+	--remote-config) remote=1; shift ;;
 	--print-binary) print=1; shift ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -101,6 +105,10 @@ gid=$(awk -F: '$1 == "gateway" { print $3 }' "$root/etc/group")
 
 install -D -m 0755 "$binary" "$root/usr/bin/gateway"
 install -D -m 0644 "$here/gateway.service" "$root/etc/systemd/system/gateway.service"
+if [[ $remote == 1 ]]; then
+	install -D -m 0644 "$here/gateway.service.d/remote-config.conf" "$root/etc/systemd/system/gateway.service.d/remote-config.conf"
+	say "installed the remote-config drop-in: /etc/gateway is writable by the service"
+fi
 if [[ -e "$root/etc/gateway/gateway.yaml" ]]; then
 	say "keeping the existing /etc/gateway/gateway.yaml"
 else

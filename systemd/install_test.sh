@@ -53,6 +53,10 @@ else
 		echo "install_test: second install.sh failed:" >&2; echo "$out" >&2; exit 1; }
 	check "rerun keeps config" 1 "$(grep -c 'keeping the existing' <<<"$out")"
 	check "rerun one user" 1 "$(grep -c '^gateway:' "$root/etc/passwd")"
+	check "no drop-in by default" 1 "$([[ -e "$root/etc/systemd/system/gateway.service.d" ]] || echo 1)"
+	out=$(GATEWAY_DPKG_ARCH=arm64 GATEWAY_UNAME_M=aarch64 "$here/install.sh" --root "$root" --bin-dir "$bins" --remote-config 2>&1) || {
+		echo "install_test: install.sh --remote-config failed:" >&2; echo "$out" >&2; exit 1; }
+	check "remote-config drop-in" "" "$(cmp "$here/gateway.service.d/remote-config.conf" "$root/etc/systemd/system/gateway.service.d/remote-config.conf" 2>&1)"
 fi
 # The unit must not name groups (a missing one fails the start with 216/GROUP): the user's groups apply.
 check "no SupplementaryGroups" 0 "$(grep -c '^SupplementaryGroups=' "$here/gateway.service" || true)"

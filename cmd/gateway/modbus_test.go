@@ -112,7 +112,8 @@ func TestGateway_Modbus_MosquittoSub(t *testing.T) {
 }
 
 // TestGateway_Modbus_Check: gateway check lists every bad modbus option
-// with its file:line, points' keys on their own lines, and exits 1.
+// with its file:line, points' keys on their own lines (writable on an input
+// register too), and exits 1.
 func TestGateway_Modbus_Check(t *testing.T) {
 	wantCheckErrors(t, `  - name: meter
     driver: modbus
@@ -125,6 +126,10 @@ func TestGateway_Modbus_Check(t *testing.T) {
         address: 70000
         type: float
       - {quantity: relay, table: coil, address: 1, type: uint16}
+      - quantity: frequency
+        table: input
+        address: 0
+        writable: true
 `,
 		"g.yaml:6: sensors[0].unit_id: 300 is outside 0…255",
 		`g.yaml:9: sensors[0].points[0].table: "holding_register" is not one of [holding input coil discrete]`,
@@ -132,5 +137,6 @@ func TestGateway_Modbus_Check(t *testing.T) {
 		"g.yaml:11: sensors[0].points[1].address: 70000 is outside 0…65535 for a uint16",
 		`g.yaml:12: sensors[0].points[1].type: "float" is not one of [uint16 int16 uint32 int32 float32 uint64 int64 float64]`,
 		`g.yaml:13: sensors[0].points[2].type: a coil is a bit: its type is bool, not "uint16"`,
+		"g.yaml:17: sensors[0].points[3].writable: input points are read-only: only holding registers and coils can be written",
 	)
 }

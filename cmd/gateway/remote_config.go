@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"time"
@@ -21,7 +22,10 @@ func (r *remoteServer) configSet(ctx context.Context, wg *sync.WaitGroup, req re
 		r.g.log.Warn("remote: configuration rejected", "id", req.id, "errors", errs)
 		r.publishConfig(remote.ConfigResult{ID: req.id, State: remote.StateRejected, Errors: errs})
 	}
-	doc, err := r.document(req)
+	doc, seq, err := r.document(req)
+	if err == nil && seq > 0 {
+		err = r.sequence().Check(seq)
+	}
 	if err != nil {
 		reject(err.Error())
 		return
@@ -39,6 +43,12 @@ func (r *remoteServer) configSet(ctx context.Context, wg *sync.WaitGroup, req re
 	if l.cfg.Bridge == nil {
 		reject(r.path + ": bridge: a remote configuration must keep a bridge section (without one this gateway is cut off)")
 		return
+	}
+	if seq > 0 {
+		if err := r.sequence().Accept(seq); err != nil {
+			reject(err.Error())
+			return
+		}
 	}
 	r.publishConfig(remote.ConfigResult{ID: req.id, State: remote.StateAccepted})
 	trial := !reflect.DeepEqual(upstreamOf(r.g.config().Bridge), upstreamOf(l.cfg.Bridge))
@@ -60,21 +70,27 @@ func (r *remoteServer) configSet(ctx context.Context, wg *sync.WaitGroup, req re
 	r.publishConfig(remote.ConfigResult{ID: req.id, State: remote.StateApplied, Restart: res.restart})
 }
 
-// document decodes and verifies the envelope of a config/set request.
-func (r *remoteServer) document(req remoteRequest) ([]byte, error) {
+// document decodes and verifies the envelope of a config/set request and
+// returns the document and its sequence (0 for none).
+func (r *remoteServer) document(req remoteRequest) ([]byte, uint64, error) {
 	var set remote.ConfigSet
 	if _, err := remote.ParseRequest(req.payload, &set); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	doc, err := set.Document()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var key []byte
 	if k := r.g.config().Remote.ConfigPublicKey; k != "" {
 		key, _ = config.PublicKey(k) // validated
 	}
-	return doc, set.Verify(key, doc)
+	return doc, set.Seq, set.Verify(key, doc)
+}
+
+// sequence is the last accepted configuration sequence, in data_dir.
+func (r *remoteServer) sequence() remote.Sequence {
+	return remote.Sequence{Path: filepath.Join(r.g.config().Gateway.DataDir, remote.SequenceFile)}
 }
 
 // write saves the file in force as the last good one (the request came in

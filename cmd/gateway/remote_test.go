@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/internal/remote"
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
 )
 
@@ -34,6 +35,8 @@ type remoteRig struct {
 	op   *client // the operator, subscribed to the result topics
 	tmpl string  // the configuration the gateway started with (template)
 	seq  int
+	cseq uint64         // the last configuration sequence signed
+	sent map[string]any // the last config/set envelope sent
 }
 
 // remoteConfig is the rig's configuration: bridge to upstream, remote
@@ -91,8 +94,11 @@ func (r *remoteRig) setConfig(doc string, key ed25519.PrivateKey) string {
 	text := r.render(doc)
 	req := map[string]any{"id": id, "config": text}
 	if key != nil {
-		req["signature"] = base64.StdEncoding.EncodeToString(ed25519.Sign(key, []byte(text)))
+		r.cseq++
+		req["seq"] = r.cseq
+		req["signature"] = base64.StdEncoding.EncodeToString(ed25519.Sign(key, remote.SignedMessage(r.cseq, []byte(text))))
 	}
+	r.sent = req
 	r.send(rtSet, req)
 	return id
 }
@@ -401,4 +407,54 @@ func TestRemote_localClients(t *testing.T) {
 			t.Errorf("a local client saw the remote topic %s", m.Topic)
 		}
 	}
+}
+
+// TestRemote_config_replay: a signed document carries a sequence its
+// signature covers; sending a captured one again, under a new request id
+// or after a restart under its own, is rejected as a replay and changes
+// nothing; a higher sequence is applied.
+func TestRemote_config_replay(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := fmt.Sprintf("remote: {config: true, commands: true, config_public_key: %q}\n", base64.StdEncoding.EncodeToString(pub))
+	r := newRemoteRig(t, on)
+	first := remoteConfig(r.up, on, "1s")
+	id := r.setConfig(first, priv)
+	r.result(rtResult, id, "applied", remoteWait)
+	captured := r.sent
+
+	replay := func(id string) {
+		t.Helper()
+		req := map[string]any{}
+		for k, v := range captured {
+			req[k] = v
+		}
+		req["id"] = id
+		r.send(rtSet, req)
+		res := r.result(rtResult, id, "rejected", remoteWait)
+		if errs := fmt.Sprint(res["errors"]); !strings.Contains(errs, "replayed document: seq 1 is not above 2") {
+			t.Errorf("replay %s: errors %s, want a replay", id, errs)
+		}
+	}
+	second := remoteConfig(r.up, on, "2s")
+	id2 := r.setConfig(second, priv) // seq 2
+	r.result(rtResult, id2, "applied", remoteWait)
+	replay("replay-new-id")
+	r.fileIs(second, "the second configuration")
+
+	r.gw.Restart()
+	if res := r.command("status", nil); res["ok"] != true {
+		t.Fatalf("status after restart: %v", res)
+	}
+	replay(id) // its own id: the restarted gateway has forgotten the ids, not the sequence
+	r.fileIs(second, "the second configuration, after a restart")
+	data, err := os.ReadFile(r.gw.DataDir + "/remote-config.seq")
+	if err != nil || string(data) != "2\n" {
+		t.Errorf("sequence file: %q, %v", data, err)
+	}
+	id3 := r.setConfig(first, priv) // seq 3: the old document, newly signed, is fine
+	r.result(rtResult, id3, "applied", remoteWait)
+	r.fileIs(first, "the first configuration again")
 }

@@ -16,7 +16,10 @@
 // answered once (Recent).
 //
 // A configuration document is YAML (or JSON, which is YAML) and is signed,
-// when the gateway has remote.config_public_key, with ed25519 over the
-// document's exact bytes (Verify): the "config" string's UTF-8 bytes, or the
-// raw bytes of the "config" object as they stand in the envelope.
+// when the gateway has remote.config_public_key, with ed25519 over
+// SignedMessage: its sequence number and the document's exact bytes (the
+// "config" string's UTF-8 bytes, or the raw bytes of the "config" object as
+// they stand in the envelope); see Verify. The sequence must grow: Sequence
+// keeps the last accepted one in data_dir, so that a captured signed
+// document cannot be replayed, even across restarts.
 package remote

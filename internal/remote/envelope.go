@@ -20,6 +20,12 @@ var (
 	ErrUnsigned = errors.New("remote: document not signed (remote.config_public_key is set)")
 	// ErrBadSignature: the signature does not verify with the configured key.
 	ErrBadSignature = errors.New("remote: bad signature")
+	// ErrNoSequence: a key is configured and the document carries no
+	// "seq" (or a signature made over the document alone, without it).
+	ErrNoSequence = errors.New(`remote: signed document without a sequence: give "seq" (above the last one accepted) and sign SignedMessage(seq, document)`)
+	// ErrReplay: the document's sequence is not above the last one this
+	// gateway accepted: a replayed or out-of-order document (see Sequence).
+	ErrReplay = errors.New("remote: replayed document")
 )
 
 // Request is the part every request shares: its id.
@@ -48,15 +54,31 @@ func ParseRequest(payload []byte, v any) (string, error) {
 
 // ConfigSet is the payload of config/set:
 //
-//	{"id": "r42", "config": "gateway:\n  id: pi\n...", "signature": "<base64>"}
+//	{"id": "r42", "seq": 17, "config": "gateway:\n  id: pi\n...", "signature": "<base64>"}
 //
 // "config" is the YAML document as a string, or a JSON object.
 type ConfigSet struct {
 	Request
+	// Seq is the document's sequence number, which the signature covers:
+	// the gateway accepts a document only when Seq is above the last one
+	// it accepted (see Sequence), so that a captured signed document cannot
+	// be replayed. Required (1 or more) when the document is signed;
+	// optional, and checked when given, otherwise.
+	Seq uint64 `json:"seq,omitempty"`
 	// Config is the document as it stands in the envelope.
 	Config json.RawMessage `json:"config"`
-	// Signature is the ed25519 signature of Document(), standard base64.
+	// Signature is the ed25519 signature of SignedMessage(Seq, Document()),
+	// standard base64.
 	Signature string `json:"signature,omitempty"`
+}
+
+// SignedMessage returns the bytes a config/set signature covers: a fixed
+// header, the sequence in decimal, a newline and the document's exact
+// bytes ("edgegw-config-v1 seq=17\n" + doc). An operator's signing tool
+// builds the same bytes.
+func SignedMessage(seq uint64, doc []byte) []byte {
+	head := fmt.Sprintf("edgegw-config-v1 seq=%d\n", seq)
+	return append([]byte(head), doc...)
 }
 
 // Document returns the configuration file's bytes: the "config" string's
@@ -78,8 +100,10 @@ func (c *ConfigSet) Document() ([]byte, error) {
 	return nil, fmt.Errorf("%w: \"config\" must be a string (YAML) or an object (JSON)", ErrBadRequest)
 }
 
-// Verify checks the signature of doc (Document's result) with key; a nil
-// key accepts anything.
+// Verify checks the signature of SignedMessage(c.Seq, doc) (doc is
+// Document's result) with key; a nil key accepts anything. A signed
+// document needs a Seq (ErrNoSequence); whether Seq is new is Sequence's
+// business.
 func (c *ConfigSet) Verify(key ed25519.PublicKey, doc []byte) error {
 	if key == nil {
 		return nil
@@ -88,7 +112,13 @@ func (c *ConfigSet) Verify(key ed25519.PublicKey, doc []byte) error {
 		return ErrUnsigned
 	}
 	sig, err := base64.StdEncoding.DecodeString(c.Signature)
-	if err != nil || !ed25519.Verify(key, doc, sig) {
+	if err != nil {
+		return ErrBadSignature
+	}
+	if c.Seq == 0 || !ed25519.Verify(key, SignedMessage(c.Seq, doc), sig) {
+		if ed25519.Verify(key, doc, sig) || c.Seq == 0 { // an old signer's, over the document alone
+			return ErrNoSequence
+		}
 		return ErrBadSignature
 	}
 	return nil

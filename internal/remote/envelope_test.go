@@ -42,7 +42,8 @@ func TestConfigSet_Document_Verify(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	other, _, _ := ed25519.GenerateKey(nil)
 	yamlDoc := "gateway:\n  id: pi\n"
-	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(yamlDoc)))
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(priv, remote.SignedMessage(7, []byte(yamlDoc))))
+	docOnly := base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(yamlDoc)))
 	for _, tt := range []struct {
 		name, payload string
 		key           ed25519.PublicKey
@@ -51,11 +52,14 @@ func TestConfigSet_Document_Verify(t *testing.T) {
 	}{
 		{"yaml string, no key", `{"id":"1","config":"gateway:\n  id: pi\n"}`, nil, yamlDoc, nil},
 		{"json object", `{"id":"1","config": {"gateway": {"id": "pi"}}}`, nil, `{"gateway": {"id": "pi"}}`, nil},
-		{"signed", `{"id":"1","config":"gateway:\n  id: pi\n","signature":"` + sig + `"}`, pub, yamlDoc, nil},
+		{"signed", `{"id":"1","seq":7,"config":"gateway:\n  id: pi\n","signature":"` + sig + `"}`, pub, yamlDoc, nil},
 		{"unsigned", `{"id":"1","config":"gateway:\n  id: pi\n"}`, pub, yamlDoc, remote.ErrUnsigned},
-		{"other key", `{"id":"1","config":"gateway:\n  id: pi\n","signature":"` + sig + `"}`, other, yamlDoc, remote.ErrBadSignature},
-		{"not base64", `{"id":"1","config":"gateway:\n  id: pi\n","signature":"!!"}`, pub, yamlDoc, remote.ErrBadSignature},
-		{"document changed", `{"id":"1","config":"gateway:\n  id: px\n","signature":"` + sig + `"}`, pub, "gateway:\n  id: px\n", remote.ErrBadSignature},
+		{"other key", `{"id":"1","seq":7,"config":"gateway:\n  id: pi\n","signature":"` + sig + `"}`, other, yamlDoc, remote.ErrBadSignature},
+		{"not base64", `{"id":"1","seq":7,"config":"gateway:\n  id: pi\n","signature":"!!"}`, pub, yamlDoc, remote.ErrBadSignature},
+		{"document changed", `{"id":"1","seq":7,"config":"gateway:\n  id: px\n","signature":"` + sig + `"}`, pub, "gateway:\n  id: px\n", remote.ErrBadSignature},
+		{"seq changed", `{"id":"1","seq":8,"config":"gateway:\n  id: pi\n","signature":"` + sig + `"}`, pub, yamlDoc, remote.ErrBadSignature},
+		{"no seq", `{"id":"1","config":"gateway:\n  id: pi\n","signature":"` + sig + `"}`, pub, yamlDoc, remote.ErrNoSequence},
+		{"signed without seq", `{"id":"1","seq":7,"config":"gateway:\n  id: pi\n","signature":"` + docOnly + `"}`, pub, yamlDoc, remote.ErrNoSequence},
 		{"no config", `{"id":"1"}`, nil, "", remote.ErrBadRequest},
 		{"config a number", `{"id":"1","config":5}`, nil, "", remote.ErrBadRequest},
 	} {

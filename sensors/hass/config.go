@@ -1,7 +1,7 @@
 package hass
 
 // config is the JSON of one discovery message (Home Assistant's MQTT
-// sensor, binary_sensor and switch platforms).
+// sensor, binary_sensor, switch and number platforms).
 type config struct {
 	Name          string         `json:"name"`
 	UniqueID      string         `json:"unique_id"`
@@ -15,6 +15,10 @@ type config struct {
 	PayloadOff    string         `json:"payload_off,omitempty"`
 	StateOn       string         `json:"state_on,omitempty"`
 	StateOff      string         `json:"state_off,omitempty"`
+	Min           *float64       `json:"min,omitempty"`
+	Max           *float64       `json:"max,omitempty"`
+	Step          float64        `json:"step,omitempty"`
+	Mode          string         `json:"mode,omitempty"`
 	QoS           byte           `json:"qos"`
 	Availability  []availability `json:"availability"`
 	Device        device         `json:"device"`

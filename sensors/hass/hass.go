@@ -9,7 +9,11 @@
 // state_class measurement (total_increasing for energy and counts). A gpio_in
 // sensor's "state" and a Binary quantity (a Modbus coil) are binary_sensor
 // entities; a gpio_out sensor is one switch commanded on "<topic>/set" with
-// payloads "1" and "0", its state read from "<topic>/state". Every entity is
+// payloads "1" and "0", its state read from "<topic>/state". A Writable
+// quantity (a Modbus coil or holding register marked writable) is commanded
+// on "<topic>/<quantity>/set": a Binary one is a switch (payloads "ON" and
+// "OFF"), another a number entity with the quantity's Min, Max and Step,
+// its state read from "<topic>/<quantity>". Every entity is
 // available while "<topic>/status" says {"state":"ok"}, unavailable when it
 // says "error" or "offline" (the gateway stopped cleanly), and belongs to one
 // device, the gateway.
@@ -24,6 +28,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/edgegw/edgegw/sensors"
@@ -111,7 +116,12 @@ func sensorMessages(prefix string, gw Gateway, s Sensor) ([]Message, error) {
 			return nil, fmt.Errorf("hass: sensor %q: %w", s.Spec.Name, err)
 		}
 		component, cfg := "sensor", sensorConfig(s.Spec, q)
-		if q.Binary || s.Spec.Driver == driverGPIOIn && q.Name == gpioState {
+		switch {
+		case q.Writable && q.Binary:
+			component, cfg = "switch", writableSwitchConfig(s.Spec, q)
+		case q.Writable:
+			component, cfg = "number", numberConfig(s.Spec, q)
+		case q.Binary || s.Spec.Driver == driverGPIOIn && q.Name == gpioState:
 			component, cfg = "binary_sensor", binaryConfig(s.Spec, q)
 		}
 		m, err := message(prefix, component, gw, s.Spec, q.Name, cfg)
@@ -173,6 +183,35 @@ func binaryConfig(spec sensors.Spec, q Quantity) config {
 		PayloadOn:     "ON",
 		PayloadOff:    "OFF",
 	}
+}
+
+// writableSwitchConfig is a writable binary quantity's switch: "ON" and
+// "OFF" on "<topic>/<quantity>/set", which the poller reads as 1 and 0.
+func writableSwitchConfig(spec sensors.Spec, q Quantity) config {
+	cfg := binaryConfig(spec, q)
+	cfg.CommandTopic = cfg.StateTopic + "/set"
+	cfg.StateOn, cfg.StateOff = "ON", "OFF"
+	return cfg
+}
+
+// numberConfig is a writable quantity's number entity, its range and step
+// those of the quantity (in published units).
+func numberConfig(spec sensors.Spec, q Quantity) config {
+	cfg := sensorConfig(spec, q)
+	cfg.CommandTopic = cfg.StateTopic + "/set"
+	cfg.StateClass = ""
+	cfg.Min, cfg.Max, cfg.Step, cfg.Mode = &q.Min, &q.Max, q.Step, "box"
+	if rule, ok := spec.Process[q.Name]; ok { // the poller applies it to both ends
+		lo, hi := rule.Apply(q.Min), rule.Apply(q.Max)
+		cfg.Min, cfg.Max = &lo, &hi
+		if *cfg.Min > *cfg.Max {
+			cfg.Min, cfg.Max = cfg.Max, cfg.Min
+		}
+		if rule.Scale != 0 {
+			cfg.Step = math.Abs(q.Step * rule.Scale)
+		}
+	}
+	return cfg
 }
 
 func switchConfig(spec sensors.Spec) config {

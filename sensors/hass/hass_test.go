@@ -351,3 +351,47 @@ func TestAnnouncer_gpio(t *testing.T) {
 		t.Errorf("configs = %v, want %s", configs, want)
 	}
 }
+
+// TestDiscovery_writable: a writable holding register is a number entity
+// and a writable coil a switch, both commanded on <topic>/<quantity>/set;
+// a read-only coil stays a binary_sensor.
+func TestDiscovery_writable(t *testing.T) {
+	spec := sensors.Spec{Name: "boiler", Driver: "modbus", Topic: "sensors/boiler", QoS: 1}
+	msgs, err := hass.Discovery("", gw, []hass.Sensor{{Spec: spec, Quantities: []hass.Quantity{
+		{Name: "setpoint", Unit: "°C", Writable: true, Min: -3276.8, Max: 3276.7, Step: 0.1},
+		{Name: "pump", Binary: true, Writable: true},
+		{Name: "alarm", Binary: true},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := byTopic(t, msgs)
+	num, ok := es["homeassistant/number/pi-kitchen/boiler_setpoint/config"]
+	if !ok {
+		t.Fatalf("no number entity in %v", msgs)
+	}
+	var raw struct {
+		Min, Max, Step float64
+		Mode           string
+	}
+	for _, m := range msgs {
+		if strings.Contains(m.Topic, "/number/") {
+			if err := (sensorstest.Message{Payload: m.Payload}).Decode(&raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if num.CommandTopic != "sensors/boiler/setpoint/set" || num.StateTopic != "sensors/boiler/setpoint" ||
+		num.Unit != "°C" || num.ValueTemplate != "{{ value_json.value }}" || num.StateClass != "" ||
+		raw.Min != -3276.8 || raw.Max != 3276.7 || raw.Step != 0.1 || raw.Mode != "box" {
+		t.Errorf("number entity %+v %+v", num, raw)
+	}
+	sw, ok := es["homeassistant/switch/pi-kitchen/boiler_pump/config"]
+	if !ok || sw.CommandTopic != "sensors/boiler/pump/set" || sw.StateTopic != "sensors/boiler/pump" ||
+		sw.PayloadOn != "ON" || sw.PayloadOff != "OFF" || sw.StateOn != "ON" || sw.StateOff != "OFF" {
+		t.Errorf("switch entity %+v (found %v)", sw, ok)
+	}
+	if bs, ok := es["homeassistant/binary_sensor/pi-kitchen/boiler_alarm/config"]; !ok || bs.CommandTopic != "" {
+		t.Errorf("read-only coil: %+v (found %v)", bs, ok)
+	}
+}

@@ -76,4 +76,15 @@
 //	    scale: 1
 //	    offset: 0
 //	    unit: V
+//	    writable: false              # holding and coil only: commanded from <topic>/<quantity>/set
+//
+// # Writes
+//
+// A Dev is a sensors.QuantitySetter: SetQuantity writes a point marked
+// Writable (a holding register or a coil) and reads it back. The value, in
+// published units, has the point's Scale and Offset undone, is rounded to
+// the nearest raw value for integer types, and must fit the point's Type
+// (a coil: 0 or 1), or ErrOutOfRange refuses it before anything is sent.
+// A coil is written with function 5, one register with function 6, more
+// registers with function 16, in the point's word and byte order.
 package modbus

@@ -2,6 +2,7 @@ package modbus
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -17,16 +18,31 @@ func Driver() sensors.Driver {
 }
 
 // quantities lists the points' quantities and units, for announcing the
-// sensor before the device answers; coils and discrete inputs are binary.
+// sensor before the device answers; coils and discrete inputs are binary;
+// writable holding registers carry their range and step.
 func quantities(opts Opts) []sensors.Quantity {
 	qs := make([]sensors.Quantity, 0, len(opts.Points))
 	for _, p := range opts.Points {
-		qs = append(qs, sensors.Quantity{Name: p.Quantity, Unit: p.Unit, Binary: p.Type == Bool})
+		q := sensors.Quantity{Name: p.Quantity, Unit: p.Unit, Binary: p.Type == Bool, Writable: p.Writable}
+		if p.Writable && p.Table == Holding {
+			lo, hi := p.valueRange()
+			q.Min, q.Max = tidy(lo), tidy(hi)
+			q.Step = math.Abs(p.scaleOr1())
+			if p.Type == Float32 || p.Type == Float64 {
+				q.Step = floatStep
+			}
+		}
+		qs = append(qs, q)
 	}
 	return qs
 }
 
 //
+
+// floatStep is the step announced for a writable float register: the
+// finest Home Assistant's number entity takes (its default, 1, would allow
+// whole numbers only).
+const floatStep = 0.001
 
 // defaultRequestTimeout is request_timeout's default (never above the
 // sensor's own timeout).

@@ -104,6 +104,7 @@ type Stats struct {
 	Requests   uint64 // read requests sent
 	Exceptions uint64 // requests answered with a Modbus exception
 	Failures   uint64 // requests or connects that failed otherwise (timeout, connection lost, …)
+	Writes     uint64 // write requests sent (SetQuantity)
 }
 
 // Dev reads one Modbus device (one unit id). Sense and Halt are not safe
@@ -116,7 +117,7 @@ type Dev struct {
 	line     *line
 	haltOnce sync.Once
 
-	connects, requests, exceptions, failures atomic.Uint64
+	connects, requests, exceptions, failures, writes atomic.Uint64
 }
 
 var _ sensors.Sensor = (*Dev)(nil)
@@ -198,7 +199,7 @@ func (d *Dev) Halt() error {
 // Stats returns the request counters.
 func (d *Dev) Stats() Stats {
 	return Stats{Connects: d.connects.Load(), Requests: d.requests.Load(),
-		Exceptions: d.exceptions.Load(), Failures: d.failures.Load()}
+		Exceptions: d.exceptions.Load(), Failures: d.failures.Load(), Writes: d.writes.Load()}
 }
 
 // String names the device for logs: "modbus(tcp://plc:502 unit 1)".
@@ -308,6 +309,8 @@ func checkPoints(points []Point) error {
 			return fmt.Errorf("modbus: %v: type %s does not suit table %s", &p, p.Type, p.Table)
 		case p.end() > 1<<16:
 			return fmt.Errorf("modbus: %v: ends past address 65535", &p)
+		case p.Writable && p.Table != Holding && p.Table != Coil:
+			return fmt.Errorf("modbus: %v: only holding registers and coils can be writable", &p)
 		}
 		seen[p.Quantity] = true
 	}

@@ -82,6 +82,10 @@ type Point struct {
 	Offset float64
 	// Unit is published with the value ("V", "kWh", "°C"); "" for none.
 	Unit string
+	// Writable says the point is commanded from "<topic>/<quantity>/set"
+	// (see Dev.SetQuantity): holding registers and coils only. Default
+	// false.
+	Writable bool
 }
 
 // end returns the address after the point's last register or bit.

@@ -69,6 +69,10 @@ func parsePoint(o *sensors.Options, line int) Point {
 	p.Address = uint16(addr)
 	p.LowWordFirst = o.OneOf("word_order", "high_first", "high_first", "low_first") == "low_first"
 	p.LittleEndian = o.OneOf("byte_order", "big", "big", "little") == "little"
+	p.Writable = o.Bool("writable", false)
+	if p.Writable && p.Table != Holding && p.Table != Coil {
+		o.Errorf("writable", "%s points are read-only: only holding registers and coils can be written", p.Table)
+	}
 	if p.Table.bits() {
 		for _, k := range []string{"word_order", "byte_order"} {
 			if o.Has(k) {

@@ -38,6 +38,15 @@ GATEWAY_POST_INSTALL_TARGET_HOOKS += GATEWAY_INSTALL_CONFIG
 define GATEWAY_INSTALL_INIT_SYSTEMD
 	$(INSTALL) -D -m 0644 $(@D)/systemd/gateway.service \
 		$(TARGET_DIR)/usr/lib/systemd/system/gateway.service
+	$(GATEWAY_INSTALL_REMOTE_CONFIG_DROPIN)
 endef
+
+# Remote configuration replaces /etc/gateway/gateway.yaml: the drop-in makes the directory writable.
+ifeq ($(BR2_PACKAGE_GATEWAY_REMOTE_CONFIG),y)
+define GATEWAY_INSTALL_REMOTE_CONFIG_DROPIN
+	$(INSTALL) -D -m 0644 $(@D)/systemd/gateway.service.d/remote-config.conf \
+		$(TARGET_DIR)/usr/lib/systemd/system/gateway.service.d/remote-config.conf
+endef
+endif
 
 $(eval $(golang-package))

@@ -190,6 +190,32 @@ func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
 // Resume continues a paused server.
 func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
 
+// Read returns count holding registers (table "holding") or coils ("coil",
+// as 0 and 1) of unit from address, as pymodbus's own client reads them
+// from a Modbus TCP server: what a write left there, checked without the
+// driver under test.
+func (s *Server) Read(unit int, table string, address, count int) []int {
+	s.t.Helper()
+	if s.args[2] != "tcp" {
+		s.t.Fatal("modbustest: Read needs a Modbus TCP server")
+	}
+	host, port, _ := net.SplitHostPort(s.Addr)
+	out, err := exec.Command(s.args[0], s.args[1], "read", host, port, strconv.Itoa(unit), table,
+		strconv.Itoa(address), strconv.Itoa(count)).Output()
+	if err != nil {
+		s.t.Fatalf("modbustest: read %s %d: %v", table, address, err)
+	}
+	var vs []int
+	for _, f := range strings.Fields(string(out)) {
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			s.t.Fatalf("modbustest: read %s %d: %q", table, address, out)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
 //
 
 func (s *Server) signal(sig syscall.Signal) {

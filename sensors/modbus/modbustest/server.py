@@ -5,8 +5,12 @@ or Modbus RTU on a serial device (one end of a socat pseudo-terminal pair).
     server.py tcp HOST PORT
     server.py rtuovertcp HOST PORT   (RTU frames over TCP)
     server.py rtu DEVICE BAUD
+    server.py read HOST PORT UNIT TABLE ADDRESS COUNT
 
-It prints "ready" once it serves. The register map is modbustest's Map
+It prints "ready" once it serves. "read" is not a server: it is pymodbus's
+own client reading a Modbus TCP server's holding registers or coils (TABLE
+holding or coil), printing them as decimal numbers on one line, so that a
+test checks what a write left in the server without the driver's help. The register map is modbustest's Map
 (modbustest.go holds the values the tests expect); addresses are the ones on
 the wire (zero_mode), and anything past a table's end is answered with
 exception 2, illegal data address. Unit 9 is not served and gets no answer
@@ -59,6 +63,22 @@ def context():
     )
 
 
+def read(argv):
+    from pymodbus.client import ModbusTcpClient
+    host, port, unit, table, addr, count = argv[2], int(argv[3]), int(argv[4]), argv[5], int(argv[6]), int(argv[7])
+    client = ModbusTcpClient(host, port=port, timeout=5)
+    if not client.connect():
+        raise SystemExit("read: cannot connect")
+    if table == "holding":
+        rr = client.read_holding_registers(addr, count, slave=unit)
+        values = rr.registers
+    else:
+        rr = client.read_coils(addr, count, slave=unit)
+        values = [int(b) for b in rr.bits[:count]]
+    client.close()
+    print(" ".join(str(v) for v in values), flush=True)
+
+
 async def main(argv):
     mode = argv[1]
     if mode in ("tcp", "rtuovertcp"):
@@ -81,4 +101,7 @@ async def main(argv):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv))
+    if sys.argv[1] == "read":
+        read(sys.argv)
+    else:
+        asyncio.run(main(sys.argv))
