@@ -147,6 +147,7 @@ type counters struct {
 	sessionsExpired, sessionsRefused                atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
+	sharedHandedOn                                            atomic.Uint64 // shared messages given to another member (handOn)
 	dropTooLarge, dropExpired                                 atomic.Uint64
 }
 
