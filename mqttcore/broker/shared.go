@@ -36,7 +36,9 @@ import (
 // persistent session sends them when its client returns, a session that
 // ends with its connection loses them. A message handed on loses the
 // subscription identifiers of the first member, and is not handed on again
-// from a restored session (the tag is not stored).
+// from a restored session (the tag is not stored). For QoS 2 this trades
+// exactly-once for delivery: a client that got the PUBLISH but whose PUBREC
+// was lost with the connection may have it too.
 //
 // Retained messages are not sent when a shared subscription is made
 // (3.3.1.3, 4.8.2); No Local on a shared subscription is a protocol error

@@ -28,6 +28,7 @@ type v5conn struct {
 	expiry0 bool         // the CONNECT's Session Expiry Interval was 0
 	capped  *uint32      // the Session Expiry Interval granted, when below the one asked
 	auto    string       // the Assigned Client Identifier, if the client sent none
+	out     *aliasOut    // outbound Topic Aliases; nil: none (alias.go)
 }
 
 // errAuthMethod refuses enhanced authentication, which the broker does
@@ -42,6 +43,7 @@ func (b *Broker) newV5conn(p *packet.Connect) *v5conn {
 			v.recvMax = int(pr.ReceiveMaximum)
 		}
 		v.maxOut = int(pr.MaximumPacketSize)
+		v.out = newAliasOut(b.opts.TopicAliasOut, pr.TopicAliasMaximum, v.maxOut)
 	}
 	v.expiry0 = p.Props == nil || p.Props.SessionExpiry == nil || *p.Props.SessionExpiry == 0
 	return v

@@ -1,0 +1,132 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+
+	paho5c "github.com/eclipse/paho.golang/paho"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
+)
+
+// The broker gives the first topics it sends to a client that accepts
+// Topic Aliases an alias each: the name and the alias the first time, an
+// empty name and the alias after [MQTT-3.3.2-12]; topics beyond the
+// client's Topic Alias Maximum [MQTT-3.3.2-8] and very short ones keep
+// their name; QoS 1 messages keep their own packet identifiers; a client
+// that accepts none gets none.
+func TestBroker_V5_topicAliasOut(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	c, _ := connectRaw5(t, addr, "aliased", &packet.Properties{TopicAliasMaximum: 2})
+	c.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "#", QoS: 1}}})
+	c.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{1}})
+	plain, _ := connectRaw5(t, addr, "plain", nil)
+	plain.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "#", QoS: 1}}})
+	plain.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{1}})
+
+	pub := connectV5(t, addr, "pub", nil)
+	topics := []string{"alias/one", "alias/two", "alias/one", "alias/three", "alias/two", "ab", "alias/three"}
+	for i, tp := range topics {
+		pub.pub(t, &paho5c.Publish{Topic: tp, QoS: byte(i % 2), Payload: fmt.Appendf(nil, "%d", i),
+			Properties: &paho5c.PublishProperties{ContentType: "text/plain"}})
+	}
+	want := []struct {
+		topic string
+		alias uint16
+	}{{"alias/one", 1}, {"alias/two", 2}, {"", 1}, {"alias/three", 0}, {"", 2}, {"ab", 0}, {"alias/three", 0}}
+	for i, w := range want {
+		p := c.publish()
+		var alias uint16
+		if p.Props != nil {
+			alias = p.Props.TopicAlias
+		}
+		if p.Topic != w.topic || alias != w.alias || string(p.Payload) != fmt.Sprint(i) || p.QoS != byte(i%2) ||
+			p.Props == nil || p.Props.ContentType != "text/plain" {
+			t.Fatalf("message %d: %q alias %d qos %d %q %+v, want %q alias %d", i, p.Topic, alias, p.QoS, p.Payload, p.Props, w.topic, w.alias)
+		}
+		if p.QoS == 1 {
+			c.send5(&packet.Puback{PacketID: p.PacketID})
+		}
+		q := plain.publish()
+		if q.Topic != topics[i] || q.Props == nil || q.Props.TopicAlias != 0 {
+			t.Fatalf("client without aliases: message %d %q %+v", i, q.Topic, q.Props)
+		}
+		if q.QoS == 1 {
+			plain.send5(&packet.Puback{PacketID: q.PacketID})
+		}
+	}
+}
+
+// paho.golang resolves the aliases the broker sets: its StandardRouter
+// (which keeps the alias table; the Publish it hands over keeps the empty
+// topic name) routes every message to the handler of its own topic.
+func TestBroker_V5_topicAliasOutPaho(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	type got struct {
+		route, payload string
+		alias          bool
+	}
+	in := make(chan got, 100)
+	router := paho5c.NewStandardRouter()
+	for n := range 7 {
+		route := fmt.Sprintf("pa/topic/%d", n)
+		router.RegisterHandler(route, func(p *paho5c.Publish) {
+			in <- got{route, string(p.Payload), p.Properties != nil && p.Properties.TopicAlias != nil}
+		})
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := paho5c.NewClient(paho5c.ClientConfig{Conn: conn, Router: router})
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	five := uint16(5)
+	if _, err := sub.Connect(ctx, &paho5c.Connect{ClientID: "sub", CleanStart: true, KeepAlive: 30,
+		Properties: &paho5c.ConnectProperties{TopicAliasMaximum: &five}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Disconnect(&paho5c.Disconnect{}); <-sub.Done() })
+	if _, err := sub.Subscribe(ctx, &paho5c.Subscribe{Subscriptions: []paho5c.SubscribeOptions{{Topic: "pa/#", QoS: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	pub := connectV5(t, addr, "pub", nil)
+	var topics []string
+	for i := range 20 {
+		tp := fmt.Sprintf("pa/topic/%d", i%7)
+		topics = append(topics, tp)
+		pub.pub(t, &paho5c.Publish{Topic: tp, QoS: byte(i % 2), Payload: fmt.Appendf(nil, "%d", i)})
+	}
+	aliased := 0
+	for i, tp := range topics {
+		g := receive(t, in)
+		if g.route != tp || g.payload != fmt.Sprint(i) {
+			t.Fatalf("message %d: routed to %q, payload %q; want %q", i, g.route, g.payload, tp)
+		}
+		if g.alias {
+			aliased++
+		}
+	}
+	if want := 5 + 10; aliased != want { // 5 aliases set, then used by 10 of the 13 later messages
+		t.Errorf("%d messages had an alias, want %d", aliased, want)
+	}
+}
+
+// Options.TopicAliasOut < 0 sets no aliases.
+func TestBroker_V5_topicAliasOutOff(t *testing.T) {
+	opts := testOptions(t)
+	opts.TopicAliasOut = -1
+	_, addr := startBroker(t, opts)
+	c, _ := connectRaw5(t, addr, "aliased", &packet.Properties{TopicAliasMaximum: 2})
+	c.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "#"}}})
+	c.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{0}})
+	pub := connectV5(t, addr, "pub", nil)
+	for range 2 {
+		pub.pub(t, &paho5c.Publish{Topic: "off/topic", Payload: []byte("x")})
+		if p := c.publish(); p.Topic != "off/topic" || p.Props != nil && p.Props.TopicAlias != 0 {
+			t.Fatalf("got %q %+v", p.Topic, p.Props)
+		}
+	}
+}
