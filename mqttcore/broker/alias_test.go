@@ -29,20 +29,27 @@ func TestBroker_V5_topicAliasOut(t *testing.T) {
 	pub := connectV5(t, addr, "pub", nil)
 	topics := []string{"alias/one", "alias/two", "alias/one", "alias/three", "alias/two", "ab", "alias/three"}
 	for i, tp := range topics {
-		pub.pub(t, &paho5c.Publish{Topic: tp, QoS: byte(i % 2), Payload: fmt.Appendf(nil, "%d", i),
+		pub.pub(t, &paho5c.Publish{Topic: tp, QoS: byte(1 - i%2), Payload: fmt.Appendf(nil, "%d", i),
 			Properties: &paho5c.PublishProperties{ContentType: "text/plain"}})
 	}
 	want := []struct {
 		topic string
 		alias uint16
 	}{{"alias/one", 1}, {"alias/two", 2}, {"", 1}, {"alias/three", 0}, {"", 2}, {"ab", 0}, {"alias/three", 0}}
+	ids := map[uint16]bool{}
 	for i, w := range want {
 		p := c.publish()
+		if p.QoS == 1 {
+			if ids[p.PacketID] {
+				t.Fatalf("message %d: packet identifier %d again", i, p.PacketID)
+			}
+			ids[p.PacketID] = true
+		}
 		var alias uint16
 		if p.Props != nil {
 			alias = p.Props.TopicAlias
 		}
-		if p.Topic != w.topic || alias != w.alias || string(p.Payload) != fmt.Sprint(i) || p.QoS != byte(i%2) ||
+		if p.Topic != w.topic || alias != w.alias || string(p.Payload) != fmt.Sprint(i) || p.QoS != byte(1-i%2) ||
 			p.Props == nil || p.Props.ContentType != "text/plain" {
 			t.Fatalf("message %d: %q alias %d qos %d %q %+v, want %q alias %d", i, p.Topic, alias, p.QoS, p.Payload, p.Props, w.topic, w.alias)
 		}
@@ -111,6 +118,36 @@ func TestBroker_V5_topicAliasOutPaho(t *testing.T) {
 	}
 	if want := 5 + 10; aliased != want { // 5 aliases set, then used by 10 of the 13 later messages
 		t.Errorf("%d messages had an alias, want %d", aliased, want)
+	}
+}
+
+// A PUBLISH that an alias would make larger than the client's Maximum
+// Packet Size goes out without one [MQTT-3.1.2-24].
+func TestBroker_V5_topicAliasOutMaxPacket(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	payload := make([]byte, 50)
+	full, err := packet.V5.Append(nil, &packet.Publish{Topic: "big/topic", Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := connectRaw5(t, addr, "tight", &packet.Properties{TopicAliasMaximum: 4, MaximumPacketSize: uint32(len(full))})
+	c.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "big/#"}}})
+	c.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{0}})
+	pub := connectV5(t, addr, "pub", nil)
+	for i, w := range []struct {
+		payload int
+		topic   string
+		alias   uint16
+	}{{50, "big/topic", 0}, {50, "big/topic", 0}, {10, "big/topic", 1}, {50, "", 1}} {
+		pub.pub(t, &paho5c.Publish{Topic: "big/topic", Payload: payload[:w.payload]})
+		p := c.publish()
+		var alias uint16
+		if p.Props != nil {
+			alias = p.Props.TopicAlias
+		}
+		if p.Topic != w.topic || alias != w.alias || len(p.Payload) != w.payload {
+			t.Fatalf("message %d: %q alias %d, %d bytes; want %q alias %d", i, p.Topic, alias, len(p.Payload), w.topic, w.alias)
+		}
 	}
 }
 
