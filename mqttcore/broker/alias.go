@@ -31,6 +31,11 @@ type aliasOut struct {
 	max    int               // aliases to give: 1 to 65535
 	maxOut int               // the client's Maximum Packet Size; 0: no limit
 	ids    map[string]uint16 // topic name → alias
+	names  []string          // alias a's topic name is names[a-1]
+	// last is the last topic given an alias, and its alias: a fan-out
+	// sends runs of one topic, which then cost a comparison, not a hash.
+	last      string
+	lastAlias uint16
 }
 
 // newAliasOut returns the outbound alias state for a client that accepts
@@ -67,7 +72,10 @@ func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 	if !ok || k+pl > len(b) {
 		return buf, false
 	}
-	alias, known := a.ids[string(topic)]
+	alias, known := a.lastAlias, a.last == string(topic) && a.lastAlias != 0
+	if !known {
+		alias, known = a.ids[string(topic)]
+	}
 	if !known && len(a.ids) >= a.max {
 		return buf, false
 	}
@@ -81,9 +89,12 @@ func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 		return buf, false
 	}
 	if !known {
+		name := string(topic)
 		alias = uint16(len(a.ids) + 1)
-		a.ids[string(topic)] = alias
+		a.ids[name] = alias
+		a.names = append(a.names, name)
 	}
+	a.last, a.lastAlias = a.names[alias-1], alias
 	buf = append(buf, b[0]|it.set)
 	buf = appendUvarint(buf, newRL)
 	buf = append(buf, byte(len(name)>>8), byte(len(name)))
