@@ -49,6 +49,9 @@ import (
 type shares struct {
 	mu     sync.Mutex // serializes membership changes; taken before the trie's lock
 	groups sync.Map   // "$share/<name>/<filter>" → *shareGroup, read without mu
+	// extra is the members beyond the first of every group: the trie
+	// counts a group once, Stats.Subscriptions every member.
+	extra atomic.Int64
 }
 
 // shareGroup is one shared subscription: a subscriber of the trie.
@@ -96,6 +99,9 @@ func (b *Broker) addSub(filter string, s *sess, opts byte) {
 			return
 		}
 	}
+	if len(ms) > 0 {
+		b.shares.extra.Add(1)
+	}
 	ms = append(append(make([]shareMember, 0, len(ms)+1), ms...), shareMember{s, opts})
 	g.members.Store(&ms)
 }
@@ -120,7 +126,11 @@ func (b *Broker) removeSub(filter string, s *sess) {
 			ms = append(ms, m)
 		}
 	}
+	if len(ms) == len(old) {
+		return
+	}
 	if len(ms) > 0 {
+		b.shares.extra.Add(-1)
 		g.members.Store(&ms)
 		return
 	}

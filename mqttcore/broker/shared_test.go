@@ -253,3 +253,52 @@ func TestBroker_V5_sharedMosquittoSub(t *testing.T) {
 		t.Errorf("mosquitto_sub printed %q, want %q", out.String(), want)
 	}
 }
+
+// The ACL decides on a shared subscription's filter part.
+func TestBroker_V5_sharedACL(t *testing.T) {
+	opts := testOptions(t)
+	opts.Authorizer = denyTopic("secret/#")
+	_, addr := startBroker(t, opts)
+	c, _ := connectRaw5(t, addr, "acl", nil)
+	c.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "$share/g/secret/x"}, {Filter: "$share/secret/ok/x", QoS: 1}}})
+	c.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{byte(packet.NotAuthorized), 1}})
+}
+
+// With persistent members and a message store, a message handed on from a
+// member that dropped is held for the member that took it, and the store
+// lets go of every message once they are acknowledged; Stats counts each
+// member's subscription.
+func TestBroker_V5_sharedHandOnHeld(t *testing.T) {
+	sessions, messages := newMemStore(), newMemStore()
+	b, addr := runNew(t, heldOptions(t, sessions, messages))
+	hour := uint32(3600)
+	keep := &packet.Properties{SessionExpiry: &hour}
+	a := dialRaw(t, addr)
+	a.r.SetVersion(packet.V5)
+	a.send5(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: "a", KeepAlive: 60, Props: keep})
+	a.connack()
+	a.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "$share/g/h", QoS: 1}}})
+	a.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{1}})
+	other := connectV5(t, addr, "other", func(cp *paho5c.Connect) {
+		cp.CleanStart = false
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
+	})
+	other.sub(t, paho5c.SubscribeOptions{Topic: "$share/g/h", QoS: 1})
+	if n := b.Stats().Subscriptions; n != 2 {
+		t.Errorf("Stats().Subscriptions = %d, want 2", n)
+	}
+	pub := connectV5(t, addr, "pub", nil)
+	for i := range 4 {
+		pub.pub(t, &paho5c.Publish{Topic: "h", QoS: 1, Payload: fmt.Appendf(nil, "m%d", i)})
+	}
+	var kept []string
+	for range 2 {
+		kept = append(kept, string(a.publish().Payload))
+	}
+	drainShared(t, 2, other)
+	_ = a.conn.Close()
+	if got := drainShared(t, 2, other)[0]; !slices.Equal(got, kept) {
+		t.Fatalf("handed on %v, want %v", got, kept)
+	}
+	waitFor(t, "the messages to leave the store", func() bool { return len(heldRecords(messages)) == 0 })
+}
