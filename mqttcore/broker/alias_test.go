@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
+	"strings"
 	"testing"
 
 	paho5c "github.com/eclipse/paho.golang/paho"
@@ -165,5 +167,40 @@ func TestBroker_V5_topicAliasOutOff(t *testing.T) {
 		if p := c.publish(); p.Topic != "off/topic" || p.Props != nil && p.Props.TopicAlias != 0 {
 			t.Fatalf("got %q %+v", p.Topic, p.Props)
 		}
+	}
+}
+
+// mosquitto_sub asked to announce a Topic Alias Maximum (-D CONNECT
+// topic-alias-maximum) gets every message when the broker sets no aliases
+// (Options.TopicAliasOut < 0, broker.limits.topic_alias_out: 0).
+// libmosquitto 2.0.11 (Debian 12) cannot resolve an alias it receives: it
+// ends the connection with a protocol error on the first PUBLISH with an
+// empty topic name (mosquitto issue 1468; later libmosquitto resolves
+// them), which is what this setting is for.
+func TestBroker_V5_topicAliasOutOffMosquittoSub(t *testing.T) {
+	tool := mosquittoTool(t, "mosquitto_sub")
+	opts := testOptions(t)
+	opts.TopicAliasOut = -1
+	b, addr := startBroker(t, opts)
+	host, port, _ := net.SplitHostPort(addr)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	var out strings.Builder
+	sub := exec.CommandContext(ctx, tool, "-h", host, "-p", port, "-V", "5", "-D", "CONNECT", "topic-alias-maximum", "10",
+		"-t", "al/#", "-q", "1", "-v", "-C", "4", "-i", uniqueID(t, "sub"))
+	sub.Stdout, sub.Stderr = &out, &out
+	if err := sub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "mosquitto_sub to subscribe", func() bool { return b.Stats().Subscriptions == 1 })
+	pub := connectV5(t, addr, "pub", nil)
+	for i, tp := range []string{"al/long/one", "al/long/one", "al/long/two", "al/long/one"} {
+		pub.pub(t, &paho5c.Publish{Topic: tp, QoS: byte(i % 2), Payload: fmt.Appendf(nil, "%d", i)})
+	}
+	if err := sub.Wait(); err != nil {
+		t.Fatalf("mosquitto_sub: %v\n%s", err, out.String())
+	}
+	if want := "al/long/one 0\nal/long/one 1\nal/long/two 2\nal/long/one 3\n"; out.String() != want {
+		t.Errorf("mosquitto_sub printed %q, want %q", out.String(), want)
 	}
 }
