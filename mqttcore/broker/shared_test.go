@@ -304,3 +304,57 @@ func TestBroker_V5_sharedHandOnHeld(t *testing.T) {
 	}
 	waitFor(t, "the messages to leave the store", func() bool { return len(heldRecords(messages)) == 0 })
 }
+
+// A member that also holds a normal subscription to the topic gets both
+// copies, each with its own subscription's Subscription Identifier; after
+// it unsubscribes from the shared subscription the other member gets every
+// message.
+func TestBroker_V5_sharedSubIDsAndUnsubscribe(t *testing.T) {
+	_, addr := startBroker(t, testOptions(t))
+	m := connectV5(t, addr, "m", nil)
+	seven, nine := 7, 9
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for _, s := range []struct {
+		filter string
+		id     *int
+	}{{"$share/g/s", &seven}, {"s", &nine}} {
+		if _, err := m.Subscribe(ctx, &paho5c.Subscribe{Subscriptions: []paho5c.SubscribeOptions{{Topic: s.filter, QoS: 1}},
+			Properties: &paho5c.SubscribeProperties{SubscriptionIdentifier: s.id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := connectV5(t, addr, "pub", nil)
+	pub.pub(t, &paho5c.Publish{Topic: "s", QoS: 1, Payload: []byte("x")})
+	var ids []int
+	for range 2 {
+		p := m.next(t)
+		if p.Properties == nil || p.Properties.SubscriptionIdentifier == nil {
+			t.Fatalf("no subscription identifier: %+v", p.Properties)
+		}
+		ids = append(ids, *p.Properties.SubscriptionIdentifier)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []int{7, 9}) {
+		t.Errorf("subscription identifiers %v, want one copy with 7 and one with 9", ids)
+	}
+	m.none(t)
+
+	other := connectV5(t, addr, "other", nil)
+	other.sub(t, paho5c.SubscribeOptions{Topic: "$share/g/s", QoS: 1})
+	if _, err := m.Unsubscribe(ctx, &paho5c.Unsubscribe{Topics: []string{"$share/g/s"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		pub.pub(t, &paho5c.Publish{Topic: "s", QoS: 1, Payload: fmt.Appendf(nil, "%d", i)})
+	}
+	if got := drainShared(t, 4, other)[0]; len(got) != 4 {
+		t.Errorf("other member got %v", got)
+	}
+	for range 4 { // the normal subscription's copies
+		if p := m.next(t); *p.Properties.SubscriptionIdentifier != 9 {
+			t.Errorf("identifier %d, want 9", *p.Properties.SubscriptionIdentifier)
+		}
+	}
+	m.none(t)
+}
