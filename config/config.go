@@ -194,8 +194,24 @@ type Limits struct {
 	// SessionExpiry discards a persistent session whose client has been
 	// away this long, with its subscriptions and queued messages (like
 	// Mosquitto's persistent_client_expiration). 0 keeps sessions for ever.
+	// It is also the longest Session Expiry Interval an MQTT 5.0 client
+	// is granted (a longer one is capped and the CONNACK says so).
 	// Default 168h (a week).
 	SessionExpiry Duration `yaml:"session_expiry" json:"session_expiry"`
+	// ReceiveMaximum is the Receive Maximum announced to MQTT 5.0 clients:
+	// how many QoS 1/2 PUBLISHes one may have unacknowledged; one more
+	// ends its connection (DISCONNECT 0x93). 1 to 65535. Default 256.
+	ReceiveMaximum int `yaml:"receive_maximum" json:"receive_maximum"`
+	// TopicAliasMaximum is the Topic Alias Maximum announced to MQTT 5.0
+	// clients: how many topic aliases each may set on its connection. 0
+	// accepts none. 0 to 65535. Default 16.
+	TopicAliasMaximum int `yaml:"topic_alias_maximum" json:"topic_alias_maximum"`
+	// TopicAliasOut is how many topic aliases the broker sets, per
+	// connection, on the messages it sends to an MQTT 5.0 client that
+	// accepts them (its CONNECT's Topic Alias Maximum, the lower of the
+	// two): the first topics sent get one. 0 sets none. 0 to 65535.
+	// Default 16.
+	TopicAliasOut int `yaml:"topic_alias_out" json:"topic_alias_out"`
 	// MaxRetainedMessages and MaxRetainedBytes (topics and payloads) bound
 	// the retained messages, including those from the upstream; one that
 	// does not fit is delivered but not retained. Defaults 100000 and

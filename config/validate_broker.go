@@ -44,6 +44,9 @@ func (p *parser) validateBroker(b *Broker) {
 	p.intRange("broker.limits.max_topic_length", b.Limits.MaxTopicLength, 1, 65535)
 	p.intRange("broker.limits.max_sessions", b.Limits.MaxSessions, 1, 1_000_000)
 	p.atLeast("broker.limits.session_expiry", b.Limits.SessionExpiry, 0)
+	p.intRange("broker.limits.receive_maximum", b.Limits.ReceiveMaximum, 1, 65535)
+	p.intRange("broker.limits.topic_alias_maximum", b.Limits.TopicAliasMaximum, 0, 65535)
+	p.intRange("broker.limits.topic_alias_out", b.Limits.TopicAliasOut, 0, 65535)
 	p.intRange("broker.limits.max_retained_messages", b.Limits.MaxRetainedMessages, 1, 10_000_000)
 	if s := b.Limits.MaxRetainedBytes; s < 1<<10 || s > 1<<30 {
 		p.failAt("broker.limits.max_retained_bytes", "%v is out of range 1KiB to 1GiB", s)

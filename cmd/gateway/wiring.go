@@ -27,20 +27,24 @@ import (
 func brokerOptions(c *config.Config) (broker.Options, error) {
 	var errs []error
 	o := broker.Options{
-		AllowAnonymous:   c.Broker.AllowAnonymous,
-		MaxConnections:   c.Broker.Limits.MaxConnections,
-		MaxPacketSize:    int(c.Broker.Limits.MaxPacketSize),
-		MaxInflight:      c.Broker.Limits.MaxInflight,
-		MaxQueued:        c.Broker.Limits.MaxQueuedMessages,
-		MaxQueuedBytes:   int(c.Broker.Limits.MaxQueuedBytes),
-		MaxTopicLevels:   c.Broker.Limits.MaxTopicLevels,
-		MaxTopicLength:   c.Broker.Limits.MaxTopicLength,
-		MaxSessions:      c.Broker.Limits.MaxSessions,
-		SessionExpiry:    dur(c.Broker.Limits.SessionExpiry),
-		MaxRetained:      c.Broker.Limits.MaxRetainedMessages,
-		MaxRetainedBytes: int(c.Broker.Limits.MaxRetainedBytes),
-		SysInterval:      dur(c.Broker.SysInterval),
-		Version:          versionLine(),
+		AllowAnonymous: c.Broker.AllowAnonymous,
+		MaxConnections: c.Broker.Limits.MaxConnections,
+		MaxPacketSize:  int(c.Broker.Limits.MaxPacketSize),
+		MaxInflight:    c.Broker.Limits.MaxInflight,
+		MaxQueued:      c.Broker.Limits.MaxQueuedMessages,
+		MaxQueuedBytes: int(c.Broker.Limits.MaxQueuedBytes),
+		MaxTopicLevels: c.Broker.Limits.MaxTopicLevels,
+		MaxTopicLength: c.Broker.Limits.MaxTopicLength,
+		MaxSessions:    c.Broker.Limits.MaxSessions,
+		SessionExpiry:  dur(c.Broker.Limits.SessionExpiry),
+		ReceiveMaximum: c.Broker.Limits.ReceiveMaximum,
+		// 0 in the file means none; the broker's 0 means its default.
+		TopicAliasMaximum: noneIfZero(c.Broker.Limits.TopicAliasMaximum),
+		TopicAliasOut:     noneIfZero(c.Broker.Limits.TopicAliasOut),
+		MaxRetained:       c.Broker.Limits.MaxRetainedMessages,
+		MaxRetainedBytes:  int(c.Broker.Limits.MaxRetainedBytes),
+		SysInterval:       dur(c.Broker.SysInterval),
+		Version:           versionLine(),
 	}
 	ls, err := brokerListeners(c.Broker.Listeners)
 	if err != nil {
@@ -318,3 +322,12 @@ func parseLevel(s string) slog.Level {
 }
 
 func dur(d config.Duration) time.Duration { return time.Duration(d) }
+
+// noneIfZero maps a count where the config file's 0 means none to the
+// broker's convention, where 0 means the default and a negative none.
+func noneIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}

@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/edgegw/edgegw/mqttcore/session"
+import (
+	"github.com/edgegw/edgegw/mqttcore/session"
+	"github.com/edgegw/edgegw/mqttcore/topic"
+)
 
 // Read access is checked when a message is delivered, not only when a
 // client subscribes: every message a client receives — live, retained,
@@ -105,7 +108,7 @@ func (s *sess) filterChangedLocked(filter string, delta int) {
 // readsAll reports whether a vouches that filter delivers only topics the
 // session's client may read.
 func (s *sess) readsAll(a *authConfig, filter string) bool {
-	return a.readAll != nil && a.readAll.CanReadAll(s.id, s.username, filter)
+	return a.readAll != nil && a.readAll.CanReadAll(s.id, s.username, topic.FilterOf(filter))
 }
 
 func (s *sess) storeAllReadableLocked() {

@@ -35,6 +35,26 @@ func BenchmarkBroker_fanOut16(b *testing.B) {
 	}
 }
 
+// BenchmarkBroker_fanOut16V5 is fanOut16 with MQTT 5.0 subscribers that
+// accept 16 Topic Aliases (alias) or none (plain): with aliases the
+// broker's writer rewrites each PUBLISH as it copies it (alias.go).
+func BenchmarkBroker_fanOut16V5(b *testing.B) {
+	for _, aliases := range []uint16{0, 16} {
+		name := map[bool]string{false: "plain", true: "alias"}[aliases > 0]
+		for _, qos := range []byte{0, 1} {
+			b.Run(fmt.Sprintf("%s/qos%d", name, qos), func(b *testing.B) {
+				benchV5Aliases = int(aliases)
+				defer func() { benchV5Aliases = -1 }()
+				benchFlow(b, qos, 1, 16)
+			})
+		}
+	}
+}
+
+// benchV5Aliases, when not negative, makes benchFlow's subscribers MQTT
+// 5.0 clients with this Topic Alias Maximum.
+var benchV5Aliases = -1
+
 // BenchmarkBroker_fanOut16ACL is fanOut16 on a broker with the ten ACL
 // rules of benchRules, the bench topics granted by the last one: every
 // delivery is checked for read access (from the per-session cache). Compare
@@ -84,7 +104,13 @@ func benchFlow(b *testing.B, qos byte, pubs, subs int) {
 	var wg sync.WaitGroup
 	b.Cleanup(wg.Wait) // runs after the clients' connections are closed
 	for i := range subs {
-		c := benchDial(b, addr, fmt.Sprintf("sub-%d-%d", i, time.Now().UnixNano()))
+		id := fmt.Sprintf("sub-%d-%d", i, time.Now().UnixNano())
+		var c *benchClient
+		if benchV5Aliases >= 0 {
+			c = benchDialV5(b, addr, id, uint16(benchV5Aliases))
+		} else {
+			c = benchDial(b, addr, id)
+		}
 		c.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: topic, QoS: qos}}})
 		c.flush()
 		if _, err := c.r.Read(); err != nil { // SUBACK
@@ -210,6 +236,7 @@ type benchClient struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
 	buf  []byte
+	v5   bool
 }
 
 func benchDial(tb testing.TB, addr, id string) *benchClient {
@@ -229,9 +256,34 @@ func benchDial(tb testing.TB, addr, id string) *benchClient {
 	return c
 }
 
+// benchDialV5 is benchDial for an MQTT 5.0 client with the given Topic
+// Alias Maximum.
+func benchDialV5(tb testing.TB, addr, id string, aliases uint16) *benchClient {
+	tb.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close() })
+	br := bufio.NewReaderSize(conn, 64<<10)
+	c := &benchClient{tb: tb, conn: conn, br: br, r: packet.NewReader(br, 0), w: bufio.NewWriterSize(conn, 64<<10), v5: true}
+	c.r.SetVersion(packet.V5)
+	c.send(&packet.Connect{ProtocolName: "MQTT", ProtocolLevel: 5, ClientID: id, CleanSession: true,
+		Props: &packet.Properties{TopicAliasMaximum: aliases}})
+	c.flush()
+	if p, err := c.r.Read(); err != nil || p.(*packet.Connack).ReasonCode != 0 {
+		tb.Fatalf("connect: %v %v", p, err)
+	}
+	return c
+}
+
 func (c *benchClient) send(p packet.Packet) {
 	c.mu.Lock()
-	c.buf, _ = packet.Append(c.buf[:0], p)
+	if c.v5 {
+		c.buf, _ = packet.V5.Append(c.buf[:0], p)
+	} else {
+		c.buf, _ = packet.Append(c.buf[:0], p)
+	}
 	_, _ = c.w.Write(c.buf)
 	c.mu.Unlock()
 }

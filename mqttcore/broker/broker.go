@@ -48,6 +48,7 @@ type Broker struct {
 	log      *slog.Logger
 	auth     atomic.Pointer[authConfig]
 	subs     *topic.Trie[subscriber]
+	shares   shares // shared subscriptions, subscribed to subs as groups
 	retained *topic.Store[*packet.Publish]
 	retMu    sync.Mutex // serializes changes to retained, for retBytes
 	retBytes int        // topic and payload bytes in retained

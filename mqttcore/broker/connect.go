@@ -187,6 +187,7 @@ func (b *Broker) detach(c *client) {
 	if !s.detach(c) {
 		return // taken over: the session belongs to the new connection
 	}
+	b.handOn(s)
 	if !s.clean && !s.endsWithConn() {
 		s.markDirty()
 		return
@@ -208,7 +209,7 @@ func (b *Broker) discardLocked(s *sess) {
 		}
 	}
 	for _, f := range s.end() {
-		b.subs.Unsubscribe(f, s)
+		b.removeSub(f, s)
 	}
 	if !s.clean {
 		s.markDirty() // the store forgets it

@@ -3,7 +3,9 @@
 // version of its CONNECT; what MQTT 5.0 adds to a connection (reason
 // codes, session expiry, flow control, topic aliases, message properties,
 // subscription options) is in v5.go, hung off client.v5, which is nil for
-// 3.1.1 clients.
+// 3.1.1 clients; outbound topic aliases are in alias.go. Shared
+// subscriptions ($share/<name>/<filter>, for both versions) are in
+// shared.go.
 //
 // # Serving
 //

@@ -114,6 +114,11 @@ type Options struct {
 	// clients: how many topic aliases each may set on its connection. 0
 	// means 16; negative accepts none.
 	TopicAliasMaximum int
+	// TopicAliasOut is how many Topic Aliases the broker sets on the
+	// PUBLISHes it sends to one MQTT 5.0 connection, at most the Topic
+	// Alias Maximum of the client's CONNECT (see aliasOut). 0 means 16;
+	// negative sets none.
+	TopicAliasOut int
 
 	// ConnectTimeout is how long a new connection may take to send its
 	// CONNECT (including the TLS or WebSocket handshake) before it is
@@ -260,6 +265,7 @@ const (
 	DefaultCommitDelay      = 30 * time.Millisecond // Options.CommitDelay
 	DefaultReceiveMaximum   = 256                   // Options.ReceiveMaximum
 	DefaultTopicAliasMax    = 16                    // Options.TopicAliasMaximum
+	DefaultTopicAliasOut    = 16                    // Options.TopicAliasOut
 )
 
 // maxPacketTotal is the largest packet the protocol can express: one type
@@ -285,6 +291,13 @@ func (o Options) withDefaults() Options {
 		o.TopicAliasMaximum = 0
 	}
 	o.TopicAliasMaximum = min(o.TopicAliasMaximum, 65535)
+	switch {
+	case o.TopicAliasOut == 0:
+		o.TopicAliasOut = DefaultTopicAliasOut
+	case o.TopicAliasOut < 0:
+		o.TopicAliasOut = 0
+	}
+	o.TopicAliasOut = min(o.TopicAliasOut, 65535)
 	o.MaxSessions = orDefault(o.MaxSessions, DefaultMaxSessions)
 	o.MaxRetained = orDefault(o.MaxRetained, DefaultMaxRetained)
 	o.MaxRetainedBytes = orDefault(o.MaxRetainedBytes, DefaultMaxRetainedBytes)

@@ -383,7 +383,7 @@ func (b *Broker) restoreSession(id string, v []byte, held *heldLoad) error {
 		s.st.Restore(func(uint64) (session.Message, bool) { return session.Message{}, false }, nil, time.Now())
 	}
 	for f, q := range subs {
-		b.subs.Subscribe(f, s, q)
+		b.addSub(f, s, q)
 	}
 	b.mu.Lock()
 	b.addSessionLocked(s)

@@ -121,7 +121,11 @@ func (s *sess) end() []string {
 // read its topic (see readable). QoS 0 goes straight to the connection's
 // queue (or is dropped); QoS 1/2 goes through the session's inflight
 // window and queue.
-func (s *sess) deliver(d *delivery, subQoS byte) {
+func (s *sess) deliver(d *delivery, subQoS byte) { s.deliverTo(d, subQoS, "") }
+
+// deliverTo is deliver for the subscription shared (a shared
+// subscription's "$share/..." string; "" for the session's own ones).
+func (s *sess) deliverTo(d *delivery, subQoS byte, shared string) {
 	if subQoS&subNoLocal != 0 && d.from == s {
 		return // [MQTT-3.8.3-3]
 	}
@@ -132,7 +136,7 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 	retain := d.retain || subQoS&subRAP != 0 && d.p.Retain // [MQTT-3.3.1-12] [MQTT-3.3.1-13]
 	props := d.props
 	if ids := s.subIDs.Load(); ids != nil {
-		props = withSubIDs(props, *ids, d.p.Topic) // its own encoding if it has some
+		props = withSubIDs(props, *ids, d.p.Topic, shared) // its own encoding if it has some
 	}
 	if qos == 0 {
 		if props != d.props {
@@ -151,7 +155,7 @@ func (s *sess) deliver(d *delivery, subQoS byte) {
 	if s.gone {
 		return
 	}
-	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: retain, Props: props, Expires: d.expires}
+	m := session.Message{Topic: d.p.Topic, Payload: d.p.Payload, QoS: qos, Retain: retain, Props: props, Expires: d.expires, Shared: shared}
 	if !s.clean && s.b.held != nil {
 		m.Ref = s.b.held.hold(d, s, qos)
 	}

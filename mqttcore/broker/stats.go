@@ -31,7 +31,8 @@ type Stats struct {
 	// Options.SessionExpiry; SessionsRefused counts clients refused for
 	// Options.MaxSessions.
 	SessionsExpired, SessionsRefused uint64
-	// Subscriptions counts (filter, subscriber) pairs, inline ones included.
+	// Subscriptions counts (filter, subscriber) pairs, inline ones
+	// included, and every member of a shared subscription.
 	Subscriptions int
 	// Retained is the number of retained messages.
 	Retained int
@@ -107,7 +108,7 @@ func (b *Broker) Stats() Stats {
 		ClientsConnected:   int(c.connected.Load()),
 		ClientsMaximum:     int(c.maxConnected.Load()),
 		Sessions:           nsess,
-		Subscriptions:      b.subs.Len(),
+		Subscriptions:      b.subs.Len() + int(b.shares.extra.Load()),
 		Retained:           b.retained.Len(),
 		SessionsExpired:    c.sessionsExpired.Load(),
 		SessionsRefused:    c.sessionsRefused.Load(),
@@ -147,6 +148,7 @@ type counters struct {
 	sessionsExpired, sessionsRefused                atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
+	sharedHandedOn                                            atomic.Uint64 // shared messages given to another member (handOn)
 	dropTooLarge, dropExpired                                 atomic.Uint64
 }
 

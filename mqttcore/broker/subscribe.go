@@ -1,8 +1,6 @@
 package broker
 
 import (
-	"strings"
-
 	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/mqttcore/topic"
 )
@@ -11,7 +9,8 @@ import (
 // (0x80 otherwise), granted at the requested QoS [MQTT-3.8.4-5] and
 // replaces an identical one [MQTT-3.8.4-3]. The SUBACK lists one code per
 // filter in order [MQTT-3.8.4-4]; then the retained messages of every
-// granted filter follow, with RETAIN 1 [MQTT-3.3.1-6]. A persistent
+// granted filter follow, with RETAIN 1 [MQTT-3.3.1-6], except for shared
+// subscriptions (see shared.go). A persistent
 // session's subscriptions are on disk before the SUBACK (see
 // storeSessionNow).
 func (c *client) onSubscribe(p *packet.Subscribe) {
@@ -30,7 +29,7 @@ func (c *client) onSubscribe(p *packet.Subscribe) {
 	c.b.storeSessionNow(c.s)
 	c.enqueuePacket(&packet.Suback{PacketID: p.PacketID, ReturnCodes: codes})
 	for i, sub := range p.Subscriptions {
-		if codes[i] < packet.SubackFailure && sendsRetained(sub, existed[i]) {
+		if codes[i] < packet.SubackFailure && sendsRetained(sub, existed[i]) && !topic.IsShared(sub.Filter) {
 			c.b.sendRetained(c.s, sub.Filter, codes[i])
 		}
 	}
@@ -79,15 +78,15 @@ func (c *client) subscribe(sub packet.Subscription) (code byte, existed bool) {
 		c.b.log.Debug("subscription filter over limits", "client", c.id, "err", err)
 		return c.subackFailure(packet.TopicFilterInvalid), false
 	}
-	if c.v5 != nil && strings.HasPrefix(sub.Filter, "$share/") {
-		// Not announced in the CONNACK (3.8.3.1, 4.8.2).
-		return c.subackFailure(packet.SharedSubscriptionsNotSupported), false
+	_, filter, shared, err := topic.ParseShared(sub.Filter) // see shared.go
+	if !shared {
+		filter, err = sub.Filter, topic.ValidateFilter(sub.Filter)
 	}
-	if err := topic.ValidateFilter(sub.Filter); err != nil {
+	if err != nil {
 		c.b.log.Debug("invalid subscription filter", "client", c.id, "topic", sub.Filter, "err", err)
 		return c.subackFailure(packet.TopicFilterInvalid), false
 	}
-	if !c.b.canSubscribe(c.id, c.username, sub.Filter) {
+	if !c.b.canSubscribe(c.id, c.username, filter) { // a shared one's filter part
 		c.b.log.Debug("subscription not authorized", "client", c.id, "topic", sub.Filter)
 		return c.subackFailure(packet.NotAuthorized), false
 	}
@@ -110,11 +109,11 @@ func (c *client) subackFailure(rc packet.ReasonCode) byte {
 // discarded in between, the subscription is taken back.
 func (s *sess) subscribe(filter string, qos byte) bool {
 	s.allReadable.Store(nil) // until the new filter is checked
-	s.b.subs.Subscribe(filter, s, qos)
+	s.b.addSub(filter, s, qos)
 	s.mu.Lock()
 	if s.gone {
 		s.mu.Unlock()
-		s.b.subs.Unsubscribe(filter, s)
+		s.b.removeSub(filter, s)
 		return false
 	}
 	if s.subs == nil {
@@ -144,7 +143,7 @@ func (s *sess) unsubscribe(filter string) bool {
 	}
 	s.mu.Unlock()
 	if had {
-		s.b.subs.Unsubscribe(filter, s)
+		s.b.removeSub(filter, s)
 		s.subscriptionsChanged()
 	}
 	return had

@@ -28,6 +28,7 @@ type v5conn struct {
 	expiry0 bool         // the CONNECT's Session Expiry Interval was 0
 	capped  *uint32      // the Session Expiry Interval granted, when below the one asked
 	auto    string       // the Assigned Client Identifier, if the client sent none
+	out     *aliasOut    // outbound Topic Aliases; nil: none (alias.go)
 }
 
 // errAuthMethod refuses enhanced authentication, which the broker does
@@ -42,6 +43,7 @@ func (b *Broker) newV5conn(p *packet.Connect) *v5conn {
 			v.recvMax = int(pr.ReceiveMaximum)
 		}
 		v.maxOut = int(pr.MaximumPacketSize)
+		v.out = newAliasOut(b.opts.TopicAliasOut, pr.TopicAliasMaximum, v.maxOut)
 	}
 	v.expiry0 = p.Props == nil || p.Props.SessionExpiry == nil || *p.Props.SessionExpiry == 0
 	return v
@@ -74,12 +76,12 @@ func (c *client) connackItem(present bool) outItem {
 		return outItem{n: 4, ctl: connackBytes(present)}
 	}
 	o := &c.b.opts
-	no := false
+	yes := true
 	props := &packet.Properties{
 		ReceiveMaximum:     uint16(o.ReceiveMaximum),    // (3.2.2.3.3)
 		MaximumPacketSize:  uint32(o.MaxPacketSize),     // (3.2.2.3.6)
 		TopicAliasMaximum:  uint16(o.TopicAliasMaximum), // (3.2.2.3.8)
-		SharedSubAvailable: &no,                         // (3.2.2.3.13)
+		SharedSubAvailable: &yes,                        // (3.2.2.3.13), see shared.go
 		AssignedClientID:   c.v5.auto,                   // [MQTT-3.2.2-16]
 		SessionExpiry:      c.v5.capped,                 // (3.2.2.3.2)
 	}
@@ -474,11 +476,14 @@ func (s *sess) onPubrecRefused(id uint16) {
 }
 
 // withSubIDs returns p with the Subscription Identifiers of the filters in
-// ids that match name [MQTT-3.3.4-3], or p itself when none does.
-func withSubIDs(p *packet.Properties, ids map[string]uint32, name string) *packet.Properties {
+// ids that match name [MQTT-3.3.4-3], or p itself when none does. A
+// message of the shared subscription shared ("" for none) carries that
+// subscription's identifier only; the others, the identifiers of the
+// session's own subscriptions.
+func withSubIDs(p *packet.Properties, ids map[string]uint32, name, shared string) *packet.Properties {
 	var found []uint32
 	for f, id := range ids {
-		if topic.Match(f, name) {
+		if shared != "" && f == shared || shared == "" && !topic.IsShared(f) && topic.Match(f, name) {
 			found = append(found, id)
 		}
 	}

@@ -196,7 +196,7 @@ func TestBroker_V5_connack(t *testing.T) {
 	if *p.ReceiveMaximum != 7 || *p.MaximumPacketSize != 4096 || *p.TopicAliasMaximum != 3 {
 		t.Errorf("limits: receive maximum %d, maximum packet size %d, topic alias maximum %d", *p.ReceiveMaximum, *p.MaximumPacketSize, *p.TopicAliasMaximum)
 	}
-	if !p.SubIDAvailable || p.SharedSubAvailable || !p.WildcardSubAvailable || !p.RetainAvailable {
+	if !p.SubIDAvailable || !p.SharedSubAvailable || !p.WildcardSubAvailable || !p.RetainAvailable {
 		t.Errorf("availability: %+v", p)
 	}
 	if p.AssignedClientID == "" { // [MQTT-3.2.2-16]
@@ -522,8 +522,8 @@ func TestBroker_V5_reasonCodes(t *testing.T) {
 	c.expectPacket(&packet.Pubrec{PacketID: 2, ReasonCode: packet.NotAuthorized})
 	c.send5(&packet.Pubrel{PacketID: 9})
 	c.expectPacket(&packet.Pubcomp{PacketID: 9, ReasonCode: packet.PacketIdentifierNotFound})
-	c.send5(&packet.Subscribe{PacketID: 3, Subscriptions: []packet.Subscription{{Filter: "ok/#", QoS: 1}, {Filter: "secret/#"}, {Filter: "$share/g/x"}}})
-	c.expectPacket(&packet.Suback{PacketID: 3, ReturnCodes: []byte{1, byte(packet.NotAuthorized), byte(packet.SharedSubscriptionsNotSupported)}})
+	c.send5(&packet.Subscribe{PacketID: 3, Subscriptions: []packet.Subscription{{Filter: "ok/#", QoS: 1}, {Filter: "secret/#"}, {Filter: "$share/g+/x"}}})
+	c.expectPacket(&packet.Suback{PacketID: 3, ReturnCodes: []byte{1, byte(packet.NotAuthorized), byte(packet.TopicFilterInvalid)}})
 	c.send5(&packet.Unsubscribe{PacketID: 4, Filters: []string{"ok/#", "never/#"}})
 	c.expectPacket(&packet.Unsuback{PacketID: 4, ReasonCodes: []byte{0, byte(packet.NoSubscriptionExisted)}})
 }

@@ -141,6 +141,14 @@ func (c *client) enqueueOutbound(o session.Outbound) bool {
 	return true
 }
 
+// aliases is the connection's outbound Topic Aliases, nil for none.
+func (c *client) aliases() *aliasOut {
+	if c.v5 == nil {
+		return nil
+	}
+	return c.v5.out
+}
+
 // version is the wire format of the client's packets.
 func (c *client) version() packet.Version {
 	if c.v5 != nil {
@@ -205,7 +213,7 @@ func (c *client) writeLoop() {
 		}
 		c.wakeReader() // the queue has room now
 		var pubs uint64
-		*bp, pubs = appendBatch((*bp)[:0], batch)
+		*bp, pubs = appendBatch((*bp)[:0], batch, c.aliases())
 		clear(batch)
 		spare = batch[:0]
 		if err := c.write(*bp); err != nil {
@@ -248,14 +256,22 @@ func (c *client) write(b []byte) error {
 }
 
 // appendBatch appends the wire form of every item to buf and returns it
-// with the number of PUBLISH packets.
-func appendBatch(buf []byte, batch []outItem) ([]byte, uint64) {
+// with the number of PUBLISH packets. al, if not nil, gives PUBLISHes
+// Topic Aliases (see alias.go).
+func appendBatch(buf []byte, batch []outItem, al *aliasOut) ([]byte, uint64) {
 	var pubs uint64
 	for i := range batch {
 		it := &batch[i]
 		if it.b == nil {
 			buf = append(buf, it.ctl[:it.n]...)
 			continue
+		}
+		if al != nil && packet.Type(it.b[0]>>4) == packet.PUBLISH {
+			var ok bool
+			if buf, ok = al.appendPublish(buf, it); ok {
+				pubs++
+				continue
+			}
 		}
 		start := len(buf)
 		buf = append(buf, it.b...)

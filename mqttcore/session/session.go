@@ -70,6 +70,9 @@ type Message struct {
 	// when it has none. The session keeps both but does not marshal them.
 	Props   *packet.Properties
 	Expires time.Time
+	// Shared is the shared subscription ("$share/<name>/<filter>") the
+	// message was delivered for, "" for none; not marshalled either.
+	Shared string
 }
 
 // Outbound is a packet the session asks its owner to send.
@@ -270,6 +273,45 @@ func (s *Session) Refs(fn func(ref uint64)) {
 			fn(e.msg.Ref)
 		}
 	})
+}
+
+// Take removes and returns, in order, the messages fn picks among those
+// the client has not acknowledged yet: queued ones and, while the session
+// is offline, QoS 1/2 ones in flight whose PUBLISH was sent but whose
+// PUBACK or PUBREC did not arrive. A QoS 2 message whose PUBREC arrived
+// stays: its PUBREL must complete. The caller owns what Take returns
+// (their Refs included).
+func (s *Session) Take(fn func(m *Message) bool) []Message {
+	var out []Message
+	if !s.online {
+		kept := s.inflight[:0]
+		for _, e := range s.inflight {
+			if e.phase == awaitAck && fn(&e.msg) {
+				out = append(out, e.msg)
+				if s.used != nil {
+					s.used.del(e.id)
+				}
+				continue
+			}
+			kept = append(kept, e)
+		}
+		clear(s.inflight[len(kept):])
+		s.inflight = kept
+	}
+	if s.queue.len() == 0 {
+		return out
+	}
+	var q fifo
+	s.queue.each(func(e *entry) {
+		if fn(&e.msg) {
+			out = append(out, e.msg)
+			s.qbytes -= len(e.msg.Topic) + len(e.msg.Payload)
+			return
+		}
+		q.push(*e)
+	})
+	s.queue = q
+	return out
 }
 
 // Disconnect marks the session offline: from now on messages are queued.
