@@ -93,23 +93,26 @@ func (q *Queue) pendIndex(seq uint64) (int, bool) {
 }
 
 // pendingAfter returns up to max deferred entries with Seq > after, oldest
-// first, and limit: the sequence number of the first entry after after that
-// is written ahead and not yet committed (0: none). Readers see nothing from
-// limit on until that entry is committed: an entry written ahead (QoS 2,
-// say) must be on disk before it is sent, and a reader must not pass it.
-func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, limit uint64) {
+// first; hold: the sequence number of the first entry after after that is
+// written ahead and not yet committed (0: none); and last, the newest
+// sequence number assigned so far. Readers see nothing from hold on until
+// that entry is committed: an entry written ahead (QoS 2, say) must be on
+// disk before it is sent, and a reader must not pass it. Nor do they see
+// entries after last in this round: one appended after this snapshot may be
+// deferred (not among out) and precede one that is already on disk.
+func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, hold, last uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	i, _ := q.pendIndex(after + 1)
 	for _, pe := range q.pend[i:] {
 		if !pe.deferred {
-			return out, pe.seq
+			return out, pe.seq, q.lastSeq
 		}
 		if len(out) < max {
 			out = append(out, pe.entry)
 		}
 	}
-	return out, 0
+	return out, 0, q.lastSeq
 }
 
 // pendingDepth returns the messages and bytes waiting for their commit and

@@ -290,3 +290,34 @@ func TestQueue_AppendDeferred_concurrent(t *testing.T) {
 		return true
 	})
 }
+
+// TestQueue_Read_deferredAppendedDuringRead: a deferred append and a later
+// append written at once both land between Read's look at the pending
+// entries and its scan of the disk, the later one committed before the
+// scan. Read must return the deferred one first: a reader that got the
+// later one first would move its position past the deferred one and never
+// send it (found by the power-cut test: QoS 1 messages arrived after later
+// ones, one restart late).
+func TestQueue_Read_deferredAppendedDuringRead(t *testing.T) {
+	d := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{})
+	q := openQueue(t, d, "up", QueueOptions{})
+	var once sync.Once
+	testHookPending = func() {
+		once.Do(func() {
+			q.AppendDeferred(Message{Topic: "deferred", QoS: 1}, time.Hour, func(uint64, error) {})
+			if _, err := q.Append(context.Background(), Message{Topic: "at once", QoS: 2}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(func() { testHookPending = nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	es, err := q.Read(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) == 0 || es[0].Topic != "deferred" {
+		t.Fatalf("Read = %+v, want the deferred entry (seq 1) first", es)
+	}
+}

@@ -23,20 +23,30 @@ func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error
 		wait := q.waitChan()
 		// Pending entries first: one whose commit completes meanwhile
 		// leaves them only after it is on disk, where the scan finds it.
-		pend, limit := q.pendingAfter(after, max)
+		pend, hold, last := q.pendingAfter(after, max)
+		if testHookPending != nil {
+			testHookPending()
+		}
 		res, err := q.scan(after, max)
 		if err != nil {
 			return nil, err
 		}
 		q.dropDead(res)
+		limit := hold
+		if limit == 0 {
+			limit = last + 1
+		}
 		if live := before(mergeEntries(res, pend, max), limit); len(live) > 0 {
 			q.noteRead(live[len(live)-1].Seq)
 			return live, nil
 		}
-		// Only dead entries so far: look further — unless an entry written
-		// ahead and not committed yet holds the reader back (limit).
-		if limit == 0 && res.last > after {
-			after = res.last
+		// Only dead entries so far, or entries appended after the pending
+		// snapshot: look further — unless an entry written ahead and not
+		// committed yet holds the reader back (hold).
+		if hold == 0 && res.last > after {
+			if next := min(res.last, last); next > after {
+				after = next
+			}
 			continue
 		}
 		select {
@@ -48,6 +58,10 @@ func (q *Queue) Read(ctx context.Context, after uint64, max int) ([]Entry, error
 		}
 	}
 }
+
+// testHookPending, when set by a test, runs in Read between taking the
+// pending entries and scanning the disk.
+var testHookPending func()
 
 // maxDeadPerScan bounds the expired or undecodable entries one read
 // transaction skips, so that a long run of them cannot make a Read hold its

@@ -42,10 +42,11 @@ type conn struct {
 	stalled  atomic.Bool  // the reader waits for the inbound worker or the acker
 	rel      relQueue     // PUBRELs in PUBREC order
 
-	// The queue's orphans this connection released (see releaseOrphans).
-	orphanMu sync.Mutex
-	released map[uint64]struct{} // orphan seqs whose identifier was released
-	awaiting map[uint16][]uint64 // identifier released, PUBCOMP not back → its orphan seqs
+	// The queue's orphans (see loadOrphans).
+	orphanMu    sync.Mutex
+	orphansSeen map[uint64]struct{} // orphan seqs this connection knows
+	orphansDue  []uint64            // orphan seqs waiting for release, in order
+	awaiting    map[uint16][]uint64 // identifier released, PUBCOMP not back → its orphan seqs
 }
 
 // dial connects to a, sends CONNECT and waits for the CONNACK, all within

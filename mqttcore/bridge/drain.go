@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,13 +27,11 @@ func (c *conn) drain(ctx context.Context) error {
 		return nil
 	}
 	lim := newLimiter(b.o.DrainRate)
+	c.loadOrphans()
 	for _, f := range b.win.resume(c.sessionPresent) {
-		if lim.wait(ctx) != nil || !c.sendFlight(ctx, f) {
+		if lim.wait(ctx) != nil || !c.releaseOrphans(ctx, f.seq) || !c.sendFlight(ctx, f) {
 			return nil
 		}
-	}
-	if !c.releaseOrphans(ctx) {
-		return nil
 	}
 	if b.o.LiveFirst {
 		b.win.startLanes(b.o.Queue.LastSeq())
@@ -58,13 +57,14 @@ func (c *conn) drain(ctx context.Context) error {
 			}
 			return fmt.Errorf("bridge: read queue: %w", err)
 		}
-		if !c.releaseOrphans(ctx) {
-			return nil
-		}
+		c.loadOrphans()
 		for _, e := range entries {
 			if !b.win.inBacklog(e.Seq) { // the backlog is done; the live lane has these
 				b.win.endBacklog()
 				break
+			}
+			if !c.releaseOrphans(ctx, e.Seq) {
+				return nil
 			}
 			if err := c.drainEntry(ctx, lim, e); err != nil {
 				return nil
@@ -88,10 +88,11 @@ func (c *conn) drainLive(ctx context.Context, lim *limiter, live uint64, max int
 	case err != nil:
 		return 0, true, fmt.Errorf("bridge: read queue: %w", err)
 	}
-	if !c.releaseOrphans(ctx) {
-		return 0, true, nil
-	}
+	c.loadOrphans()
 	for _, e := range entries {
+		if !c.releaseOrphans(ctx, e.Seq) {
+			return 0, true, nil
+		}
 		if err := c.drainEntry(ctx, lim, e); err != nil {
 			return 0, true, nil
 		}
@@ -185,51 +186,74 @@ func (c *conn) onPuback(pid uint16) {
 	}
 }
 
-// releaseOrphans sends PUBREL for the packet identifiers of the queue's
-// orphans — QoS 2 messages it dropped (overflow, expiry) after they may
-// have been sent, typically by a gateway that lost power before the PUBREC
-// came back — so that the upstream does not hold them forever: Mosquitto
-// counts them against the session's inflight quota and, once that is used
-// up, answers every further QoS 1/2 PUBLISH with "quota exceeded", which
-// MQTT 3.1.1 cannot tell the bridge (see offline/orphans.go). It runs when
-// the connection starts and after every read of the queue, before the
-// entries read are sent. A released message the upstream did hold is
-// delivered then: counted as dropped by the queue, it arrives late after
-// all. A new session holds no identifiers: the orphans are forgotten. It
-// returns false when the connection ended.
-func (c *conn) releaseOrphans(ctx context.Context) bool {
+// The queue's orphans are QoS 2 messages it dropped (overflow, expiry)
+// after they may have been sent, typically by a gateway that lost power
+// before the PUBREC came back. The upstream may hold each one under its
+// packet identifier until a PUBREL: Mosquitto counts them against the
+// session's inflight quota and, once that is used up, answers every further
+// QoS 1/2 PUBLISH with "quota exceeded", which MQTT 3.1.1 cannot tell the
+// bridge (see offline/orphans.go). So on a resumed session the bridge
+// releases them (PUBREL) in sequence order with what it sends: each one
+// just before the first message queued after it, so that the upstream,
+// which delivers a QoS 2 message on its PUBREL, delivers a held one in its
+// place rather than after newer ones; on its PUBCOMP the queue forgets it.
+// A released message the upstream did hold is delivered then, though the
+// queue counted it as dropped. A new session holds no identifiers: the
+// orphans are forgotten at once.
+
+// loadOrphans adds the queue's orphans this connection does not know yet
+// to those waiting for release.
+func (c *conn) loadOrphans() {
 	b := c.b
 	seqs, err := b.o.Queue.Orphans()
 	if err != nil {
 		b.log.Warn("bridge: reading the queue's orphans failed; retried on the next read", "err", err)
-		return true
+		return
 	}
 	if len(seqs) == 0 {
-		return true
+		return
 	}
 	if !c.sessionPresent {
 		b.o.Queue.ForgetOrphansAsync(seqs, nil)
-		return true
+		return
 	}
-	var pids []uint16 // new ones, in seq order
 	c.orphanMu.Lock()
-	if c.released == nil {
-		c.released, c.awaiting = make(map[uint64]struct{}), make(map[uint16][]uint64)
+	defer c.orphanMu.Unlock()
+	if c.orphansSeen == nil {
+		c.orphansSeen, c.awaiting = make(map[uint64]struct{}), make(map[uint16][]uint64)
 	}
 	for _, seq := range seqs {
-		if _, ok := c.released[seq]; ok {
-			continue // released on this connection; forgotten, or its PUBCOMP not back yet
+		if _, ok := c.orphansSeen[seq]; !ok {
+			c.orphansSeen[seq] = struct{}{}
+			c.orphansDue = append(c.orphansDue, seq)
 		}
+	}
+	slices.Sort(c.orphansDue)
+}
+
+// releaseOrphans sends PUBREL for the identifiers of the orphans waiting
+// for release that are older than seq, except those a flight of the window
+// uses (released, or completed, with that flight; the next connection
+// tries again). It returns false when the connection ended.
+func (c *conn) releaseOrphans(ctx context.Context, before uint64) bool {
+	b := c.b
+	var pids []uint16
+	c.orphanMu.Lock()
+	n := 0
+	for n < len(c.orphansDue) && c.orphansDue[n] < before {
+		n++
+	}
+	for _, seq := range c.orphansDue[:n] {
 		pid := pidOf(seq)
 		if b.win.get(pid) != nil {
-			continue // a flight uses it: released, or completed, with that flight
+			continue
 		}
-		c.released[seq] = struct{}{}
 		if c.awaiting[pid] == nil {
 			pids = append(pids, pid)
 		}
 		c.awaiting[pid] = append(c.awaiting[pid], seq)
 	}
+	c.orphansDue = slices.Delete(c.orphansDue, 0, n)
 	c.orphanMu.Unlock()
 	for _, pid := range pids {
 		if !c.sendCtx(ctx, &packet.Pubrel{PacketID: pid}) {
