@@ -123,6 +123,7 @@ func (b *Bridge) metrics() map[string]any {
 		"connects":          st.Connects,
 		"connected_seconds": seconds(st.ConnectedFor),
 		"connect_failures":  st.ConnectFailures,
+		"orphans_released":  st.OrphansReleased,
 	}
 	m["outage"] = outageMetrics(st.Outage)
 	return m
