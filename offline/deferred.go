@@ -47,6 +47,7 @@ func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uin
 type pendEntry struct {
 	seq      uint64
 	entry    Entry
+	stamp    time.Duration // CLOCK_BOOTTIME at append, for Entry.Age
 	size     uint64
 	op       *op
 	deferred bool // an Ack may cancel the commit
@@ -98,6 +99,7 @@ func (q *Queue) pendIndex(seq uint64) (int, bool) {
 // limit on until that entry is committed: an entry written ahead (QoS 2,
 // say) must be on disk before it is sent, and a reader must not pass it.
 func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, limit uint64) {
+	now := q.d.clock.boottime()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	i, _ := q.pendIndex(after + 1)
@@ -106,7 +108,11 @@ func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, limit uint64) 
 			return out, pe.seq
 		}
 		if len(out) < max {
-			out = append(out, pe.entry)
+			e := pe.entry
+			if e.Age = now - pe.stamp; e.Age < 0 {
+				e.Age = 0
+			}
+			out = append(out, e)
 		}
 	}
 	return out, 0

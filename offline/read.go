@@ -94,7 +94,9 @@ func (q *Queue) scan(after uint64, max int) (scanResult, error) {
 				res.expired = append(res.expired, seq)
 				dead++
 			default:
-				res.live = append(res.live, r.entry(seq))
+				e := r.entry(seq)
+				e.Age = q.d.age(&r, now)
+				res.live = append(res.live, e)
 			}
 		}
 		res.cut = dead >= maxDeadPerScan
