@@ -26,7 +26,12 @@ func (c *conn) drain(ctx context.Context) error {
 		return nil
 	}
 	lim := newLimiter(b.o.DrainRate)
+	b.win.setLimit(c.lim.window)
 	for _, f := range b.win.resume(c.sessionPresent) {
+		if !f.received && c.tooLarge(c.publish(f.msg, f.pid, f.sent, f.expires)) {
+			c.dropTooLarge(f.seq, f.msg, b.win.removeRejected(f.pid, f.msg.QoS) != nil)
+			continue
+		}
 		if lim.wait(ctx) != nil || !c.sendFlight(ctx, f) {
 			return nil
 		}
@@ -98,9 +103,14 @@ func (c *conn) drainEntry(ctx context.Context, lim *limiter, e offline.Entry) er
 		b.quarantine(e.Seq, reason)
 		return nil
 	}
+	if !e.Received && c.lim.maxPacket > 0 && c.tooLarge(c.publish(e.Message, pidOf(e.Seq), false, expiresAt(e))) {
+		b.win.skip(e.Seq)
+		c.dropTooLarge(e.Seq, e.Message, true)
+		return nil
+	}
 	if e.QoS == 0 { // not written by this bridge, but harmless
 		b.win.skip(e.Seq)
-		if !c.sendCtx(ctx, publishOf(e.Message, 0, false)) {
+		if !c.sendCtx(ctx, c.publish(e.Message, 0, false, expiresAt(e))) {
 			return errDisconnected
 		}
 		b.stats.forwarded.Add(1)
@@ -133,7 +143,21 @@ func (c *conn) sendFlight(ctx context.Context, f flight) bool {
 	if f.received {
 		return c.sendCtx(ctx, &packet.Pubrel{PacketID: f.pid})
 	}
-	return c.sendCtx(ctx, publishOf(f.msg, f.pid, f.sent))
+	return c.sendCtx(ctx, c.publish(f.msg, f.pid, f.sent, f.expires))
+}
+
+// dropTooLarge deletes queue entry seq, a message larger than the
+// upstream's Maximum Packet Size: the upstream would close the connection
+// on it [MQTT-3.2.2-15], every time it is sent again. Counted as
+// DroppedTooLarge. ack false: the entry is not the bridge's to delete.
+func (c *conn) dropTooLarge(seq uint64, m offline.Message, ack bool) {
+	b := c.b
+	b.stats.drop(DroppedTooLarge)
+	b.logLimited(slog.LevelError, logTooLarge, "bridge: message larger than the upstream's maximum packet size, dropped",
+		"topic", m.Topic, "payload_bytes", len(m.Payload), "maximum_packet_size", c.lim.maxPacket)
+	if ack {
+		b.acks <- seq
+	}
 }
 
 func publishOf(m offline.Message, pid uint16, dup bool) *packet.Publish {

@@ -123,6 +123,8 @@ func (b *Bridge) metrics() map[string]any {
 		"connects":          st.Connects,
 		"connected_seconds": seconds(st.ConnectedFor),
 		"connect_failures":  st.ConnectFailures,
+		"protocol":          protocolName(b.o.Protocol),
+		"server_disconnects": orEmpty(st.ServerDisconnects),
 	}
 	m["outage"] = outageMetrics(st.Outage)
 	return m
@@ -145,6 +147,21 @@ func outageMetrics(o Outage) map[string]any {
 		"last_drained":       o.LastDrained,
 		"last_dropped":       dropped,
 	}
+}
+
+func orEmpty(m map[string]uint64) map[string]uint64 {
+	if m == nil {
+		return map[string]uint64{}
+	}
+	return m
+}
+
+// protocolName is the bridge.protocol name of v.
+func protocolName(v packet.Version) string {
+	if v == packet.V5 {
+		return "5"
+	}
+	return "3.1.1"
 }
 
 // seconds rounds d to milliseconds, in seconds.

@@ -35,7 +35,7 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	if n := 4 + len(p.Topic) + len(p.Payload); n > packet.MaxRemainingLength {
 		return fmt.Errorf("%w: %d bytes exceed the protocol's limit", ErrInvalidPublish, n)
 	}
-	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
+	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain, Props: forwardProps(p.Props)}
 	b.stats.pubIn.Add(1)
 	r := b.route(msg, nil)
 	hook := b.opts.Hook
