@@ -118,12 +118,12 @@ func (b *Bridge) metrics() map[string]any {
 	m["reconnects"] = st.Reconnects
 	m["inflight"] = st.Inflight
 	m["uplink"] = map[string]any{
-		"state":             state,
-		"address":           st.Address,
-		"connects":          st.Connects,
-		"connected_seconds": seconds(st.ConnectedFor),
-		"connect_failures":  st.ConnectFailures,
-		"protocol":          protocolName(b.o.Protocol),
+		"state":              state,
+		"address":            st.Address,
+		"connects":           st.Connects,
+		"connected_seconds":  seconds(st.ConnectedFor),
+		"connect_failures":   st.ConnectFailures,
+		"protocol":           protocolName(b.o.Protocol),
 		"server_disconnects": orEmpty(st.ServerDisconnects),
 	}
 	m["outage"] = outageMetrics(st.Outage)

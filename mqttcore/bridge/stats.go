@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,8 +72,8 @@ type Stats struct {
 	// SubscribeFailures counts subscriptions the upstream refused.
 	SubscribeFailures uint64
 	// ServerDisconnects counts the MQTT 5.0 DISCONNECTs the upstream sent,
-	// by reason code name (packet.ReasonCode.String, e.g. "server shutting
-	// down"). Nil when there were none.
+	// by reason (reasonName: e.g. "server_shutting_down",
+	// "session_taken_over"). Nil when there were none.
 	ServerDisconnects map[string]uint64
 	// Inflight is the number of messages sent and not yet acknowledged.
 	Inflight int
@@ -151,7 +152,12 @@ func (c *counters) serverDisconnect(code packet.ReasonCode) {
 	if c.disconnects == nil {
 		c.disconnects = make(map[string]uint64)
 	}
-	c.disconnects[code.String()]++
+	c.disconnects[reasonName(code)]++
+}
+
+// reasonName is the snake_case name of a reason code, a metrics key.
+func reasonName(code packet.ReasonCode) string {
+	return strings.ReplaceAll(strings.ToLower(code.String()), " ", "_")
 }
 
 func (c *counters) serverDisconnectsCopy() map[string]uint64 {

@@ -46,7 +46,7 @@ type flight struct {
 // which gets the first half of every read. Each lane is FIFO; once the
 // backlog reaches boundary the lanes merge into one FIFO again.
 type window struct {
-	size      int // Options.Inflight
+	size int // Options.Inflight
 
 	limit atomic.Int32 // the current connection's bound (MQTT 5.0 Receive Maximum), ≤ size
 
@@ -64,9 +64,9 @@ const laneMin = 256
 
 func newWindow(size int) *window {
 	w := &window{
-		size:      size,
-		byPID:     make(map[uint16]*flight, size),
-		freed:     make(chan struct{}, 1),
+		size:  size,
+		byPID: make(map[uint16]*flight, size),
+		freed: make(chan struct{}, 1),
 	}
 	w.limit.Store(int32(size))
 	return w
