@@ -323,6 +323,33 @@ func TestBridge_V5_rejected(t *testing.T) {
 // socket, so a raw MQTT 5.0 server plays the part) is counted by reason in
 // Stats and the metrics, and the bridge reconnects.
 func TestBridge_V5_serverDisconnect(t *testing.T) {
+	addr := rawV5Upstream(t, func(nc net.Conn, _ *packet.Connect) {
+		out, _ := packet.V5.Append(nil, &packet.Connack{})
+		out, _ = packet.V5.Append(out, &packet.Disconnect{ReasonCode: packet.ServerShuttingDown,
+			Props: &packet.Properties{ReasonString: "maintenance"}})
+		_, _ = nc.Write(out)
+		_, _ = io.Copy(io.Discard, nc)
+	})
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := v5Options(t, q, addr)
+	o.Monitor.TopicPrefix = "gateways/d"
+	r := start(t, o)
+	mqtttest.WaitFor(t, func() bool { return r.b.Stats().ServerDisconnects["server_shutting_down"] >= 2 }, "DISCONNECTs counted, after a reconnection")
+	st := r.b.Stats()
+	if !errors.Is(st.LastDisconnect, bridge.ErrServerDisconnect) || !errors.Is(st.LastDisconnect, packet.ServerShuttingDown) {
+		t.Errorf("LastDisconnect %v", st.LastDisconnect)
+	}
+	up := r.b.Metrics()["uplink"].(map[string]any)
+	if d, _ := up["server_disconnects"].(map[string]uint64); d["server_shutting_down"] < 2 || up["protocol"] != "5" {
+		t.Errorf("metrics uplink %v", up)
+	}
+}
+
+// rawV5Upstream listens on a loopback port until the test ends and calls
+// serve for every connection whose first packet is an MQTT 5.0 CONNECT
+// with a Session Expiry Interval; it returns the "host:port".
+func rawV5Upstream(t *testing.T, serve func(nc net.Conn, c *packet.Connect)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -338,29 +365,53 @@ func TestBridge_V5_serverDisconnect(t *testing.T) {
 			wg.Go(func() {
 				defer nc.Close()
 				p, err := packet.V5.ReadPacket(nc, 1<<20)
-				if c, ok := p.(*packet.Connect); err != nil || !ok || c.ProtocolLevel != 5 || c.Props == nil || c.Props.SessionExpiry == nil {
+				c, ok := p.(*packet.Connect)
+				if err != nil || !ok || c.ProtocolLevel != 5 || c.Props == nil || c.Props.SessionExpiry == nil {
 					t.Errorf("CONNECT %+v, %v: want MQTT 5.0 with a session expiry", p, err)
 					return
 				}
-				out, _ := packet.V5.Append(nil, &packet.Connack{})
-				out, _ = packet.V5.Append(out, &packet.Disconnect{ReasonCode: packet.ServerShuttingDown,
-					Props: &packet.Properties{ReasonString: "maintenance"}})
-				_, _ = nc.Write(out)
-				_, _ = io.Copy(io.Discard, nc)
+				serve(nc, c)
 			})
 		}
 	})
+	return ln.Addr().String()
+}
+
+// TestBridge_V5_serverKeepAlive: the upstream's Server Keep Alive (1 s)
+// replaces the bridge's keepalive (1 min): a PINGREQ comes within about
+// half of it, and the CONNECT asked for the configured one.
+func TestBridge_V5_serverKeepAlive(t *testing.T) {
+	pings := make(chan time.Duration, 16)
+	addr := rawV5Upstream(t, func(nc net.Conn, c *packet.Connect) {
+		if c.KeepAlive != 60 || *c.Props.SessionExpiry != bridge.SessionExpiryNever {
+			t.Errorf("CONNECT keepalive %d, session expiry %d; want 60, never", c.KeepAlive, *c.Props.SessionExpiry)
+		}
+		ka := uint16(1)
+		out, _ := packet.V5.Append(nil, &packet.Connack{Props: &packet.Properties{ServerKeepAlive: &ka}})
+		_, _ = nc.Write(out)
+		start := time.Now()
+		for {
+			p, err := packet.V5.ReadPacket(nc, 1<<20)
+			if err != nil {
+				return
+			}
+			if _, ok := p.(*packet.Pingreq); ok {
+				pings <- time.Since(start)
+				out, _ := packet.V5.Append(nil, &packet.Pingresp{})
+				_, _ = nc.Write(out)
+			}
+		}
+	})
 	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
-	o := v5Options(t, q, ln.Addr().String())
-	o.Monitor.TopicPrefix = "gateways/d"
-	r := start(t, o)
-	mqtttest.WaitFor(t, func() bool { return r.b.Stats().ServerDisconnects["server_shutting_down"] >= 2 }, "DISCONNECTs counted, after a reconnection")
-	st := r.b.Stats()
-	if !errors.Is(st.LastDisconnect, bridge.ErrServerDisconnect) || !errors.Is(st.LastDisconnect, packet.ServerShuttingDown) {
-		t.Errorf("LastDisconnect %v", st.LastDisconnect)
-	}
-	up := r.b.Metrics()["uplink"].(map[string]any)
-	if d, _ := up["server_disconnects"].(map[string]uint64); d["server_shutting_down"] < 2 || up["protocol"] != "5" {
-		t.Errorf("metrics uplink %v", up)
+	o := v5Options(t, q, addr)
+	o.KeepAlive = time.Minute
+	start(t, o)
+	select {
+	case d := <-pings:
+		if d > 1500*time.Millisecond {
+			t.Errorf("first PINGREQ after %v, want about 0.5 s", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no PINGREQ within 10 s: the Server Keep Alive of 1 s was ignored")
 	}
 }
