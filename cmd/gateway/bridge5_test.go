@@ -66,6 +66,47 @@ func TestGateway_Bridge_MQTT5(t *testing.T) {
 	}
 }
 
+// TestBridge_MQTT5_QoS2_ExactlyOnceAcrossKill9 is
+// TestBridge_QoS2_ExactlyOnceAcrossKill9 with bridge.protocol "5": the
+// session kept by its Session Expiry Interval keeps the QoS 2 state too.
+func TestBridge_MQTT5_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
+	qos2AcrossKill9(t, "  inflight: 16\n  protocol: \"5\"\n")
+}
+
+// TestBridge_MQTT5_QoS2_ReceiveMaximum: with bridge.protocol "5" a
+// bridge.inflight above Mosquitto's max_inflight_messages (20, its Receive
+// Maximum) is safe: the upstream's Receive Maximum bounds the window, so
+// a QoS 2 backlog all arrives, once each. (Over 3.1.1, Mosquitto PUBRECs
+// and discards QoS 2 messages beyond its limit: TestBridge_QoS2_DefaultInflight.)
+func TestBridge_MQTT5_QoS2_ReceiveMaximum(t *testing.T) {
+	const n = 200
+	up := mqtttest.StartMosquitto(t, "")
+	px := mqtttest.NewProxy(t, up)
+	sub := mqtttest.SubscribeWith(t, up, mqtttest.ClientOptions{ClientID: "e2e-up-qos2-rm", CleanSession: false}, "gw/sensors/#")
+	status := mqtttest.Subscribe(t, up, statusTopic)
+	p := startGateway(t, bridgeConfig(px.Addr(), 2, "  inflight: 200\n  protocol: \"5\"\n"))
+	waitState(t, status, "online")
+
+	px.SetMode(mqtttest.Blackhole)
+	c := connectLocal(t, p, clientOpts{})
+	publishAll(t, c, "sensors/rm", "r", 2, n, 32)
+	px.SetMode(mqtttest.Pass)
+
+	local := connectLocal(t, p, clientOpts{})
+	local.sub(queueTopic, 0)
+	waitQueue(t, local, drainWait, "the queue to empty", isEmpty)
+	local.pub("sensors/rm", 2, false, "end-0")
+	waitUpstream(t, sub, "gw/sensors/rm", "end", []int{0}, drainWait)
+
+	got := seqs(sub.Messages(), "gw/sensors/rm", "r")
+	if m := missing(span(n), got); len(m) != 0 {
+		t.Errorf("QoS 2 backlog with inflight 200 over MQTT 5: %d of %d never reached the upstream subscriber: %v", len(m), n, m)
+	}
+	if d := duplicates(got); d != 0 {
+		t.Errorf("%d duplicates: %v", d, dupList(got))
+	}
+}
+
 // v5Client is a paho.golang MQTT 5.0 client and what it received.
 type v5Client struct {
 	c  *paho5.Client
