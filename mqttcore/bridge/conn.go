@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -105,6 +106,10 @@ func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.C
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("await connack: %w", ctx.Err())
+		}
+		if ver == packet.V5 && (errors.Is(err, packet.ErrProtocol) || errors.Is(err, packet.ErrMalformed)) {
+			// An MQTT 3.1.1 server answers CONNACK 0x01 in its own format.
+			return nil, fmt.Errorf("await connack: %w (does the upstream speak MQTT 5? bridge.protocol 3.1.1 may be needed)", err)
 		}
 		return nil, fmt.Errorf("await connack: %w", err)
 	}

@@ -28,7 +28,7 @@ func (c *conn) drain(ctx context.Context) error {
 	lim := newLimiter(b.o.DrainRate)
 	b.win.setLimit(c.lim.window)
 	for _, f := range b.win.resume(c.sessionPresent) {
-		if !f.received && c.tooLarge(c.publish(f.msg, f.pid, f.sent, f.expires)) {
+		if !f.received && c.mayBeTooLarge(f.msg) && c.tooLarge(c.publish(f.msg, f.pid, f.sent, f.expires)) {
 			c.dropTooLarge(f.seq, f.msg, b.win.removeRejected(f.pid, f.msg.QoS) != nil)
 			continue
 		}
@@ -103,7 +103,7 @@ func (c *conn) drainEntry(ctx context.Context, lim *limiter, e offline.Entry) er
 		b.quarantine(e.Seq, reason)
 		return nil
 	}
-	if !e.Received && c.lim.maxPacket > 0 && c.tooLarge(c.publish(e.Message, pidOf(e.Seq), false, expiresAt(e))) {
+	if !e.Received && c.mayBeTooLarge(e.Message) && c.tooLarge(c.publish(e.Message, pidOf(e.Seq), false, expiresAt(e))) {
 		b.win.skip(e.Seq)
 		c.dropTooLarge(e.Seq, e.Message, true)
 		return nil

@@ -89,13 +89,10 @@ func (b *Bridge) forwardQoS0(remote string, p *packet.Publish) {
 	}
 	fp := &packet.Publish{Retain: p.Retain, Topic: remote, Payload: p.Payload}
 	if c.ver == packet.V5 {
-		fp.Props = forwardProps(p.Props)
+		fp.Props = forwardProps(p.Props) // a copy
 		if p.Props != nil && p.Props.MessageExpiry > 0 {
 			if fp.Props == nil {
 				fp.Props = &packet.Properties{}
-			} else {
-				cp := *fp.Props
-				fp.Props = &cp
 			}
 			fp.Props.MessageExpiry = p.Props.MessageExpiry
 		}

@@ -153,6 +153,14 @@ func (c *conn) tooLarge(p *packet.Publish) bool {
 	return err != nil || len(buf) > c.lim.maxPacket
 }
 
+// mayBeTooLarge is a quick check before tooLarge, which decodes the stored
+// properties: m's encoded PUBLISH is at most its topic, payload and stored
+// properties (a PUBLISH of their own, a little larger than on the wire)
+// plus a header and a Message Expiry Interval.
+func (c *conn) mayBeTooLarge(m offline.Message) bool {
+	return c.lim.maxPacket > 0 && len(m.Topic)+len(m.Payload)+len(m.Props)+32 > c.lim.maxPacket
+}
+
 // publish returns the PUBLISH of queue message m for this connection: with
 // MQTT 5.0, its stored properties and, when it has a TTL, the Message
 // Expiry Interval left (rounded up) at expires.

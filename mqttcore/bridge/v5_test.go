@@ -415,3 +415,18 @@ func TestBridge_V5_serverKeepAlive(t *testing.T) {
 		t.Fatal("no PINGREQ within 10 s: the Server Keep Alive of 1 s was ignored")
 	}
 }
+
+// TestBridge_V5_upstream311Only: an MQTT 3.1.1-only upstream refuses the
+// level-5 CONNECT with its own CONNACK 0x01, which does not decode as MQTT
+// 5.0: the connection error says what to change.
+func TestBridge_V5_upstream311Only(t *testing.T) {
+	addr := rawV5Upstream(t, func(nc net.Conn, _ *packet.Connect) {
+		_, _ = nc.Write([]byte{0x20, 2, 0, byte(packet.RefusedProtocolVersion)})
+	})
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	r := start(t, v5Options(t, q, addr))
+	mqtttest.WaitFor(t, func() bool {
+		err := r.b.Stats().LastError
+		return err != nil && strings.Contains(err.Error(), "bridge.protocol 3.1.1")
+	}, "a connection error naming bridge.protocol")
+}
