@@ -118,6 +118,7 @@ func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.C
 		return nil, fmt.Errorf("%w: %T instead of CONNACK", ErrUnexpected, p)
 	}
 	if ver == packet.V5 && ack.ReasonCode != packet.Success {
+		b.noteWillRefused(ack.ReasonCode)
 		return nil, fmt.Errorf("connection refused: %w", ack.ReasonCode)
 	}
 	if ver != packet.V5 && ack.ReturnCode != packet.Accepted {
@@ -163,6 +164,9 @@ func (b *Bridge) connectPacket(u *upstream) *packet.Connect {
 		p.WillFlag, p.WillQoS, p.WillRetain = true, 1, true
 		p.WillTopic = b.statusTopic()
 		p.WillMessage = b.statusPayload(u.ClientID, "offline", "connection lost", false)
+		if b.willPlain.Load() { // an MQTT 5.0 upstream refused the retained QoS 1 will
+			p.WillQoS, p.WillRetain = 0, false
+		}
 	}
 	if b.o.Protocol == packet.V5 {
 		p.Props = b.connectProps()

@@ -28,6 +28,14 @@ func (c *conn) drain(ctx context.Context) error {
 	lim := newLimiter(b.o.DrainRate)
 	b.win.setLimit(c.lim.window)
 	for _, f := range b.win.resume(c.sessionPresent) {
+		if !f.received && f.msg.QoS > c.lim.maxQoS {
+			if c.lim.maxQoS == 0 {
+				c.resendQoS0(ctx, f)
+				continue
+			}
+			f.msg.QoS = c.lim.maxQoS
+			b.win.setQoS(f.pid, f.msg.QoS)
+		}
 		if !f.received && c.mayBeTooLarge(f.msg) && c.tooLarge(c.publish(f.msg, f.pid, f.sent, f.expires)) {
 			c.dropTooLarge(f.seq, f.msg, b.win.removeRejected(f.pid, f.msg.QoS) != nil)
 			continue
@@ -108,7 +116,10 @@ func (c *conn) drainEntry(ctx context.Context, lim *limiter, e offline.Entry) er
 		c.dropTooLarge(e.Seq, e.Message, true)
 		return nil
 	}
-	if e.QoS == 0 { // not written by this bridge, but harmless
+	if !e.Received && e.QoS > c.lim.maxQoS { // MQTT 5.0 Maximum QoS: sent (and acknowledged) at it
+		e.QoS = c.lim.maxQoS
+	}
+	if e.QoS == 0 { // not written by this bridge, or the upstream's Maximum QoS is 0
 		b.win.skip(e.Seq)
 		if !c.sendCtx(ctx, c.publish(e.Message, 0, false, expiresAt(e))) {
 			return errDisconnected
@@ -144,6 +155,17 @@ func (c *conn) sendFlight(ctx context.Context, f flight) bool {
 		return c.sendCtx(ctx, &packet.Pubrel{PacketID: f.pid})
 	}
 	return c.sendCtx(ctx, c.publish(f.msg, f.pid, f.sent, f.expires))
+}
+
+// resendQoS0 sends an unacknowledged flight at QoS 0 to an upstream whose
+// Maximum QoS is 0, and completes it.
+func (c *conn) resendQoS0(ctx context.Context, f flight) {
+	if c.b.win.removeRejected(f.pid, f.msg.QoS) == nil {
+		return
+	}
+	if c.sendCtx(ctx, c.publish(f.msg, 0, false, f.expires)) {
+		c.delivered(f.seq)
+	}
 }
 
 // dropTooLarge deletes queue entry seq, a message larger than the

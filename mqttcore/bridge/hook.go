@@ -96,6 +96,7 @@ func (b *Bridge) forwardQoS0(remote string, p *packet.Publish) {
 			}
 			fp.Props.MessageExpiry = p.Props.MessageExpiry
 		}
+		c.capPublish(fp)
 		if c.tooLarge(fp) {
 			c.dropTooLarge(0, offline.Message{Topic: remote, Payload: p.Payload}, false)
 			return

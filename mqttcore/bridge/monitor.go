@@ -44,8 +44,15 @@ func (c *conn) publishStatus(state, reason string) <-chan struct{} {
 		return ch
 	}
 	id, acked := b.ctrl.id()
-	c.send(&packet.Publish{QoS: 1, Retain: true, Topic: b.statusTopic(), PacketID: id,
-		Payload: b.statusPayload(c.up.ClientID, state, reason, true)})
+	p := &packet.Publish{QoS: 1, Retain: true, Topic: b.statusTopic(), PacketID: id,
+		Payload: b.statusPayload(c.up.ClientID, state, reason, true)}
+	if c.ver == packet.V5 {
+		c.capPublish(p)
+	}
+	c.send(p)
+	if p.QoS == 0 { // the upstream's Maximum QoS is 0: no PUBACK comes
+		b.ctrl.done(id)
+	}
 	return acked
 }
 

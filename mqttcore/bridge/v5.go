@@ -28,6 +28,8 @@ type limits struct {
 	maxPacket int           // the largest packet the upstream accepts; 0: no limit
 	aliasMax  uint16        // the upstream's Topic Alias Maximum (the bridge sends no aliases)
 	keepAlive time.Duration // the keepalive in force (the upstream's Server Keep Alive wins)
+	maxQoS    byte          // the upstream's Maximum QoS: messages above it are sent at it
+	retain    bool          // the upstream's Retain Available: false sends every RETAIN flag clear
 }
 
 // limitsOf returns the limits of a connection whose CONNACK is ack.
@@ -36,7 +38,7 @@ type limits struct {
 // the status messages' too: when it is at most Options.Inflight, one slot
 // is kept for them (monitoring on), so the window is Receive Maximum - 1.
 func (b *Bridge) limitsOf(ack *packet.Connack) limits {
-	l := limits{window: b.o.Inflight, keepAlive: b.o.KeepAlive}
+	l := limits{window: b.o.Inflight, keepAlive: b.o.KeepAlive, maxQoS: 2, retain: true}
 	if b.o.Protocol != packet.V5 || ack.Props == nil {
 		return l
 	}
@@ -51,6 +53,12 @@ func (b *Bridge) limitsOf(ack *packet.Connack) limits {
 		l.maxPacket = int(p.MaximumPacketSize)
 	}
 	l.aliasMax = p.TopicAliasMaximum
+	if p.MaximumQoS != nil && *p.MaximumQoS < 2 {
+		l.maxQoS = *p.MaximumQoS // [MQTT-3.2.2-11]
+	}
+	if p.RetainAvailable != nil {
+		l.retain = *p.RetainAvailable // [MQTT-3.2.2-14]
+	}
 	if p.ServerKeepAlive != nil {
 		l.keepAlive = time.Duration(*p.ServerKeepAlive) * time.Second // [MQTT-3.2.2-21]
 		if l.keepAlive == 0 {
@@ -58,6 +66,16 @@ func (b *Bridge) limitsOf(ack *packet.Connack) limits {
 		}
 	}
 	return l
+}
+
+// noteWillRefused makes the next CONNECTs' will QoS 0 and not retained when
+// an MQTT 5.0 upstream refused the connection because of the will's QoS or
+// RETAIN flag (CONNACK 0x9B, 0x9A) [MQTT-3.2.2-12] [MQTT-3.2.2-13]: the
+// status will then says "offline" to current subscribers only.
+func (b *Bridge) noteWillRefused(code packet.ReasonCode) {
+	if (code == packet.QoSNotSupported || code == packet.RetainNotSupported) && b.o.Monitor.TopicPrefix != "" && !b.willPlain.Swap(true) {
+		b.log.Warn("bridge: upstream refused the retained QoS 1 will; sending it at QoS 0, not retained", "reason", code.String())
+	}
 }
 
 // connectProps are the CONNECT properties of an MQTT 5.0 connection: the
@@ -169,6 +187,7 @@ func (c *conn) publish(m offline.Message, pid uint16, dup bool, expires time.Tim
 	if c.ver != packet.V5 {
 		return p
 	}
+	c.capPublish(p)
 	props, err := decodeProps(m.Props)
 	if err != nil {
 		c.b.logLimited(slog.LevelWarn, logProps, "bridge: stored message properties unreadable, sent without", "topic", m.Topic, "err", err)
@@ -182,6 +201,21 @@ func (c *conn) publish(m offline.Message, pid uint16, dup bool, expires time.Tim
 	}
 	p.Props = props
 	return p
+}
+
+// capPublish lowers p's QoS to the upstream's Maximum QoS and clears its
+// RETAIN flag when the upstream has no retained messages: either would make
+// it close the connection (0x9B, 0x9A), again on every re-send.
+func (c *conn) capPublish(p *packet.Publish) {
+	if !c.lim.retain {
+		p.Retain = false
+	}
+	if p.QoS > c.lim.maxQoS {
+		p.QoS = c.lim.maxQoS
+		if p.QoS == 0 {
+			p.PacketID, p.Dup = 0, false
+		}
+	}
 }
 
 // expiresAt is when queue entry e expires, by the monotonic clock; zero

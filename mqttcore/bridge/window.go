@@ -217,6 +217,16 @@ func (w *window) removeLocked(f *flight) {
 	}
 }
 
+// setQoS changes the QoS of the flight with identifier pid (sent at the
+// upstream's Maximum QoS).
+func (w *window) setQoS(pid uint16, qos byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if f := w.byPID[pid]; f != nil {
+		f.msg.QoS = qos
+	}
+}
+
 // get returns the flight with identifier pid, or nil.
 func (w *window) get(pid uint16) *flight {
 	w.mu.Lock()
