@@ -430,3 +430,36 @@ func TestBridge_V5_upstream311Only(t *testing.T) {
 		return err != nil && strings.Contains(err.Error(), "bridge.protocol 3.1.1")
 	}, "a connection error naming bridge.protocol")
 }
+
+// TestBridge_V5_maximumQoSRetain: Mosquitto with max_qos 1 and
+// retain_available false announces both in its CONNACK (and refuses a
+// retained will with 0x9A): the bridge connects after one refusal with a
+// plain will, sends a retained QoS 2 message at QoS 1 without RETAIN (as
+// sent, either would make Mosquitto close the connection, again on every
+// re-send), and its status message too; nothing is lost or duplicated.
+func TestBridge_V5_maximumQoSRetain(t *testing.T) {
+	addr := mqtttest.StartMosquitto(t, "max_qos 1\nretain_available false\n")
+	sub := subscribeV5(t, addr, "v5sub", "#")
+	_, q := openQueue(t, t.TempDir(), offline.QueueOptions{})
+	o := v5Options(t, q, addr)
+	o.Monitor.TopicPrefix = "gateways/mq"
+	r := start(t, o)
+	r.awaitConnection(t)
+	errc := make(chan error, 1)
+	r.b.OnPublish("c5", &packet.Publish{QoS: 2, Retain: true, Topic: "sensors/r", Payload: []byte("kept")}, func(err error) { errc <- err })
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	publishSeq(t, r.b, "sensors/seq", 0, 50, 2)
+	m := sub.awaitOn(t, "gw/sensors/r", 1)[0]
+	if m.QoS != 1 || m.Retain {
+		t.Errorf("upstream got QoS %d retain %v, want QoS 1, not retained", m.QoS, m.Retain)
+	}
+	sub.awaitOn(t, "gw/sensors/seq", 50)
+	sub.awaitOn(t, "gateways/mq/status", 1)
+	waitDrained(t, q)
+	st := r.b.Stats()
+	if len(sub.on("gw/sensors/seq")) != 50 || st.Reconnects != 0 || st.Inflight != 0 {
+		t.Errorf("%d of 50 upstream, stats %s", len(sub.on("gw/sensors/seq")), describe(st))
+	}
+}
