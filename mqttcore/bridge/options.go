@@ -105,7 +105,8 @@ type Options struct {
 	// clean session flag; the upstream's CONNACK limits are honoured (its
 	// Receive Maximum bounds Inflight, a message above its Maximum Packet
 	// Size is dropped and counted as DroppedTooLarge, its Server Keep Alive
-	// replaces KeepAlive; no topic aliases are sent); queued messages carry
+	// replaces KeepAlive, messages go at most at its Maximum QoS and without
+	// RETAIN unless Retain Available; no topic aliases are sent); queued messages carry
 	// their remaining TTL as Message Expiry Interval and their local
 	// publisher's properties (user properties, content type, payload
 	// format, response topic, correlation data) both ways; a PUBACK or
