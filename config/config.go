@@ -246,6 +246,16 @@ type Bridge struct {
 	// Default false (a persistent session, so QoS 1/2 subscriptions of "in"
 	// rules survive reconnects).
 	CleanSession bool `yaml:"clean_session" json:"clean_session"`
+	// Protocol is the MQTT version spoken to the upstream: "3.1.1" or "5".
+	// Default "3.1.1", which every upstream accepts (AWS IoT Core, Azure
+	// IoT Hub and old brokers included); "5" carries MQTT 5.0 properties
+	// upstream and honours the upstream's limits (see the README).
+	Protocol string `yaml:"protocol" json:"protocol"`
+	// SessionExpiry is the MQTT 5.0 Session Expiry Interval: how long the
+	// upstream keeps the bridge's session after a disconnection, whole
+	// seconds, 1s to 4294967294s. Unset (0): the session never expires.
+	// Only with protocol "5", not with clean_session.
+	SessionExpiry Duration `yaml:"session_expiry" json:"session_expiry,omitempty"`
 	// Inflight is how many QoS 1/2 messages may await PUBACK/PUBCOMP from the
 	// upstream at once. Default 20, Mosquitto's default max_inflight_messages:
 	// Mosquitto PUBRECs and silently drops incoming QoS 2 messages beyond it,

@@ -68,6 +68,7 @@ func brokerDefaults(b *Broker, set setter) {
 func bridgeDefaults(b *Bridge, gatewayID string, set setter) {
 	set("bridge.client_id", func() { b.ClientID = gatewayID })
 	set("bridge.keepalive", func() { b.KeepAlive = Duration(30 * time.Second) })
+	set("bridge.protocol", func() { b.Protocol = ProtocolMQTT311 })
 	set("bridge.inflight", func() { b.Inflight = 20 }) // Mosquitto's max_inflight_messages: more QoS 2 in flight are PUBREC'd and dropped
 	set("bridge.reconnect.min_delay", func() { b.Reconnect.MinDelay = Duration(time.Second) })
 	set("bridge.reconnect.max_delay", func() { b.Reconnect.MaxDelay = Duration(2 * time.Minute) })

@@ -23,6 +23,7 @@ func (p *parser) validateBridge(b *Bridge) {
 	case k < 0 || k > 65535*time.Second:
 		p.failAt("bridge.keepalive", "%v is out of range 0s (off) to 65535s (%v)", b.KeepAlive, Duration(65535*time.Second))
 	}
+	p.validateProtocol(b)
 	p.intRange("bridge.inflight", b.Inflight, 1, 65000) // the bridge derives packet ids from queue sequence numbers modulo 65000
 	p.validateBridgeTLS(b)
 	p.atLeast("bridge.reconnect.min_delay", b.Reconnect.MinDelay, Duration(time.Millisecond))
@@ -49,6 +50,34 @@ func (p *parser) validateBridge(b *Bridge) {
 		p.failAt("bridge.queue.ttl", "%v is negative: 0 keeps messages until acknowledged", b.Queue.TTL)
 	}
 	p.finite("bridge.drain_rate", b.DrainRate, 0)
+}
+
+// Values of bridge.protocol.
+const (
+	ProtocolMQTT311 = "3.1.1"
+	ProtocolMQTT5   = "5"
+)
+
+// maxSessionExpiry is the longest finite MQTT 5.0 Session Expiry Interval
+// (0xFFFFFFFF means never).
+const maxSessionExpiry = Duration((1<<32 - 2) * time.Second)
+
+func (p *parser) validateProtocol(b *Bridge) {
+	p.oneOf("bridge.protocol", b.Protocol, ProtocolMQTT311, ProtocolMQTT5)
+	if !p.has("bridge.session_expiry") {
+		return
+	}
+	e := time.Duration(b.SessionExpiry)
+	switch {
+	case b.Protocol != ProtocolMQTT5:
+		p.failAt("bridge.session_expiry", "only with protocol \"5\" (MQTT 3.1.1 has no session expiry)")
+	case b.CleanSession:
+		p.failAt("bridge.session_expiry", "set together with clean_session: a clean session ends with the connection")
+	case e%time.Second != 0:
+		p.failAt("bridge.session_expiry", "%v is not whole seconds", b.SessionExpiry)
+	case e < time.Second || b.SessionExpiry > maxSessionExpiry:
+		p.failAt("bridge.session_expiry", "%v is out of range 1s to %v (unset: never expires)", b.SessionExpiry, maxSessionExpiry)
+	}
 }
 
 // validateAddresses checks and normalizes b.Addresses.

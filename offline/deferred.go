@@ -47,6 +47,7 @@ func (q *Queue) AppendDeferred(m Message, delay time.Duration, done func(seq uin
 type pendEntry struct {
 	seq      uint64
 	entry    Entry
+	stamp    time.Duration // CLOCK_BOOTTIME at append, for Entry.Age
 	size     uint64
 	op       *op
 	deferred bool // an Ack may cancel the commit
@@ -101,6 +102,7 @@ func (q *Queue) pendIndex(seq uint64) (int, bool) {
 // entries after last in this round: one appended after this snapshot may be
 // deferred (not among out) and precede one that is already on disk.
 func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, hold, last uint64) {
+	now := q.d.clock.boottime()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	i, _ := q.pendIndex(after + 1)
@@ -109,7 +111,11 @@ func (q *Queue) pendingAfter(after uint64, max int) (out []Entry, hold, last uin
 			return out, pe.seq, q.lastSeq
 		}
 		if len(out) < max {
-			out = append(out, pe.entry)
+			e := pe.entry
+			if e.Age = now - pe.stamp; e.Age < 0 {
+				e.Age = 0
+			}
+			out = append(out, e)
 		}
 	}
 	return out, 0, q.lastSeq

@@ -21,6 +21,10 @@ type Message struct {
 	// Age is measured with the boot-relative clock (see the package doc),
 	// never with the wall clock.
 	TTL time.Duration
+	// Props are the message's MQTT 5.0 properties in the producer's own
+	// encoding (the bridge's), stored and returned as they are; nil for
+	// none. They count against QueueOptions.MaxBytes.
+	Props []byte
 }
 
 // Entry is a stored message as Read returns it. Its fields are copies that the
@@ -36,18 +40,28 @@ type Entry struct {
 	// Received is true once MarkReceived persisted that the upstream
 	// answered the QoS 2 PUBLISH with PUBREC: send PUBREL, not PUBLISH.
 	Received bool
+	// Age is how long the entry had been queued when Read returned it, by
+	// the boot-relative clock (see the package doc): a sender carries
+	// TTL - Age to a receiver that expires messages itself.
+	Age time.Duration
 }
 
 // Encoding of a stored entry (version 1), all integers varint-encoded:
 //
 //	version   byte  (entryVersion)
-//	flags     byte  (bit 0 retain, bit 1 received, bits 2-3 QoS, others 0)
+//	flags     byte  (bit 0 retain, bit 1 received, bits 2-3 QoS, bit 4 props, others 0)
 //	bootSeq   uvarint  boot counter of the DB when appended (see bootRecord)
 //	bootStamp varint   CLOCK_BOOTTIME at append, ns
 //	wall      varint   wall clock at append, Unix ns
 //	ttl       uvarint  ns, 0 = none
 //	topicLen  uvarint, then the topic bytes
+//	propsLen  uvarint, then the props bytes: only when flag bit 4 is set
 //	payload   the remaining bytes
+//
+// The props block was added after the first release without a new version:
+// an entry without properties is encoded exactly as before, so old entries
+// decode unchanged and an older gateway still reads every entry that has
+// none (one with properties it quarantines as an unknown flag).
 const (
 	entryVersion = 1
 
@@ -55,7 +69,8 @@ const (
 	flagReceived = 1 << 1
 	flagQoSShift = 2
 	flagQoSMask  = 3 << flagQoSShift
-	flagsKnown   = flagRetain | flagReceived | flagQoSMask
+	flagProps    = 1 << 4
+	flagsKnown   = flagRetain | flagReceived | flagQoSMask | flagProps
 
 	flagsOffset = 1 // index of the flags byte, rewritten by MarkReceived
 )
@@ -70,7 +85,9 @@ type record struct {
 }
 
 // size is what the entry counts against QueueOptions.MaxBytes.
-func (r *record) size() uint64 { return uint64(len(r.msg.Topic) + len(r.msg.Payload)) }
+func (r *record) size() uint64 {
+	return uint64(len(r.msg.Topic) + len(r.msg.Props) + len(r.msg.Payload))
+}
 
 // entry converts r to the caller-facing Entry.
 func (r *record) entry(seq uint64) Entry {
@@ -86,7 +103,10 @@ func encodeRecord(dst []byte, r *record) []byte {
 	if r.received {
 		flags |= flagReceived
 	}
-	dst = slices.Grow(dst, 2+5*binary.MaxVarintLen64+len(r.msg.Topic)+len(r.msg.Payload))
+	if len(r.msg.Props) > 0 {
+		flags |= flagProps
+	}
+	dst = slices.Grow(dst, 2+6*binary.MaxVarintLen64+len(r.msg.Topic)+len(r.msg.Props)+len(r.msg.Payload))
 	dst = append(dst, entryVersion, flags)
 	dst = binary.AppendUvarint(dst, r.bootSeq)
 	dst = binary.AppendVarint(dst, int64(r.bootStamp))
@@ -94,6 +114,10 @@ func encodeRecord(dst []byte, r *record) []byte {
 	dst = binary.AppendUvarint(dst, uint64(r.msg.TTL))
 	dst = binary.AppendUvarint(dst, uint64(len(r.msg.Topic)))
 	dst = append(dst, r.msg.Topic...)
+	if flags&flagProps != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(r.msg.Props)))
+		dst = append(dst, r.msg.Props...)
+	}
 	return append(dst, r.msg.Payload...)
 }
 
@@ -124,6 +148,13 @@ func decodeRecord(b []byte) (record, error) {
 	}
 	r.msg.TTL = time.Duration(ttl)
 	r.msg.Topic = string(d.bytes(d.uvarint()))
+	if flags&flagProps != 0 {
+		props := d.bytes(d.uvarint())
+		if d.err == nil && len(props) == 0 {
+			return r, fmt.Errorf("%w: empty entry props", errMalformed) // encodeRecord sets the flag only for some
+		}
+		r.msg.Props = append([]byte(nil), props...)
+	}
 	if d.err != nil {
 		return r, d.err
 	}
@@ -142,11 +173,19 @@ func entrySize(b []byte) uint64 {
 	d.varint()                 // bootStamp
 	d.varint()                 // wall
 	d.uvarint()                // ttl
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(b)-d.off) {
+	topic := d.bytes(d.uvarint())
+	if b[1]&flagProps != 0 {
+		n := d.uvarint()
+		props := d.bytes(n)
+		if d.err != nil {
+			return uint64(len(b))
+		}
+		return uint64(len(topic)+len(props)) + uint64(len(b)-d.off)
+	}
+	if d.err != nil {
 		return uint64(len(b))
 	}
-	return uint64(len(b) - d.off)
+	return uint64(len(topic)) + uint64(len(b)-d.off)
 }
 
 // decoder reads varints and byte strings with bounds checks; after the first

@@ -21,6 +21,13 @@ var recordTests = []struct {
 		msg:      Message{Topic: "a/b", Payload: []byte{0, 1, 2, 0xff}, QoS: 2, Retain: true},
 		received: true, bootSeq: 1 << 40, bootStamp: 1 << 50, wall: time.Unix(-86400, 0), // before 1970
 	}},
+	{"qos1 with props", record{
+		msg:     Message{Topic: "t", Payload: []byte("p"), QoS: 1, Props: []byte{0x30, 7, 0, 1, 'p', 4, 3, 0, 1, 'x'}},
+		bootSeq: 1, wall: time.Unix(3, 0),
+	}},
+	{"props, empty payload", record{
+		msg: Message{Topic: "a", QoS: 2, Props: []byte{1}}, wall: time.Unix(3, 0),
+	}},
 	{"binary topic, long payload", record{
 		msg: Message{Topic: "\x00\xff", Payload: bytes.Repeat([]byte("z"), 70000)}, wall: time.Unix(1, 1),
 	}},
@@ -65,6 +72,8 @@ func TestRecord_decodeMalformed(t *testing.T) {
 		"topic longer than all": {entryVersion, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a'},
 		"huge topic length":     {entryVersion, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
 		"topic cut":             valid[:len(valid)-len(recordTests[1].rec.msg.Payload)-5],
+		"empty props":           {entryVersion, flagProps, 0, 0, 0, 0, 1, 'a', 0},
+		"props cut":             {entryVersion, flagProps, 0, 0, 0, 0, 1, 'a', 5, 1, 2},
 	}
 	for name, b := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -75,6 +84,26 @@ func TestRecord_decodeMalformed(t *testing.T) {
 				t.Errorf("entrySize = %d beyond the %d bytes", n, len(b))
 			}
 		})
+	}
+}
+
+// TestRecord_beforeProps: an entry written before properties were stored
+// (these bytes, from a release without them) decodes as it did, and an
+// entry without properties is still encoded exactly so.
+func TestRecord_beforeProps(t *testing.T) {
+	old := []byte{entryVersion, 1 << flagQoSShift, 3, 24, 2, 0, 3, 'a', '/', 'b', 'h', 'i'}
+	r, err := decodeRecord(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.msg.Topic != "a/b" || string(r.msg.Payload) != "hi" || r.msg.QoS != 1 || r.msg.Props != nil || r.bootSeq != 3 || r.bootStamp != 12 {
+		t.Fatalf("old entry decoded as %+v", r)
+	}
+	if again := encodeRecord(nil, &r); !bytes.Equal(again, old) {
+		t.Errorf("re-encoded as %x, want %x", again, old)
+	}
+	if entrySize(old) != 5 {
+		t.Errorf("entrySize = %d, want 5", entrySize(old))
 	}
 }
 

@@ -206,7 +206,11 @@ func (q *Queue) appendOp(m Message, delay time.Duration, done func(uint64, error
 	rec := record{msg: m, bootSeq: q.d.boot.seq, bootStamp: q.d.clock.boottime(), wall: q.d.clock.now()}
 	val, size := encodeRecord(nil, &rec), rec.size()
 	rec.msg.Payload = val[len(val)-len(m.Payload):] // the entry shares val, which nothing modifies
-	pe := &pendEntry{size: size, entry: rec.entry(0), deferred: delay > 0}
+	if len(m.Props) > 0 {
+		end := len(val) - len(m.Payload)
+		rec.msg.Props = val[end-len(m.Props) : end : end]
+	}
+	pe := &pendEntry{size: size, entry: rec.entry(0), stamp: rec.bootStamp, deferred: delay > 0}
 	o := &op{size: int(size)}
 	if delay > 0 {
 		now := time.Now()
@@ -236,8 +240,8 @@ func validateMessage(m Message) error {
 		return fmt.Errorf("%w: QoS %d", ErrInvalid, m.QoS)
 	case m.TTL < 0:
 		return fmt.Errorf("%w: negative TTL %v", ErrInvalid, m.TTL)
-	case len(m.Topic)+len(m.Payload) > bolt.MaxValueSize-64:
-		return fmt.Errorf("%w: message of %d bytes", ErrInvalid, len(m.Topic)+len(m.Payload))
+	case len(m.Topic)+len(m.Props)+len(m.Payload) > bolt.MaxValueSize-64:
+		return fmt.Errorf("%w: message of %d bytes", ErrInvalid, len(m.Topic)+len(m.Props)+len(m.Payload))
 	}
 	return nil
 }

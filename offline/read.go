@@ -111,7 +111,9 @@ func (q *Queue) scan(after uint64, max int) (scanResult, error) {
 				res.orphans = res.orphans || len(v) > flagsOffset && q.mayHaveSent(seq, v[flagsOffset])
 				dead++
 			default:
-				res.live = append(res.live, r.entry(seq))
+				e := r.entry(seq)
+				e.Age = q.d.age(&r, now)
+				res.live = append(res.live, e)
 			}
 		}
 		res.cut = dead >= maxDeadPerScan

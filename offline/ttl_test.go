@@ -131,3 +131,34 @@ func TestQueue_Read_ttlAcrossReboot(t *testing.T) {
 	}
 	expiredCount(t, q, 2)
 }
+
+// TestQueue_Read_ageAndProps: Read reports each entry's age on the
+// boot-relative clock, and its properties, both while its commit is
+// deferred (in memory) and once it is on disk; the caller may reuse the
+// Props buffer it appended.
+func TestQueue_Read_ageAndProps(t *testing.T) {
+	fc := newFakeClock()
+	d := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{clock: fc.clock()})
+	q := openQueue(t, d, "up", QueueOptions{})
+	props := []byte("opaque props")
+	deferred := make(chan error, 1)
+	q.AppendDeferred(Message{Topic: "d", Payload: []byte("x"), QoS: 1, Props: props, TTL: time.Minute}, time.Hour,
+		func(_ uint64, err error) { deferred <- err })
+	if _, err := q.Append(context.Background(), Message{Topic: "c", QoS: 1, Props: props}); err != nil {
+		t.Fatal(err)
+	}
+	copy(props, "XXXXXXXXXXXX")
+	fc.advance(7 * time.Second)
+	es := readAll(t, q)
+	if len(es) != 2 {
+		t.Fatalf("read %d entries", len(es))
+	}
+	for _, e := range es {
+		if string(e.Props) != "opaque props" || e.Age != 7*time.Second {
+			t.Errorf("entry %s: props %q, age %v; want the appended props, 7s", e.Topic, e.Props, e.Age)
+		}
+	}
+	if st := q.Stats(); st.Bytes != uint64(2*len(props)+len("dx")+len("c")) {
+		t.Errorf("queue bytes %d: props count against max_bytes", st.Bytes)
+	}
+}

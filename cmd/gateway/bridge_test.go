@@ -186,6 +186,12 @@ func queueDepth(t testing.TB, out string) int {
 // unreleased incoming QoS 2 messages per client; the default window is
 // TestBridge_QoS2_DefaultInflight's subject.
 func TestBridge_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
+	qos2AcrossKill9(t, "  inflight: 16\n")
+}
+
+// qos2AcrossKill9 is TestBridge_QoS2_ExactlyOnceAcrossKill9 with extra
+// bridge configuration.
+func qos2AcrossKill9(t *testing.T, extra string) {
 	if testing.Short() {
 		t.Skip("kill -9 loop: skipped with -short")
 	}
@@ -194,7 +200,7 @@ func TestBridge_QoS2_ExactlyOnceAcrossKill9(t *testing.T) {
 	px := mqtttest.NewProxy(t, up)
 	sub := mqtttest.SubscribeWith(t, up, mqtttest.ClientOptions{ClientID: "e2e-up-qos2", CleanSession: false}, "gw/sensors/#")
 	status := mqtttest.Subscribe(t, up, statusTopic)
-	p := startGateway(t, bridgeConfig(px.Addr(), 2, "  inflight: 16\n"))
+	p := startGateway(t, bridgeConfig(px.Addr(), 2, extra))
 	waitState(t, status, "online")
 
 	px.SetMode(mqtttest.Blackhole)

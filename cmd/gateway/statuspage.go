@@ -123,6 +123,7 @@ func uplinkStatus(b bridge.Stats) *statuspage.Uplink {
 		State: "offline", Address: b.Address, ConnectedSeconds: seconds(b.ConnectedFor),
 		Connects: b.Connects, Reconnects: b.Reconnects, ConnectFailures: b.ConnectFailures,
 		Forwarded: b.Forwarded, Received: b.Received, Inflight: b.Inflight, Dropped: b.Dropped,
+		ServerDisconnects: b.ServerDisconnects,
 		Outage: statuspage.Outage{Count: b.Outage.Count, CurrentSeconds: seconds(b.Outage.Age), Draining: b.Outage.Draining,
 			LastSeconds: seconds(b.Outage.LastLength), PeakBacklog: b.Outage.PeakBacklog, LastDrainSeconds: seconds(b.Outage.LastDrainTime)},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/edgegw/edgegw/mqttcore/auth"
 	"github.com/edgegw/edgegw/mqttcore/bridge"
 	"github.com/edgegw/edgegw/mqttcore/broker"
+	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/offline"
 	"github.com/edgegw/edgegw/sensors"
 )
@@ -197,20 +198,22 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 		return bridge.Options{}, fmt.Errorf("bridge.tls: %w", err)
 	}
 	o := bridge.Options{
-		Addresses:    b.Addresses,
-		ClientID:     b.ClientID,
-		Username:     b.Username,
-		Password:     b.Password,
-		KeepAlive:    offIfZero(b.KeepAlive),
-		CleanSession: b.CleanSession,
-		TLS:          tc,
-		Reconnect:    bridge.Reconnect{MinDelay: dur(b.Reconnect.MinDelay), MaxDelay: dur(b.Reconnect.MaxDelay)},
-		Inflight:     b.Inflight,
-		Monitor:      bridge.Monitor{TopicPrefix: c.Monitor.TopicPrefix, MetricsInterval: dur(c.Monitor.MetricsInterval)},
-		Version:      version,
-		DrainRate:    b.DrainRate,
-		MessageTTL:   dur(b.Queue.TTL),
-		LiveFirst:    b.LiveFirst,
+		Addresses:     b.Addresses,
+		ClientID:      b.ClientID,
+		Username:      b.Username,
+		Password:      b.Password,
+		KeepAlive:     offIfZero(b.KeepAlive),
+		CleanSession:  b.CleanSession,
+		Protocol:      protocolVersion(b.Protocol),
+		SessionExpiry: dur(b.SessionExpiry),
+		TLS:           tc,
+		Reconnect:     bridge.Reconnect{MinDelay: dur(b.Reconnect.MinDelay), MaxDelay: dur(b.Reconnect.MaxDelay)},
+		Inflight:      b.Inflight,
+		Monitor:       bridge.Monitor{TopicPrefix: c.Monitor.TopicPrefix, MetricsInterval: dur(c.Monitor.MetricsInterval)},
+		Version:       version,
+		DrainRate:     b.DrainRate,
+		MessageTTL:    dur(b.Queue.TTL),
+		LiveFirst:     b.LiveFirst,
 
 		CommitDelay:           offIfZero(b.Queue.CommitDelay),
 		UnattendedOrigins:     []string{sensorOrigin},
@@ -218,6 +221,14 @@ func bridgeOptions(c *config.Config) (bridge.Options, error) {
 	}
 	o.Rules = bridgeRules(c)
 	return o, nil
+}
+
+// protocolVersion maps bridge.protocol (validated) to the codec's version.
+func protocolVersion(s string) packet.Version {
+	if s == config.ProtocolMQTT5 {
+		return packet.V5
+	}
+	return packet.V311
 }
 
 // offIfZero maps a duration whose 0 in the file turns something off

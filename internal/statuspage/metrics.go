@@ -58,6 +58,13 @@ func appendUplink(w *promWriter, u *Uplink, q *Queue) {
 		drops[i] = sample{labels: []string{"reason", r}, value: float64(u.Dropped[r])}
 	}
 	w.family("edgegw_dropped_messages_total", counter, "Messages bound upstream or from it that were lost, by reason.", drops...)
+	if len(u.ServerDisconnects) > 0 {
+		var ds []sample
+		for _, r := range slices.Sorted(maps.Keys(u.ServerDisconnects)) {
+			ds = append(ds, sample{labels: []string{"reason", r}, value: float64(u.ServerDisconnects[r])})
+		}
+		w.family("edgegw_uplink_server_disconnects_total", counter, "MQTT 5 DISCONNECTs from the upstream, by reason.", ds...)
+	}
 	w.one("edgegw_queue_messages", gauge, "Messages in the durable upstream queue.", float64(q.Messages))
 	w.one("edgegw_queue_bytes", gauge, "Topic and payload bytes in the durable upstream queue.", float64(q.Bytes))
 	w.one("edgegw_queue_oldest_age_seconds", gauge, "Age of the oldest queued message (0 when empty).", q.OldestAgeSeconds)

@@ -87,6 +87,7 @@ func TestAppendMetrics_parsedByPrometheus(t *testing.T) {
 		{"edgegw_dropped_messages_total", []string{"reason", "overflow_oldest"}, 4},
 		{"edgegw_dropped_messages_total", []string{"reason", "expired"}, 0},
 		{"edgegw_dropped_messages_total", []string{"reason", "offline"}, 9},
+		{"edgegw_uplink_server_disconnects_total", []string{"reason", "server_shutting_down"}, 2},
 		{"edgegw_queue_messages", nil, 10},
 		{"edgegw_queue_oldest_age_seconds", nil, 1.5},
 		{"edgegw_outages_total", nil, 2},

@@ -50,6 +50,9 @@ type Uplink struct {
 	Inflight int `json:"inflight"`
 	// Dropped counts lost messages by reason (the metrics topic's).
 	Dropped map[string]uint64 `json:"dropped"`
+	// ServerDisconnects counts the upstream's MQTT 5 DISCONNECTs by reason
+	// (e.g. "server_shutting_down"); empty with MQTT 3.1.1.
+	ServerDisconnects map[string]uint64 `json:"server_disconnects,omitempty"`
 	// LastError is why the last connection attempt or connection failed.
 	LastError string `json:"last_error,omitempty"`
 	// Outage describes the current outage and the last one.

@@ -18,8 +18,9 @@ func testSnapshot() statuspage.Snapshot {
 		Uplink: &statuspage.Uplink{
 			State: "online", Address: "tcp://upstream:1883", ConnectedSeconds: 12.25, Connects: 3, Reconnects: 2,
 			ConnectFailures: 7, Forwarded: 1000, Received: 5, Inflight: 2,
-			Dropped: map[string]uint64{"overflow_oldest": 4, "expired": 0, "overflow_new": 0, "offline": 9},
-			Outage:  statuspage.Outage{Count: 2, LastSeconds: 61.5, PeakBacklog: 300, LastDrainSeconds: 2.5},
+			Dropped:           map[string]uint64{"overflow_oldest": 4, "expired": 0, "overflow_new": 0, "offline": 9},
+			ServerDisconnects: map[string]uint64{"server_shutting_down": 2},
+			Outage:            statuspage.Outage{Count: 2, LastSeconds: 61.5, PeakBacklog: 300, LastDrainSeconds: 2.5},
 		},
 		Queue:        &statuspage.Queue{Messages: 10, Bytes: 2048, OldestAgeSeconds: 1.5, Quarantined: 1},
 		LocalClients: 3,

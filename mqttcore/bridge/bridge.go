@@ -34,6 +34,7 @@ type Bridge struct {
 
 	unattended map[string]bool // Options.UnattendedOrigins
 	ackLatency atomic.Int64    // smoothed upstream acknowledgement time, ns (see noteAck)
+	willPlain  atomic.Bool     // the will goes at QoS 0, not retained (see noteWillRefused)
 	logLim     logLimiter      // per-message problems are logged at most every logEvery
 
 	mu             sync.Mutex

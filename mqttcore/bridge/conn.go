@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -29,6 +30,8 @@ type conn struct {
 	nc             net.Conn
 	r              *packet.Reader
 	sessionPresent bool
+	ver            packet.Version // the wire format: V311, or V5 (Options.Protocol)
+	lim            limits         // the upstream's CONNACK limits (MQTT 5.0)
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -95,7 +98,8 @@ func tlsConfig(t *tls.Config, a address) *tls.Config {
 func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.Conn) (*conn, error) {
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	buf, err := packet.Append(nil, b.connectPacket(u))
+	ver := b.o.Protocol
+	buf, err := ver.Append(nil, b.connectPacket(u))
 	if err != nil {
 		return nil, err
 	}
@@ -103,10 +107,15 @@ func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.C
 		return nil, fmt.Errorf("send connect: %w", err)
 	}
 	r := packet.NewReader(nc, b.o.MaxPacketSize)
+	r.SetVersion(ver)
 	p, err := r.Read()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("await connack: %w", ctx.Err())
+		}
+		if ver == packet.V5 && (errors.Is(err, packet.ErrProtocol) || errors.Is(err, packet.ErrMalformed)) {
+			// An MQTT 3.1.1 server answers CONNACK 0x01 in its own format.
+			return nil, fmt.Errorf("await connack: %w (does the upstream speak MQTT 5? bridge.protocol 3.1.1 may be needed)", err)
 		}
 		return nil, fmt.Errorf("await connack: %w", err)
 	}
@@ -114,7 +123,11 @@ func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.C
 	if !ok {
 		return nil, fmt.Errorf("%w: %T instead of CONNACK", ErrUnexpected, p)
 	}
-	if ack.ReturnCode != packet.Accepted {
+	if ver == packet.V5 && ack.ReasonCode != packet.Success {
+		b.noteWillRefused(ack.ReasonCode)
+		return nil, fmt.Errorf("connection refused: %w", ack.ReasonCode)
+	}
+	if ver != packet.V5 && ack.ReturnCode != packet.Accepted {
 		return nil, fmt.Errorf("connection refused: %w", ack.ReturnCode)
 	}
 	if !stop() {
@@ -125,6 +138,7 @@ func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.C
 	}
 	c := &conn{
 		b: b, up: u, addr: a, nc: nc, r: r, sessionPresent: ack.SessionPresent,
+		ver: ver, lim: b.limitsOf(ack),
 		out: make(chan packet.Packet, 2*b.o.Inflight+256),
 		in:  make(chan packet.Packet, inBuffer),
 	}
@@ -141,7 +155,7 @@ func (b *Bridge) handshake(ctx context.Context, u *upstream, a address, nc net.C
 func (b *Bridge) connectPacket(u *upstream) *packet.Connect {
 	p := &packet.Connect{
 		ProtocolName:  packet.ProtocolMQTT,
-		ProtocolLevel: packet.Level311,
+		ProtocolLevel: byte(b.o.Protocol),
 		CleanSession:  b.o.CleanSession,
 		KeepAlive:     uint16((max(b.o.KeepAlive, 0) + time.Second - 1) / time.Second),
 		ClientID:      u.ClientID,
@@ -156,6 +170,12 @@ func (b *Bridge) connectPacket(u *upstream) *packet.Connect {
 		p.WillFlag, p.WillQoS, p.WillRetain = true, 1, true
 		p.WillTopic = b.statusTopic()
 		p.WillMessage = b.statusPayload(u.ClientID, "offline", "connection lost", false)
+		if b.willPlain.Load() { // an MQTT 5.0 upstream refused the retained QoS 1 will
+			p.WillQoS, p.WillRetain = 0, false
+		}
+	}
+	if b.o.Protocol == packet.V5 {
+		p.Props = b.connectProps()
 	}
 	return p
 }
@@ -241,7 +261,7 @@ func (c *conn) writeLoop() error {
 // DISCONNECT, after which nothing more may be sent.
 func (c *conn) gather(buf []byte, p packet.Packet) (_ []byte, last bool) {
 	for {
-		if nb, err := packet.Append(buf, p); err != nil {
+		if nb, err := c.ver.Append(buf, p); err != nil {
 			c.b.log.Error("bridge: cannot encode packet, dropped", "err", err, "type", fmt.Sprintf("%T", p))
 		} else {
 			buf = nb
@@ -261,7 +281,7 @@ func (c *conn) gather(buf []byte, p packet.Packet) (_ []byte, last bool) {
 }
 
 func (c *conn) writeTimeout() time.Duration {
-	return max(c.b.o.KeepAlive, 10*time.Second)
+	return max(c.lim.keepAlive, 10*time.Second)
 }
 
 // readLoop reads packets until the connection fails and dispatches them.
@@ -285,8 +305,16 @@ func (c *conn) readLoop() error {
 func (c *conn) dispatch(p packet.Packet) error {
 	switch p := p.(type) {
 	case *packet.Puback:
+		if p.ReasonCode >= packet.UnspecifiedError {
+			c.onRejected(p.PacketID, 1, packet.Ack(*p))
+			return nil
+		}
 		c.onPuback(p.PacketID)
 	case *packet.Pubrec:
+		if p.ReasonCode >= packet.UnspecifiedError {
+			c.onRejected(p.PacketID, 2, packet.Ack(*p))
+			return nil
+		}
 		c.onPubrec(p.PacketID)
 	case *packet.Pubcomp:
 		c.onPubcomp(p.PacketID)
@@ -304,6 +332,8 @@ func (c *conn) dispatch(p packet.Packet) error {
 	case *packet.Suback:
 		c.b.onSuback(p)
 	case *packet.Pingresp, *packet.Unsuback:
+	case *packet.Disconnect:
+		return c.b.onServerDisconnect(p)
 	default:
 		return fmt.Errorf("%w: %T", ErrUnexpected, p)
 	}
@@ -323,7 +353,7 @@ func (c *conn) stallWhile(wait func()) {
 // keepalive, and ends the connection when nothing at all arrived for a whole
 // keepalive: a dead link is detected within 1.25 × KeepAlive.
 func (c *conn) keepAlive() error {
-	ka := c.b.o.KeepAlive
+	ka := c.lim.keepAlive
 	if ka <= 0 { // disabled
 		<-c.ctx.Done()
 		return nil

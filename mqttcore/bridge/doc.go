@@ -1,5 +1,5 @@
-// Package bridge is the gateway's MQTT 3.1.1 client to the upstream broker,
-// built on the mqttcore/packet codec. It forwards local messages upstream
+// Package bridge is the gateway's MQTT 3.1.1 or 5.0 client to the upstream
+// broker (Options.Protocol), built on the mqttcore/packet codec. It forwards local messages upstream
 // through the durable offline queue, delivers upstream messages to the local
 // broker, and publishes the gateway's status and metrics.
 //
@@ -10,6 +10,21 @@
 // (failover), and after a failed round over all of them the bridge waits a
 // capped, exponentially growing, fully jittered delay. It boots fine with no
 // network or DNS. AwaitConnection waits for the uplink; Stats reports it.
+//
+// # MQTT 5.0
+//
+// With Options.Protocol packet.V5 the CONNECT carries a Session Expiry
+// Interval instead of relying on the clean session flag, and each
+// connection takes its limits from the CONNACK (limits, v5.go): the
+// upstream's Receive Maximum bounds the window (window.setLimit), a message
+// above its Maximum Packet Size is dropped (DroppedTooLarge), its Server
+// Keep Alive replaces Options.KeepAlive. A local publisher's forwardable
+// properties are stored with the queue entry (offline.Message.Props, in the
+// codec's own encoding: encodeProps) and sent with it, with the TTL left as
+// Message Expiry Interval (offline.Entry.Age); upstream messages keep
+// theirs locally. Acknowledgements with a failure reason code drop the
+// message (DroppedRejected); a DISCONNECT from the upstream is counted
+// (Stats.ServerDisconnects).
 //
 // # Out: local → upstream, the durability promise
 //

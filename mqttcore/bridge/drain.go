@@ -27,8 +27,21 @@ func (c *conn) drain(ctx context.Context) error {
 		return nil
 	}
 	lim := newLimiter(b.o.DrainRate)
+	b.win.setLimit(c.lim.window)
 	c.loadOrphans()
 	for _, f := range b.win.resume(c.sessionPresent) {
+		if !f.received && f.msg.QoS > c.lim.maxQoS {
+			if c.lim.maxQoS == 0 {
+				c.resendQoS0(ctx, f)
+				continue
+			}
+			f.msg.QoS = c.lim.maxQoS
+			b.win.setQoS(f.pid, f.msg.QoS)
+		}
+		if !f.received && c.mayBeTooLarge(f.msg) && c.tooLarge(c.publish(f.msg, f.pid, f.sent, f.expires)) {
+			c.dropTooLarge(f.seq, f.msg, b.win.removeRejected(f.pid, f.msg.QoS) != nil)
+			continue
+		}
 		if lim.wait(ctx) != nil || !c.releaseOrphans(ctx, f.seq) || !c.sendFlight(ctx, f) {
 			return nil
 		}
@@ -108,9 +121,17 @@ func (c *conn) drainEntry(ctx context.Context, lim *limiter, e offline.Entry) er
 		b.quarantine(e.Seq, reason)
 		return nil
 	}
-	if e.QoS == 0 { // not written by this bridge, but harmless
+	if !e.Received && c.mayBeTooLarge(e.Message) && c.tooLarge(c.publish(e.Message, pidOf(e.Seq), false, expiresAt(e))) {
 		b.win.skip(e.Seq)
-		if !c.sendCtx(ctx, publishOf(e.Message, 0, false)) {
+		c.dropTooLarge(e.Seq, e.Message, true)
+		return nil
+	}
+	if !e.Received && e.QoS > c.lim.maxQoS { // MQTT 5.0 Maximum QoS: sent (and acknowledged) at it
+		e.QoS = c.lim.maxQoS
+	}
+	if e.QoS == 0 { // not written by this bridge, or the upstream's Maximum QoS is 0
+		b.win.skip(e.Seq)
+		if !c.sendCtx(ctx, c.publish(e.Message, 0, false, expiresAt(e))) {
 			return errDisconnected
 		}
 		b.stats.forwarded.Add(1)
@@ -143,7 +164,32 @@ func (c *conn) sendFlight(ctx context.Context, f flight) bool {
 	if f.received {
 		return c.sendCtx(ctx, &packet.Pubrel{PacketID: f.pid})
 	}
-	return c.sendCtx(ctx, publishOf(f.msg, f.pid, f.sent))
+	return c.sendCtx(ctx, c.publish(f.msg, f.pid, f.sent, f.expires))
+}
+
+// resendQoS0 sends an unacknowledged flight at QoS 0 to an upstream whose
+// Maximum QoS is 0, and completes it.
+func (c *conn) resendQoS0(ctx context.Context, f flight) {
+	if c.b.win.removeRejected(f.pid, f.msg.QoS) == nil {
+		return
+	}
+	if c.sendCtx(ctx, c.publish(f.msg, 0, false, f.expires)) {
+		c.delivered(f.seq)
+	}
+}
+
+// dropTooLarge deletes queue entry seq, a message larger than the
+// upstream's Maximum Packet Size: the upstream would close the connection
+// on it [MQTT-3.2.2-15], every time it is sent again. Counted as
+// DroppedTooLarge. ack false: the entry is not the bridge's to delete.
+func (c *conn) dropTooLarge(seq uint64, m offline.Message, ack bool) {
+	b := c.b
+	b.stats.drop(DroppedTooLarge)
+	b.logLimited(slog.LevelError, logTooLarge, "bridge: message larger than the upstream's maximum packet size, dropped",
+		"topic", m.Topic, "payload_bytes", len(m.Payload), "maximum_packet_size", c.lim.maxPacket)
+	if ack {
+		b.acks <- seq
+	}
 }
 
 func publishOf(m offline.Message, pid uint16, dup bool) *packet.Publish {

@@ -53,7 +53,10 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 		return
 	}
 	t := b.order.begin(origin, done)
-	m := offline.Message{Topic: remote, Payload: p.Payload, QoS: qos, Retain: p.Retain, TTL: b.o.MessageTTL}
+	m := offline.Message{Topic: remote, Payload: p.Payload, QoS: qos, Retain: p.Retain, TTL: b.messageTTL(p)}
+	if b.o.Protocol == packet.V5 && p.Props != nil {
+		m.Props = encodeProps(p.Props)
+	}
 	plan := b.planCommit(origin, qos)
 	b.o.Queue.AppendDeferred(m, plan.delay, func(_ uint64, err error) {
 		switch {
@@ -84,7 +87,22 @@ func (b *Bridge) forwardQoS0(remote string, p *packet.Publish) {
 		b.stats.drop(DroppedOffline)
 		return
 	}
-	if !c.trySend(&packet.Publish{Retain: p.Retain, Topic: remote, Payload: p.Payload}) {
+	fp := &packet.Publish{Retain: p.Retain, Topic: remote, Payload: p.Payload}
+	if c.ver == packet.V5 {
+		fp.Props = forwardProps(p.Props) // a copy
+		if p.Props != nil && p.Props.MessageExpiry > 0 {
+			if fp.Props == nil {
+				fp.Props = &packet.Properties{}
+			}
+			fp.Props.MessageExpiry = p.Props.MessageExpiry
+		}
+		c.capPublish(fp)
+		if c.tooLarge(fp) {
+			c.dropTooLarge(0, offline.Message{Topic: remote, Payload: p.Payload}, false)
+			return
+		}
+	}
+	if !c.trySend(fp) {
 		b.stats.drop(DroppedCongested)
 		return
 	}

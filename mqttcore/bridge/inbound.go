@@ -61,6 +61,15 @@ func (c *conn) deliver(p *packet.Publish) bool {
 		return true
 	}
 	lp := &packet.Publish{QoS: p.QoS, Retain: p.Retain, Topic: local, Payload: p.Payload}
+	if p.Props != nil { // MQTT 5.0
+		lp.Props = forwardProps(p.Props)
+		if p.Props.MessageExpiry > 0 { // what is left of it, the upstream counted [MQTT-3.3.2-6]
+			if lp.Props == nil {
+				lp.Props = &packet.Properties{}
+			}
+			lp.Props.MessageExpiry = p.Props.MessageExpiry
+		}
+	}
 	if err := b.o.Local.Publish(c.ctx, b.o.Origin, lp); err != nil {
 		if c.ctx.Err() != nil {
 			return false

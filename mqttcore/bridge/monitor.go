@@ -44,8 +44,15 @@ func (c *conn) publishStatus(state, reason string) <-chan struct{} {
 		return ch
 	}
 	id, acked := b.ctrl.id()
-	c.send(&packet.Publish{QoS: 1, Retain: true, Topic: b.statusTopic(), PacketID: id,
-		Payload: b.statusPayload(c.up.ClientID, state, reason, true)})
+	p := &packet.Publish{QoS: 1, Retain: true, Topic: b.statusTopic(), PacketID: id,
+		Payload: b.statusPayload(c.up.ClientID, state, reason, true)}
+	if c.ver == packet.V5 {
+		c.capPublish(p)
+	}
+	c.send(p)
+	if p.QoS == 0 { // the upstream's Maximum QoS is 0: no PUBACK comes
+		b.ctrl.done(id)
+	}
 	return acked
 }
 
@@ -118,12 +125,14 @@ func (b *Bridge) metrics() map[string]any {
 	m["reconnects"] = st.Reconnects
 	m["inflight"] = st.Inflight
 	m["uplink"] = map[string]any{
-		"state":             state,
-		"address":           st.Address,
-		"connects":          st.Connects,
-		"connected_seconds": seconds(st.ConnectedFor),
-		"connect_failures":  st.ConnectFailures,
-		"orphans_released":  st.OrphansReleased,
+		"state":              state,
+		"address":            st.Address,
+		"connects":           st.Connects,
+		"connected_seconds":  seconds(st.ConnectedFor),
+		"connect_failures":   st.ConnectFailures,
+		"protocol":           protocolName(b.o.Protocol),
+		"server_disconnects": orEmpty(st.ServerDisconnects),
+		"orphans_released":   st.OrphansReleased,
 	}
 	m["outage"] = outageMetrics(st.Outage)
 	return m
@@ -146,6 +155,21 @@ func outageMetrics(o Outage) map[string]any {
 		"last_drained":       o.LastDrained,
 		"last_dropped":       dropped,
 	}
+}
+
+func orEmpty(m map[string]uint64) map[string]uint64 {
+	if m == nil {
+		return map[string]uint64{}
+	}
+	return m
+}
+
+// protocolName is the bridge.protocol name of v.
+func protocolName(v packet.Version) string {
+	if v == packet.V5 {
+		return "5"
+	}
+	return "3.1.1"
 }
 
 // seconds rounds d to milliseconds, in seconds.

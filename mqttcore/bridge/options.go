@@ -105,6 +105,26 @@ type Options struct {
 	// false, keeps the subscriptions and the QoS 2 state across
 	// reconnections, which exactly-once delivery needs.
 	CleanSession bool
+	// Protocol is the MQTT version spoken to the upstream: packet.V311 (the
+	// default; zero means it) or packet.V5. With MQTT 5.0 the session is
+	// kept by a Session Expiry Interval (SessionExpiry) instead of the
+	// clean session flag; the upstream's CONNACK limits are honoured (its
+	// Receive Maximum bounds Inflight, a message above its Maximum Packet
+	// Size is dropped and counted as DroppedTooLarge, its Server Keep Alive
+	// replaces KeepAlive, messages go at most at its Maximum QoS and without
+	// RETAIN unless Retain Available; no topic aliases are sent); queued messages carry
+	// their remaining TTL as Message Expiry Interval and their local
+	// publisher's properties (user properties, content type, payload
+	// format, response topic, correlation data) both ways; a PUBACK or
+	// PUBREC reason code of 0x80 or above drops the message
+	// (DroppedRejected); a DISCONNECT from the upstream is counted in
+	// Stats.ServerDisconnects.
+	Protocol packet.Version
+	// SessionExpiry is the MQTT 5.0 Session Expiry Interval: how long the
+	// upstream keeps the session (subscriptions, QoS 1/2 state) after the
+	// connection ends, rounded up to seconds. Default (0): never expires
+	// (SessionExpiryNever). CleanSession sends 0. Ignored with MQTT 3.1.1.
+	SessionExpiry time.Duration
 	// TLS configures tls:// addresses: root CAs, client certificate,
 	// ServerName (default: the address's host). Nil uses the system roots.
 	// Certificate verification is on unless InsecureSkipVerify is set.
@@ -225,6 +245,7 @@ func (o Options) withDefaults() Options {
 	o.Reconnect.MaxDelay = orDefault(o.Reconnect.MaxDelay, DefaultMaxDelay)
 	o.Monitor.MetricsInterval = orDefault(o.Monitor.MetricsInterval, DefaultMetricsInterval)
 	o.Inflight = orDefault(o.Inflight, DefaultInflight)
+	o.Protocol = orDefault(o.Protocol, packet.V311)
 	o.MaxPacketSize = orDefault(o.MaxPacketSize, DefaultMaxPacketSize)
 	o.Origin = orDefault(o.Origin, DefaultOrigin)
 	o.CommitDelay = orDefault(o.CommitDelay, DefaultCommitDelay)
@@ -272,6 +293,12 @@ func (o *Options) validate() error {
 	}
 	if o.Inflight < 0 || o.Inflight > MaxInflight {
 		bad("inflight %d out of range (1 to %d)", o.Inflight, MaxInflight)
+	}
+	if o.Protocol != packet.V311 && o.Protocol != packet.V5 {
+		bad("protocol version %d not supported (want 4, MQTT 3.1.1, or 5)", o.Protocol)
+	}
+	if o.SessionExpiry < 0 {
+		bad("negative session expiry")
 	}
 	if o.MaxPacketSize < 0 {
 		bad("negative max packet size")

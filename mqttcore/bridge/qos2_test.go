@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/offline"
 )
 
@@ -32,13 +33,18 @@ func (h *markHook) MarkReceivedAsync(seq uint64, done func(error)) {
 // In "pubrel lost" the PUBREL never reaches Mosquitto; in "pubcomp lost" it
 // does (the message is delivered) but the PUBCOMP never comes back, so a
 // bridge that published again instead of releasing would deliver it twice.
+// The "v5" cases speak MQTT 5.0 to Mosquitto (a session kept by its Session
+// Expiry Interval instead of the clean session flag).
 func TestBridge_QoS2_exactlyOnceAcrossRestart(t *testing.T) {
 	cases := []struct {
-		name string
-		cut  mqtttest.Mode // proxy mode set right after MarkReceived
+		name  string
+		cut   mqtttest.Mode // proxy mode set right after MarkReceived
+		proto packet.Version
 	}{
-		{"pubrel lost", mqtttest.Blackhole},
-		{"pubcomp lost", mqtttest.DropToClient},
+		{"pubrel lost", mqtttest.Blackhole, packet.V311},
+		{"pubcomp lost", mqtttest.DropToClient, packet.V311},
+		{"pubrel lost v5", mqtttest.Blackhole, packet.V5},
+		{"pubcomp lost v5", mqtttest.DropToClient, packet.V5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +59,7 @@ func TestBridge_QoS2_exactlyOnceAcrossRestart(t *testing.T) {
 				marked <- seq
 			}}
 			o := options(t, hq, "tcp://"+proxy.Addr())
+			o.Protocol = tc.proto
 			o.ShutdownTimeout = 200 * time.Millisecond
 			r := start(t, o)
 			r.awaitConnection(t)
@@ -78,6 +85,7 @@ func TestBridge_QoS2_exactlyOnceAcrossRestart(t *testing.T) {
 			// Restart from the same file, connecting directly.
 			_, q2 := openQueue(t, dir, offline.QueueOptions{})
 			o2 := options(t, q2, "tcp://"+addr)
+			o2.Protocol = tc.proto
 			r2 := start(t, o2)
 			r2.awaitConnection(t)
 			waitDrained(t, q2)

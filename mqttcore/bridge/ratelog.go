@@ -20,6 +20,9 @@ const (
 	logMappedInvalid = "mapped_topic_invalid"
 	logAppend        = "append_failed"
 	logProtocol      = "protocol"
+	logRejected      = "rejected"
+	logTooLarge      = "too_large"
+	logProps         = "props"
 )
 
 // logLimiter lets one line of each kind through per logEvery; the next

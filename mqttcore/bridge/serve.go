@@ -35,6 +35,11 @@ func (b *Bridge) serve(ctx context.Context, c *conn) error {
 		b.log.Info("bridge: connected", "address", c.addr.raw, "session_present", c.sessionPresent)
 	}
 
+	if c.ver == packet.V5 {
+		b.log.Info("bridge: MQTT 5 upstream limits", "inflight", c.lim.window, "maximum_packet_size", c.lim.maxPacket,
+			"keepalive", c.lim.keepAlive, "topic_alias_maximum", c.lim.aliasMax)
+	}
+
 	work, stopWork := context.WithCancel(c.ctx)
 	defer stopWork()
 	unhook := context.AfterFunc(ctx, stopWork)

@@ -2,10 +2,12 @@ package bridge
 
 import (
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/offline"
 )
 
@@ -31,6 +33,13 @@ const (
 	// DroppedLocalError counts messages from the upstream the local broker
 	// refused.
 	DroppedLocalError = "local_error"
+	// DroppedRejected counts queued messages the upstream refused with an
+	// MQTT 5.0 PUBACK or PUBREC reason code of 0x80 or above (not
+	// authorized, quota exceeded, ...): deleted, not sent again.
+	DroppedRejected = "rejected"
+	// DroppedTooLarge counts messages bound upstream larger than the
+	// upstream's MQTT 5.0 Maximum Packet Size: deleted, not sent.
+	DroppedTooLarge = "too_large"
 )
 
 // Stats is a snapshot of the bridge's state and counters since New.
@@ -66,6 +75,10 @@ type Stats struct {
 	// messages the queue dropped after they may have been sent (see
 	// offline.Queue.Orphans).
 	OrphansReleased uint64
+	// ServerDisconnects counts the MQTT 5.0 DISCONNECTs the upstream sent,
+	// by reason (reasonName: e.g. "server_shutting_down",
+	// "session_taken_over"). Nil when there were none.
+	ServerDisconnects map[string]uint64
 	// Inflight is the number of messages sent and not yet acknowledged.
 	Inflight int
 	// LastError is the last error of a connection attempt or of a
@@ -99,6 +112,7 @@ func (b *Bridge) statsWith(q offline.QueueStats) Stats {
 		OrphansReleased:   b.stats.orphansReleased.Load(),
 		Inflight:          b.win.len(),
 		Dropped:           b.droppedWith(q),
+		ServerDisconnects: b.stats.serverDisconnectsCopy(),
 		Outage:            b.outageSnapshot(q.Messages),
 	}
 	if cur != nil {
@@ -122,8 +136,9 @@ type counters struct {
 	forwarded, received, connects, connectFailures  atomic.Uint64
 	storeErrors, subscribeFailures, orphansReleased atomic.Uint64
 
-	mu      sync.Mutex
-	dropped map[string]uint64
+	mu          sync.Mutex
+	dropped     map[string]uint64
+	disconnects map[string]uint64 // by reason code name; nil before the first
 
 	outage outageTracker
 }
@@ -134,6 +149,26 @@ func (c *counters) drop(reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.dropped[reason]++
+}
+
+func (c *counters) serverDisconnect(code packet.ReasonCode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.disconnects == nil {
+		c.disconnects = make(map[string]uint64)
+	}
+	c.disconnects[reasonName(code)]++
+}
+
+// reasonName is the snake_case name of a reason code, a metrics key.
+func reasonName(code packet.ReasonCode) string {
+	return strings.ReplaceAll(strings.ToLower(code.String()), " ", "_")
+}
+
+func (c *counters) serverDisconnectsCopy() map[string]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.disconnects)
 }
 
 func (c *counters) droppedCopy() map[string]uint64 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/mqtttest"
+	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/offline"
 )
 
@@ -40,11 +41,17 @@ func TestBridge_drainBacklog(t *testing.T) {
 // into Mosquitto (b.N messages, each acknowledged by PUBACK and deleted from
 // the queue). It fails, within mqtttest.DefaultWait, when the queue does not
 // drain or a message is missing upstream.
-func BenchmarkBridge_drain(b *testing.B) {
+func BenchmarkBridge_drain(b *testing.B) { benchmarkDrain(b, packet.V311) }
+
+// BenchmarkBridge_drainV5 is BenchmarkBridge_drain over MQTT 5.0.
+func BenchmarkBridge_drainV5(b *testing.B) { benchmarkDrain(b, packet.V5) }
+
+func benchmarkDrain(b *testing.B, v packet.Version) {
 	addr := mqtttest.StartMosquitto(b, "")
 	sub := mqtttest.Subscribe(b, addr, "gw/#")
 	_, q := openQueue(b, b.TempDir(), offline.QueueOptions{})
 	o := options(b, q, "tcp://"+addr)
+	o.Protocol = v
 	br := newBridge(b, o)
 	publishSeq(b, br, "sensors/bench", 0, b.N, 1)
 	b.ResetTimer()

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgegw/edgegw/offline"
@@ -29,6 +30,7 @@ type flight struct {
 	received bool      // PUBREC seen and persisted: send PUBREL, not PUBLISH
 	marking  bool      // MarkReceived in progress
 	sentAt   time.Time // last (re)sent, for the acknowledgement time
+	expires  time.Time // when its TTL runs out (monotonic); zero for none
 }
 
 // window is the inflight window over the queue. It outlives connections: what
@@ -44,8 +46,9 @@ type flight struct {
 // which gets the first half of every read. Each lane is FIFO; once the
 // backlog reaches boundary the lanes merge into one FIFO again.
 type window struct {
-	size      int
-	threshold int // free slots worth a queue Read
+	size int // Options.Inflight
+
+	limit atomic.Int32 // the current connection's bound (MQTT 5.0 Receive Maximum), ≤ size
 
 	mu       sync.Mutex
 	flights  []*flight // in the order they were sent
@@ -60,13 +63,22 @@ type window struct {
 const laneMin = 256
 
 func newWindow(size int) *window {
-	return &window{
-		size:      size,
-		threshold: max(1, size/4),
-		byPID:     make(map[uint16]*flight, size),
-		freed:     make(chan struct{}, 1),
+	w := &window{
+		size:  size,
+		byPID: make(map[uint16]*flight, size),
+		freed: make(chan struct{}, 1),
 	}
+	w.limit.Store(int32(size))
+	return w
 }
+
+// setLimit bounds the flights to n (at most size) for the next connection.
+// Flights already in the window beyond n are re-sent all the same (only an
+// upstream that lowered its Receive Maximum across a reconnection sees it).
+func (w *window) setLimit(n int) { w.limit.Store(int32(min(max(n, 1), w.size))) }
+
+// capacity is the number of flights allowed now.
+func (w *window) capacity() int { return int(w.limit.Load()) }
 
 // room waits until a queue Read is worthwhile: the window is empty, or at
 // least a quarter of it is free. It returns the free slots, the sequence
@@ -75,12 +87,13 @@ func newWindow(size int) *window {
 func (w *window) room(ctx context.Context) (free int, after, live uint64, err error) {
 	for {
 		w.mu.Lock()
-		free, after = w.size-len(w.flights), w.after
+		size := w.capacity()
+		free, after = size-len(w.flights), w.after
 		if w.boundary != 0 {
 			live = max(w.live, w.boundary)
 		}
 		w.mu.Unlock()
-		if free >= w.threshold {
+		if free >= max(1, size/4) { // free slots worth a queue Read
 			return free, after, live, nil
 		}
 		select {
@@ -139,8 +152,8 @@ func (w *window) takenLocked(seq uint64) {
 func (w *window) admit(ctx context.Context, e offline.Entry) (*flight, error) {
 	for {
 		w.mu.Lock()
-		if len(w.flights) < w.size && w.byPID[pidOf(e.Seq)] == nil {
-			f := &flight{seq: e.Seq, pid: pidOf(e.Seq), msg: e.Message, received: e.Received, sent: e.Received}
+		if len(w.flights) < w.capacity() && w.byPID[pidOf(e.Seq)] == nil {
+			f := &flight{seq: e.Seq, pid: pidOf(e.Seq), msg: e.Message, received: e.Received, sent: e.Received, expires: expiresAt(e)}
 			w.flights = append(w.flights, f)
 			w.byPID[f.pid] = f
 			w.takenLocked(e.Seq)
@@ -173,7 +186,25 @@ func (w *window) remove(pid uint16, qos byte) *flight {
 	if f == nil || f.msg.QoS != qos || qos == 2 && !f.received {
 		return nil
 	}
-	delete(w.byPID, pid)
+	w.removeLocked(f)
+	return f
+}
+
+// removeRejected takes the flight with identifier pid and QoS qos out of
+// the window whatever its state; nil if there is none.
+func (w *window) removeRejected(pid uint16, qos byte) *flight {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.byPID[pid]
+	if f == nil || f.msg.QoS != qos {
+		return nil
+	}
+	w.removeLocked(f)
+	return f
+}
+
+func (w *window) removeLocked(f *flight) {
+	delete(w.byPID, f.pid)
 	for i, g := range w.flights {
 		if g == f {
 			w.flights = append(w.flights[:i], w.flights[i+1:]...)
@@ -184,7 +215,16 @@ func (w *window) remove(pid uint16, qos byte) *flight {
 	case w.freed <- struct{}{}:
 	default:
 	}
-	return f
+}
+
+// setQoS changes the QoS of the flight with identifier pid (sent at the
+// upstream's Maximum QoS).
+func (w *window) setQoS(pid uint16, qos byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if f := w.byPID[pid]; f != nil {
+		f.msg.QoS = qos
+	}
 }
 
 // get returns the flight with identifier pid, or nil.

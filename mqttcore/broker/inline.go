@@ -20,7 +20,9 @@ import (
 // bridge made the message durable — with the hook's error wrapped, or
 // ctx's error if ctx ends first. Inline publishes may use $SYS topics
 // (the Authorizer does not apply to them). p.Dup and p.PacketID are
-// ignored; the broker keeps p, which must not be modified afterwards. A
+// ignored; p.Props (MQTT 5.0 properties, e.g. from an MQTT 5.0 upstream)
+// reach MQTT 5.0 subscribers, less a Topic Alias and Subscription
+// Identifiers. The broker keeps p, which must not be modified afterwards. A
 // topic over the broker's topic limits returns [ErrTopicLimit].
 func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) error {
 	if err := topic.ValidateName(p.Topic); err != nil {
@@ -35,7 +37,7 @@ func (b *Broker) Publish(ctx context.Context, origin string, p *packet.Publish) 
 	if n := 4 + len(p.Topic) + len(p.Payload); n > packet.MaxRemainingLength {
 		return fmt.Errorf("%w: %d bytes exceed the protocol's limit", ErrInvalidPublish, n)
 	}
-	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
+	msg := &packet.Publish{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain, Props: forwardProps(p.Props)}
 	b.stats.pubIn.Add(1)
 	r := b.route(msg, nil)
 	hook := b.opts.Hook
