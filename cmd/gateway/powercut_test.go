@@ -92,21 +92,21 @@ func TestPowerCut(t *testing.T) {
 }
 
 // TestPowerCut_overflowAndTTL: the queue is bounded (300 messages,
-// drop_oldest) and messages expire after 1 s, so that outages overflow it
-// and old messages expire while the power is cut at random. The overflow
-// policy and the TTL may drop acknowledged messages, but only as many as
-// the queue's drop counters (stored with the queue) say; what arrives
-// arrives once (QoS 2) and in order.
+// drop_oldest) and messages expire after 300 ms, so that outages overflow
+// it and old messages expire while the power is cut at random. The
+// overflow policy and the TTL may drop acknowledged messages, but only as
+// many as the queue's drop counters (stored with the queue) say; what
+// arrives arrives once (QoS 2) and in order.
 //
-// Open (issue 8): 25 cycles lose more acknowledged messages than the
-// counters account for (1,103 missing upstream, 1,034 counted as dropped,
-// sensor readings included; none left queued), and one run had a QoS 1
-// message arrive after a later one. Until that is understood it runs only
-// with EDGEGW_CRASH_OVERFLOW=1.
+// It found two bugs (issue 8): QoS 2 messages dropped after Mosquitto had
+// PUBREC'd them kept their packet identifiers there, and once
+// max_inflight_messages of them piled up Mosquitto silently refused every
+// later message (quota exceeded): more missing than counted (see
+// offline/orphans.go). And a QoS 1 message appended while the bridge read
+// the queue could be passed by its reader and sent only after a restart
+// (TestQueue_Read_deferredAppendedDuringRead). EDGEGW_CRASH_SEED=N replays
+// other random runs.
 func TestPowerCut_overflowAndTTL(t *testing.T) {
-	if os.Getenv("EDGEGW_CRASH_OVERFLOW") == "" {
-		t.Skip("open: drops beyond the counters under overflow and TTL (see the comment); EDGEGW_CRASH_OVERFLOW=1 runs it")
-	}
 	r := newCrashRig(t, gatewayBin, crashSeedOr(t, crashSeed^1), crashfs.Options{TornWrites: 0.5})
 	// No sensor: its readings share the queue and its counters, and a power
 	// cut may take the last of them (nobody acknowledged them), so the
@@ -118,7 +118,11 @@ func TestPowerCut_overflowAndTTL(t *testing.T) {
 	}
 	r.drain()
 	r.report()
-	st, err := offline.ReadQueueStats(filepath.Join(r.p.DataDir, storeFile), "uplink", time.Second)
+	// From the backing directory, not through the mount: bbolt maps the
+	// file, and a page fault on a FUSE file served by this very process can
+	// deadlock with the garbage collector's stop-the-world (a run hung here).
+	// The gateway has stopped: the backing file holds everything.
+	st, err := offline.ReadQueueStats(filepath.Join(r.backing, "data", "gw", storeFile), "uplink", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
