@@ -181,6 +181,8 @@ func (s *sensorSet) stats() (sum sensors.Stats, unavailable int) {
 		sum.Errors += st.Errors
 		sum.Published += st.Published
 		sum.PublishErrors += st.PublishErrors
+		sum.Commands += st.Commands
+		sum.CommandErrors += st.CommandErrors
 	}
 	for _, f := range s.failing {
 		if f {
