@@ -78,6 +78,7 @@ type Poller struct {
 	proc     *processor
 	actuator Actuator
 	setter   QuantitySetter
+	cmder    Commander
 	sets     chan command           // "<topic>/set" and "<topic>/<quantity>/set" payloads, for the poll loop
 	reads    chan chan<- readResult // ReadNow requests, for the poll loop
 
@@ -186,15 +187,21 @@ func (p *Poller) check() error {
 // Actuator, and "<topic>/<quantity>/set" for each writable quantity of a
 // QuantitySetter, and returns the function that disconnects them.
 func (p *Poller) subscribe() (cancel func(), err error) {
-	filters := map[string]string{} // filter → quantity ("" for the actuator)
+	filters := map[string]command{} // filter → what its messages are
 	if a, ok := p.sensor.(Actuator); ok {
 		p.actuator = a
-		filters[p.topic+"/set"] = ""
+		filters[p.topic+"/set"] = command{}
 	}
 	if s, ok := p.sensor.(QuantitySetter); ok {
 		p.setter = s
 		for _, q := range s.Writable() {
-			filters[p.topic+"/"+q+"/set"] = q
+			filters[p.topic+"/"+q+"/set"] = command{quantity: q}
+		}
+	}
+	if c, ok := p.sensor.(Commander); ok {
+		p.cmder = c
+		for _, name := range c.Commands() {
+			filters[p.topic+"/"+name] = command{name: name}
 		}
 	}
 	if len(filters) == 0 {
@@ -211,8 +218,8 @@ func (p *Poller) subscribe() (cancel func(), err error) {
 			c()
 		}
 	}
-	for filter, q := range filters {
-		c, err := p.opts.Subscriber.Subscribe(filter, func(topic string, payload []byte) { p.command(topic, q, payload) })
+	for filter, kind := range filters {
+		c, err := p.opts.Subscriber.Subscribe(filter, func(topic string, payload []byte) { p.command(topic, kind, payload) })
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("sensors: poller %q: subscribe %s: %w", p.spec.Name, filter, err)
@@ -244,10 +251,11 @@ func (p *Poller) stop(wg *sync.WaitGroup) {
 	}
 }
 
-// command is a payload on "<topic>/set" (quantity "") or
-// "<topic>/<quantity>/set".
+// command is a payload on "<topic>/set" (quantity and name ""),
+// "<topic>/<quantity>/set" or a Commander's "<topic>/<name>".
 type command struct {
 	quantity string
+	name     string
 	payload  []byte
 }
 

@@ -42,6 +42,24 @@ type Actuator interface {
 	Set(ctx context.Context, payload []byte) ([]Reading, error)
 }
 
+// Commander is implemented by sensors that take one-off commands that are
+// not a value to write, like a CO₂ sensor's forced recalibration. The poller
+// subscribes "<topic>/<name>" for each name Commands lists and calls Command
+// from its poll loop (never concurrently with Sense) with the payload, under
+// the per-read timeout but at least CommandTimeout. Command returns a
+// reading describing the outcome (the correction a recalibration applied);
+// the poller publishes a SetResult with its value and unit, or the error,
+// on "<topic>/<name>/result" (not retained), and counts the command in
+// Stats.Commands and, when it failed, Stats.CommandErrors.
+type Commander interface {
+	Commands() []string
+	Command(ctx context.Context, name string, payload []byte) (Reading, error)
+}
+
+// CommandTimeout is the least time the poller gives a Commander's Command:
+// commands like a recalibration stop and restart the device.
+const CommandTimeout = 10 * time.Second
+
 // SerialPort is what serial drivers need from a port: go.bug.st/serial's Port
 // satisfies it, and so does a pseudo-terminal wrapper in tests.
 type SerialPort interface {
