@@ -100,3 +100,44 @@ func TestPoller_Run_command(t *testing.T) {
 		}
 	})
 }
+
+// followerSensor follows another sensor's temperature.
+type followerSensor struct {
+	*sensorstest.Sensor
+	mu  sync.Mutex
+	got []sensors.Reading
+}
+
+func (f *followerSensor) Follows() []string { return []string{"sensors/kitchen/temperature"} }
+func (f *followerSensor) Follow(_ string, r sensors.Reading) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, r)
+}
+
+// TestPoller_Run_follow: a Follower's topics are subscribed while Run
+// runs; readings published there reach Follow with the quantity, unit and
+// time; payloads that are not readings do not.
+func TestPoller_Run_follow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &followerSensor{Sensor: sensorstest.NewSensor(ok(reading("tvoc", 10, "ppb")))}
+		sub := &sensorstest.Subscriber{}
+		p := sensors.NewPoller(testSpec("air"), f, &sensorstest.Publisher{}, sensors.PollerOptions{Subscriber: sub})
+		stop := start(t, p)
+		synctest.Wait()
+		if got := sub.Filters(); !slices.Equal(got, []string{"sensors/kitchen/temperature"}) {
+			t.Fatalf("filters %v", got)
+		}
+		sub.Deliver("sensors/kitchen/temperature", []byte(`{"value": 21.5, "unit": "°C", "ts": "2026-12-02T10:00:00.000Z"}`))
+		sub.Deliver("sensors/kitchen/temperature", []byte(`{"state": "ok"}`))
+		sub.Deliver("sensors/kitchen/temperature", []byte(`garbage`))
+		stop()
+		want := sensors.Reading{Quantity: "temperature", Value: 21.5, Unit: "°C", Time: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
+		if len(f.got) != 1 || f.got[0] != want {
+			t.Fatalf("followed %+v, want %+v", f.got, want)
+		}
+		if got := sub.Filters(); len(got) != 0 {
+			t.Fatalf("still subscribed after Run: %v", got)
+		}
+	})
+}

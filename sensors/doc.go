@@ -15,8 +15,9 @@
 //     Halt. It may also be a Watcher (reports changes as they happen: GPIO
 //     edges, lines on a UART), an Actuator (driven from "<topic>/set"), a
 //     QuantitySetter (some quantities written from "<topic>/<quantity>/set")
-//     or a Commander (one-off commands on "<topic>/<name>", like an scd4x's
-//     "<topic>/calibrate").
+//     a Commander (one-off commands on "<topic>/<name>", like an scd4x's
+//     "<topic>/calibrate") or a Follower (uses readings another sensor
+//     publishes, like an sgp30's humidity compensation).
 //   - Poller: owns the goroutines of one sensor. It calls Sense every Interval
 //     with a per-read Timeout, backs off exponentially while the sensor fails,
 //     runs Watch beside the poll loop, feeds "<topic>/set" to Set, applies

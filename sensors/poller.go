@@ -204,11 +204,12 @@ func (p *Poller) subscribe() (cancel func(), err error) {
 			filters[p.topic+"/"+name] = command{name: name}
 		}
 	}
-	if len(filters) == 0 {
+	follows := p.follows()
+	if len(filters) == 0 && len(follows) == 0 {
 		return func() {}, nil
 	}
 	if p.opts.Subscriber == nil {
-		p.log.Warn("writable sensor has no subscriber; commands are ignored")
+		p.log.Warn("sensor has no subscriber; commands and followed readings are ignored")
 		return func() {}, nil
 	}
 	p.sets = make(chan command, commandQueue)
@@ -217,6 +218,14 @@ func (p *Poller) subscribe() (cancel func(), err error) {
 		for _, c := range cancels {
 			c()
 		}
+	}
+	for filter, fn := range follows {
+		c, err := p.opts.Subscriber.Subscribe(filter, fn)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("sensors: poller %q: subscribe %s: %w", p.spec.Name, filter, err)
+		}
+		cancels = append(cancels, c)
 	}
 	for filter, kind := range filters {
 		c, err := p.opts.Subscriber.Subscribe(filter, func(topic string, payload []byte) { p.command(topic, kind, payload) })
