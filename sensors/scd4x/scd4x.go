@@ -201,7 +201,9 @@ func (d *Dev) restartMeasurement(ctx context.Context) error {
 	if err := d.dev.Command(ctx, d.start); err != nil {
 		return fmt.Errorf("start periodic measurement: %w", err)
 	}
-	d.restart, d.measuring = false, d.now()
+	// Two more periods before the chip counts as stale again: a Sense
+	// shorter than the first period must not restart it once more.
+	d.restart, d.measuring, d.last = false, d.now(), d.now()
 	return nil
 }
 

@@ -201,6 +201,13 @@ func TestDev_Sense_restartSendsSettings(t *testing.T) {
 	if _, err := d.Sense(ctx); !errors.Is(err, ErrStale) {
 		t.Fatalf("Sense = %v, want ErrStale", err)
 	}
+	// Not ready within a short Sense that restarts the chip: nothing, not
+	// ErrStale (the chip needs a period for its first value after a start).
+	short, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if rs, err := d.Sense(short); rs != nil || err != nil {
+		t.Fatalf("Sense restarting the chip = %v, %v; want nothing", rs, err)
+	}
 	c.mu.Lock()
 	c.ready = true
 	c.mu.Unlock()
