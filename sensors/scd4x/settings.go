@@ -136,14 +136,15 @@ const (
 	recalibrateTimeout = 400 * time.Millisecond
 )
 
-// settingWords are the words the chip stores for the persistent settings
-// in s, by the command that sets each.
+// settingWord is one persistent setting: the commands that set and get it,
+// and the word configured.
 type settingWord struct {
 	set, get uint16
 	word     uint16
 	name     string
 }
 
+// words returns the persistent settings s names, in the order they are sent.
 func (s Settings) words() []settingWord {
 	var ws []settingWord
 	if s.ASC != nil {

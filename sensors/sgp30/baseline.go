@@ -12,6 +12,10 @@ import (
 	"github.com/edgegw/edgegw/sensors"
 )
 
+// ErrBaselineSave is returned by Sense, with the readings, while the last
+// attempt to store the baseline failed (the error it wraps says why).
+var ErrBaselineSave = errors.New("sgp30: save baseline")
+
 // Baseline is the state of the chip's air quality algorithm, as
 // get_iaq_baseline answers it and as it is stored in the baseline file.
 type Baseline struct {
@@ -91,6 +95,3 @@ func (d *Dev) saveBaseline(ctx context.Context, restored bool, since time.Time) 
 	d.mu.Unlock()
 	return now, nil
 }
-
-// errSave wraps a baseline write error for Sense.
-var errSave = errors.New("sgp30: save baseline")

@@ -232,7 +232,7 @@ func TestDev_Sense_saveError(t *testing.T) {
 		return d.saveErr != nil
 	})
 	rs, err := d.Sense(context.Background())
-	if !errors.Is(err, errSave) || len(rs) != 2 || rs[0].Value != 420 {
+	if !errors.Is(err, ErrBaselineSave) || len(rs) != 2 || rs[0].Value != 420 {
 		t.Fatalf("Sense = %v, %v; want the readings and the save error", rs, err)
 	}
 }

@@ -164,7 +164,7 @@ func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 		{Quantity: "tvoc", Value: float64(d.tvoc), Unit: "ppb", Time: d.at},
 	}
 	if d.saveErr != nil {
-		return rs, fmt.Errorf("%w: %w", errSave, d.saveErr)
+		return rs, fmt.Errorf("%w: %w", ErrBaselineSave, d.saveErr)
 	}
 	return rs, nil
 }
