@@ -40,9 +40,9 @@
 // atomically (temporary file, fsync, rename, fsync of the directory: a
 // power cut leaves the old file or the new one). Without a restored
 // baseline, the first is stored after 12 hours of running, as the
-// datasheet asks. A failed write is reported by Sense (with the readings)
-// until a write succeeds (ErrBaselineSave); an hourly write of 60 bytes is no flash wear
-// worth measuring.
+// datasheet asks. A failed write is reported by Sense (ErrBaselineSave,
+// with the readings) until a write succeeds. An hourly write of 60 bytes
+// is no flash wear worth measuring.
 //
 // Config keys (beside the common sensor keys):
 //
