@@ -13,8 +13,11 @@
 //     (no init side effects): NewRegistry, Register, Check, Open.
 //   - Sensor: one device, read synchronously with Sense(ctx) and released with
 //     Halt. It may also be a Watcher (reports changes as they happen: GPIO
-//     edges, lines on a UART), an Actuator (driven from "<topic>/set") or a
-//     QuantitySetter (some quantities written from "<topic>/<quantity>/set").
+//     edges, lines on a UART), an Actuator (driven from "<topic>/set"), a
+//     QuantitySetter (some quantities written from "<topic>/<quantity>/set")
+//     a Commander (one-off commands on "<topic>/<name>", like an scd4x's
+//     "<topic>/calibrate") or a Follower (uses readings another sensor
+//     publishes, like an sgp30's humidity compensation).
 //   - Poller: owns the goroutines of one sensor. It calls Sense every Interval
 //     with a per-read Timeout, backs off exponentially while the sensor fails,
 //     runs Watch beside the poll loop, feeds "<topic>/set" to Set, applies
@@ -44,7 +47,8 @@
 // An Actuator's new state goes retained to "<topic>/state" after each Set.
 // A QuantitySetter's value read back after a write goes to
 // "<topic>/<quantity>" at once, and each command's outcome (SetResult), not
-// retained, to "<topic>/<quantity>/set/result".
+// retained, to "<topic>/<quantity>/set/result". A Commander's command
+// outcome goes, not retained, to "<topic>/<name>/result".
 // The quantity names "status" and "set" are therefore reserved.
 //
 // # Concurrency

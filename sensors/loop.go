@@ -19,10 +19,13 @@ func (p *Poller) pollLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-p.sets:
-			if c.quantity == "" {
-				p.set(ctx, c.payload)
-			} else {
+			switch {
+			case c.name != "":
+				p.runCommand(ctx, c.name, c.payload)
+			case c.quantity != "":
 				p.setQuantity(ctx, c.quantity, c.payload)
+			default:
+				p.set(ctx, c.payload)
 			}
 			continue
 		case reply := <-p.reads:
@@ -130,12 +133,14 @@ func (p *Poller) setState(ctx context.Context, err error) {
 	}
 }
 
-// command queues a "<topic>/set" or "<topic>/<quantity>/set" payload for
-// the poll loop. It runs on the subscriber's goroutine and never blocks: a
-// full queue drops the command.
-func (p *Poller) command(topic, quantity string, payload []byte) {
+// command queues a "<topic>/set", "<topic>/<quantity>/set" or
+// "<topic>/<name>" payload (kind says which) for the poll loop. It runs on
+// the subscriber's goroutine and never blocks: a full queue drops the
+// command.
+func (p *Poller) command(topic string, kind command, payload []byte) {
+	kind.payload = bytes.Clone(payload)
 	select {
-	case p.sets <- command{quantity: quantity, payload: bytes.Clone(payload)}:
+	case p.sets <- kind:
 	default:
 		p.stats.commandErrors.Add(1)
 		p.log.Warn("command dropped: queue full", "topic", topic)

@@ -78,6 +78,7 @@ type Poller struct {
 	proc     *processor
 	actuator Actuator
 	setter   QuantitySetter
+	cmder    Commander
 	sets     chan command           // "<topic>/set" and "<topic>/<quantity>/set" payloads, for the poll loop
 	reads    chan chan<- readResult // ReadNow requests, for the poll loop
 
@@ -186,22 +187,29 @@ func (p *Poller) check() error {
 // Actuator, and "<topic>/<quantity>/set" for each writable quantity of a
 // QuantitySetter, and returns the function that disconnects them.
 func (p *Poller) subscribe() (cancel func(), err error) {
-	filters := map[string]string{} // filter → quantity ("" for the actuator)
+	filters := map[string]command{} // filter → what its messages are
 	if a, ok := p.sensor.(Actuator); ok {
 		p.actuator = a
-		filters[p.topic+"/set"] = ""
+		filters[p.topic+"/set"] = command{}
 	}
 	if s, ok := p.sensor.(QuantitySetter); ok {
 		p.setter = s
 		for _, q := range s.Writable() {
-			filters[p.topic+"/"+q+"/set"] = q
+			filters[p.topic+"/"+q+"/set"] = command{quantity: q}
 		}
 	}
-	if len(filters) == 0 {
+	if c, ok := p.sensor.(Commander); ok {
+		p.cmder = c
+		for _, name := range c.Commands() {
+			filters[p.topic+"/"+name] = command{name: name}
+		}
+	}
+	follows := p.follows()
+	if len(filters) == 0 && len(follows) == 0 {
 		return func() {}, nil
 	}
 	if p.opts.Subscriber == nil {
-		p.log.Warn("writable sensor has no subscriber; commands are ignored")
+		p.log.Warn("sensor has no subscriber; commands and followed readings are ignored")
 		return func() {}, nil
 	}
 	p.sets = make(chan command, commandQueue)
@@ -211,8 +219,16 @@ func (p *Poller) subscribe() (cancel func(), err error) {
 			c()
 		}
 	}
-	for filter, q := range filters {
-		c, err := p.opts.Subscriber.Subscribe(filter, func(topic string, payload []byte) { p.command(topic, q, payload) })
+	for filter, fn := range follows {
+		c, err := p.opts.Subscriber.Subscribe(filter, fn)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("sensors: poller %q: subscribe %s: %w", p.spec.Name, filter, err)
+		}
+		cancels = append(cancels, c)
+	}
+	for filter, kind := range filters {
+		c, err := p.opts.Subscriber.Subscribe(filter, func(topic string, payload []byte) { p.command(topic, kind, payload) })
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("sensors: poller %q: subscribe %s: %w", p.spec.Name, filter, err)
@@ -244,10 +260,11 @@ func (p *Poller) stop(wg *sync.WaitGroup) {
 	}
 }
 
-// command is a payload on "<topic>/set" (quantity "") or
-// "<topic>/<quantity>/set".
+// command is a payload on "<topic>/set" (quantity and name ""),
+// "<topic>/<quantity>/set" or a Commander's "<topic>/<name>".
 type command struct {
 	quantity string
+	name     string
 	payload  []byte
 }
 

@@ -42,6 +42,35 @@ type Actuator interface {
 	Set(ctx context.Context, payload []byte) ([]Reading, error)
 }
 
+// Follower is implemented by sensors that use other sensors' readings (an
+// SGP30 compensating for humidity). The poller subscribes each topic
+// Follows lists ("<topic>/<quantity>" of another sensor) and passes each
+// reading published there to Follow, from the subscriber's goroutine: Follow
+// must be quick and safe to call beside Sense and Watch. Payloads that are
+// not readings are dropped.
+type Follower interface {
+	Follows() []string
+	Follow(topic string, r Reading)
+}
+
+// Commander is implemented by sensors that take one-off commands that are
+// not a value to write, like a CO₂ sensor's forced recalibration. The poller
+// subscribes "<topic>/<name>" for each name Commands lists and calls Command
+// from its poll loop (never concurrently with Sense) with the payload, under
+// the per-read timeout but at least CommandTimeout. Command returns a
+// reading describing the outcome (the correction a recalibration applied);
+// the poller publishes a SetResult with its value and unit, or the error,
+// on "<topic>/<name>/result" (not retained), and counts the command in
+// Stats.Commands and, when it failed, Stats.CommandErrors.
+type Commander interface {
+	Commands() []string
+	Command(ctx context.Context, name string, payload []byte) (Reading, error)
+}
+
+// CommandTimeout is the least time the poller gives a Commander's Command:
+// commands like a recalibration stop and restart the device.
+const CommandTimeout = 10 * time.Second
+
 // SerialPort is what serial drivers need from a port: go.bug.st/serial's Port
 // satisfies it, and so does a pseudo-terminal wrapper in tests.
 type SerialPort interface {
@@ -72,6 +101,13 @@ type Spec struct {
 	Options  Options            // driver-specific keys, with their source lines
 	File     string             // config file the entry came from, for errors
 	Line     int                // line of the entry in File
+	// DataDir is the gateway's data_dir, where drivers keep state that
+	// must survive a restart (an SGP30's baseline); "" for none.
+	DataDir string
+	// Peers are the topics of every configured sensor, by name, for
+	// drivers that use another sensor's readings (an SGP30's humidity
+	// compensation); nil when unknown.
+	Peers map[string]string
 }
 
 // TopicOrDefault returns Topic, or "sensors/<Name>" when Topic is empty (the

@@ -26,10 +26,12 @@ type QuantitySetter interface {
 }
 
 // SetResult is the JSON body of "<topic>/<quantity>/set/result", published
-// (not retained) after each command on "<topic>/<quantity>/set".
+// (not retained) after each command on "<topic>/<quantity>/set", and of
+// "<topic>/<name>/result" after a Commander's command.
 type SetResult struct {
 	OK    bool     `json:"ok"`
-	Value *float64 `json:"value,omitempty"` // the value read back (OK)
+	Value *float64 `json:"value,omitempty"` // the value read back, or the command's outcome (OK)
+	Unit  string   `json:"unit,omitempty"`  // Value's unit (Commander commands only)
 	Error string   `json:"error,omitempty"` // why nothing (or not the value asked for) was written
 	TS    string   `json:"ts"`
 }

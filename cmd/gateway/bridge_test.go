@@ -406,7 +406,7 @@ func checkMetrics(t testing.TB, m map[string]any) {
 		t.Errorf("metrics disk_free_bytes = %v, want > 0", m["disk_free_bytes"])
 	}
 	num("local_clients", m["local_clients"])
-	for _, k := range []string{"forwarded", "dropped", "reconnects", "sensor_errors"} {
+	for _, k := range []string{"forwarded", "dropped", "reconnects", "sensor_errors", "sensor_command_errors"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("metrics without %q: %v", k, m)
 		}

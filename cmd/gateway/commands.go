@@ -106,8 +106,8 @@ func checkLoaded(cfg *config.Config, err error, stderr io.Writer) (*loaded, erro
 func checkSensors(cfg *config.Config) error {
 	reg := newRegistry()
 	var errs []error
-	for i, s := range cfg.Sensors {
-		if err := reg.Check(sensorSpec(cfg.File, i, s)); err != nil {
+	for i := range cfg.Sensors {
+		if err := reg.Check(sensorSpec(cfg, i)); err != nil {
 			errs = append(errs, err)
 		}
 	}

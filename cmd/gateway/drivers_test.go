@@ -39,6 +39,10 @@ func TestCLI_Check_Drivers(t *testing.T) {
 		`:20: sensors[11].mode: "lazy" is not one of [passive active]`,
 		":21: sensors[12].port: missing required option",
 		":22: sensors[13].address: 0x40 is not an address of the hdc302x",
+		`:23: sensors[14].companion: no sensor named "kitchn" (sensors: [adc adc12 aht20 air bedroom bh1750 cellar co2 co2b freezer pm pm2 rack sht3x sht4x solar])`,
+		":24: sensors[15].ambient_pressure: set altitude or ambient_pressure, not both",
+		":24: sensors[15].persist_settings: want true or false, got yes",
+		":25: sensors[16].counts: want true or false, got 1",
 	}
 	got := lines(stderr)
 	for _, w := range want {
@@ -72,10 +76,12 @@ func TestGateway_SerialDrivers_EndToEnd(t *testing.T) {
 	sub := connectLocal(t, p, clientOpts{})
 	sub.sub("sensors/#", 1)
 	waitReadings(t, p, sub, map[string]reading{
-		"sensors/co2/co2": {"ppm", 608, 0},
-		"sensors/pm/pm1":  {"µg/m³", 12, 0},
-		"sensors/pm/pm25": {"µg/m³", 20, 0},
-		"sensors/pm/pm10": {"µg/m³", 25, 0},
+		"sensors/co2/co2":            {"ppm", 608, 0},
+		"sensors/pm/pm1":             {"µg/m³", 12, 0},
+		"sensors/pm/pm25":            {"µg/m³", 20, 0},
+		"sensors/pm/pm10":            {"µg/m³", 25, 0},
+		"sensors/pm/particles_0_3um": {"/0.1L", 0, 0},
+		"sensors/pm/particles_10um":  {"/0.1L", 0, 0},
 	})
 	waitFor(t, mqtttest.DefaultWait, "sensors/nobus/status error", func() bool {
 		m, ok := sub.last("sensors/nobus/status")

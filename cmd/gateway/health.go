@@ -170,8 +170,10 @@ func (g *gateway) metrics() map[string]any {
 		m["sensors"] = map[string]any{
 			"configured": len(cfg.Sensors), "unavailable": unavailable,
 			"reads": s.Reads, "errors": s.Errors, "published": s.Published,
+			"commands": s.Commands, "command_errors": s.CommandErrors,
 		}
 		m["sensor_errors"] = s.Errors
+		m["sensor_command_errors"] = s.CommandErrors
 	}
 	return m
 }

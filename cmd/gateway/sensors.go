@@ -33,8 +33,8 @@ type sensorSet struct {
 func (g *gateway) startSensors(cfg *config.Config) {
 	ctx, cancel := context.WithCancel(context.Background())
 	set := &sensorSet{cancel: cancel, pollers: map[string]*sensors.Poller{}, failing: map[string]bool{}, openErr: map[string]error{}, running: map[string]bool{}}
-	for i, s := range cfg.Sensors {
-		spec := sensorSpec(cfg.File, i, s)
+	for i := range cfg.Sensors {
+		spec := sensorSpec(cfg, i)
 		set.wg.Add(1)
 		set.running[spec.Name] = true
 		go func() {
@@ -181,6 +181,8 @@ func (s *sensorSet) stats() (sum sensors.Stats, unavailable int) {
 		sum.Errors += st.Errors
 		sum.Published += st.Published
 		sum.PublishErrors += st.PublishErrors
+		sum.Commands += st.Commands
+		sum.CommandErrors += st.CommandErrors
 	}
 	for _, f := range s.failing {
 		if f {
@@ -219,8 +221,8 @@ func (g *gateway) publishSensorsOffline() {
 	}
 	payload := sensors.MarshalOffline(time.Now())
 	upstream := uint64(0) // statuses a bridge rule sends upstream
-	for i, s := range cfg.Sensors {
-		spec := sensorSpec(cfg.File, i, s)
+	for i := range cfg.Sensors {
+		spec := sensorSpec(cfg, i)
 		p := &packet.Publish{Topic: spec.TopicOrDefault() + "/status", Payload: payload, QoS: spec.QoS, Retain: true}
 		if g.bridge != nil && g.bridge.Forwards(p.Topic) {
 			upstream++

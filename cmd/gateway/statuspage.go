@@ -164,6 +164,7 @@ func describeSensor(s *statuspage.Sensor, set *sensorSet) {
 	}
 	st, last := p.Stats(), p.Last()
 	s.Reads, s.Errors, s.Published = st.Reads, st.Errors, st.Published
+	s.Commands, s.CommandErrors = st.Commands, st.CommandErrors
 	switch {
 	case st.Failing:
 		s.State = statuspage.SensorError

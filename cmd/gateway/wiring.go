@@ -267,9 +267,17 @@ func direction(s string) bridge.Direction {
 	return bridge.Out
 }
 
-// sensorSpec maps one sensors: entry to the sensors package's Spec.
-func sensorSpec(file string, index int, s config.Sensor) sensors.Spec {
+// sensorSpec maps cfg's sensors[index] to the sensors package's Spec, with
+// the data_dir and every sensor's topic (for drivers that follow another).
+func sensorSpec(cfg *config.Config, index int) sensors.Spec {
+	file, s := cfg.File, cfg.Sensors[index]
+	peers := make(map[string]string, len(cfg.Sensors))
+	for _, o := range cfg.Sensors {
+		peers[o.Name] = o.Topic
+	}
 	spec := sensors.Spec{
+		DataDir:  cfg.Gateway.DataDir,
+		Peers:    peers,
 		Name:     s.Name,
 		Driver:   s.Driver,
 		Interval: dur(s.Interval),

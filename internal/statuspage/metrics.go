@@ -80,7 +80,7 @@ func appendUplink(w *promWriter, u *Uplink, q *Queue) {
 
 func appendSensors(w *promWriter, ss []Sensor) {
 	unavailable := 0
-	var up, reads, errs, published, values []sample
+	var up, reads, errs, published, cmds, cmdErrs, values []sample
 	for _, s := range ss {
 		l := []string{"sensor", s.Name}
 		if s.State == SensorUnavailable {
@@ -90,6 +90,8 @@ func appendSensors(w *promWriter, ss []Sensor) {
 		reads = append(reads, sample{l, float64(s.Reads)})
 		errs = append(errs, sample{l, float64(s.Errors)})
 		published = append(published, sample{l, float64(s.Published)})
+		cmds = append(cmds, sample{l, float64(s.Commands)})
+		cmdErrs = append(cmdErrs, sample{l, float64(s.CommandErrors)})
 		for _, r := range s.Readings {
 			values = append(values, sample{[]string{"sensor", s.Name, "quantity", r.Quantity, "unit", r.Unit}, r.Value})
 		}
@@ -100,6 +102,8 @@ func appendSensors(w *promWriter, ss []Sensor) {
 	w.family("edgegw_sensor_reads_total", counter, "Sensor polls that returned.", reads...)
 	w.family("edgegw_sensor_errors_total", counter, "Failed sensor polls and rejected readings.", errs...)
 	w.family("edgegw_sensor_published_total", counter, "Readings published on <topic>/<quantity>.", published...)
+	w.family("edgegw_sensor_commands_total", counter, "Commands received by a sensor (set, calibrate).", cmds...)
+	w.family("edgegw_sensor_command_errors_total", counter, "Sensor commands that failed, were refused or were dropped.", cmdErrs...)
 	w.family("edgegw_sensor_reading", gauge, "The last published reading of each quantity, in its unit.", values...)
 }
 

@@ -97,6 +97,8 @@ func TestAppendMetrics_parsedByPrometheus(t *testing.T) {
 		{"edgegw_sensor_up", []string{"sensor", "kitchen"}, 1},
 		{"edgegw_sensor_up", []string{"sensor", "cellar"}, 0},
 		{"edgegw_sensor_errors_total", []string{"sensor", "kitchen"}, 1},
+		{"edgegw_sensor_commands_total", []string{"sensor", "kitchen"}, 5},
+		{"edgegw_sensor_command_errors_total", []string{"sensor", "kitchen"}, 2},
 		{"edgegw_sensor_reading", []string{"sensor", "kitchen", "quantity", "temperature", "unit", "°C"}, 21.53},
 	} {
 		if got := value(t, fams, c.name, c.labels...); got != c.want {

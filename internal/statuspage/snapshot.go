@@ -130,6 +130,12 @@ type Sensor struct {
 	Reads     uint64 `json:"reads"`
 	Errors    uint64 `json:"errors"`
 	Published uint64 `json:"published"`
+	// Commands counts commands received on "<topic>/set",
+	// "<topic>/<quantity>/set" and "<topic>/calibrate"; CommandErrors those
+	// that failed, were refused or were dropped (queue full). Both stay 0
+	// for a sensor that takes no commands.
+	Commands      uint64 `json:"commands"`
+	CommandErrors uint64 `json:"command_errors"`
 }
 
 // Reading is one quantity's last published reading: its value in Unit,

@@ -27,7 +27,7 @@ func testSnapshot() statuspage.Snapshot {
 		Broker:       statuspage.Broker{PublishReceived: 500, PublishSent: 700, Retained: 4, Sessions: 3},
 		Store:        statuspage.Store{FileSize: 65536, Commits: 10, Fsyncs: 20, BytesWritten: 40960},
 		Sensors: []statuspage.Sensor{
-			{Name: "kitchen", Driver: "bme280", Topic: "sensors/kitchen", State: statuspage.SensorOK, Reads: 100, Errors: 1, Published: 200,
+			{Name: "kitchen", Driver: "bme280", Topic: "sensors/kitchen", State: statuspage.SensorOK, Reads: 100, Errors: 1, Published: 200, Commands: 5, CommandErrors: 2,
 				Readings: []statuspage.Reading{
 					{Quantity: "humidity", Value: 40.5, Unit: "%", TS: testTime},
 					{Quantity: "temperature", Value: 21.53, Unit: "°C", TS: testTime},

@@ -1,6 +1,8 @@
 // Package pms5003 is the "pms5003" driver: Plantower PMS5003 and PMS7003
 // particulate matter sensors on a UART (9600 8N1), giving PM1.0, PM2.5 and
-// PM10 mass concentrations in µg/m³ ("atmospheric environment" values).
+// PM10 mass concentrations in µg/m³ ("atmospheric environment" values) and
+// the particle counts per 0.1 L of air above 0.3, 0.5, 1.0, 2.5, 5.0 and
+// 10 µm.
 //
 // The sensor sends 32-byte frames (Plantower PMS5003 manual, appendix I):
 //
@@ -8,8 +10,10 @@
 //
 // words 1–3 are PM1.0, PM2.5 and PM10 under "standard particle" (CF=1),
 // words 4–6 the same under atmospheric environment (published), words 7–12
-// particle counts; the checksum is the 16-bit sum of every byte before it.
-// A frame with a wrong checksum is an error, never a reading; bytes that do
+// the number of particles beyond 0.3, 0.5, 1.0, 2.5, 5.0 and 10 µm in 0.1 L
+// of air (published unless counts is false); the checksum is the 16-bit sum
+// of every byte before it. A frame with a wrong checksum is an error, never
+// a reading, and is counted (Stats, and the sensor's errors); bytes that do
 // not start a frame are skipped (see package frame).
 //
 // Modes (appendix II), set each time the port is opened:
@@ -26,8 +30,13 @@
 //
 // Config keys (beside the common sensor keys):
 //
-//	port  required, e.g. /dev/ttyAMA0 or /dev/serial/by-id/…
-//	mode  passive (default) or active
+//	port    required, e.g. /dev/ttyAMA0 or /dev/serial/by-id/…
+//	mode    passive (default) or active
+//	counts  publish the particle counts (default true)
+//
+// Quantities: pm1, pm25, pm10 (µg/m³); with counts, particles_0_3um,
+// particles_0_5um, particles_1um, particles_2_5um, particles_5um and
+// particles_10um (unit "/0.1L": particles beyond that diameter in 0.1 L).
 //
 // Example:
 //
@@ -48,10 +57,20 @@ import (
 // Modes is what the "mode" key accepts.
 var Modes = []string{"passive", "active"}
 
+// Opts configures a Dev.
+type Opts struct {
+	// Mode is one of Modes; "" means passive.
+	Mode string
+	// NoCounts leaves the particle counts out of Sense's readings (the
+	// "counts: false" option).
+	NoCounts bool
+}
+
 // Dev is one PMS5003 or PMS7003 on a serial port.
 type Dev struct {
 	port    string
 	passive bool
+	counts  bool
 	conn    *frame.Conn
 	guard   sensors.Guard
 }
@@ -59,12 +78,12 @@ type Dev struct {
 var _ sensors.Sensor = (*Dev)(nil)
 
 // New returns a Dev that opens its port (named port in errors) with open at
-// the first Sense. mode is one of Modes; "" means passive.
-func New(port string, open func() (sensors.SerialPort, error), mode string) (*Dev, error) {
-	if mode != "" && mode != "passive" && mode != "active" {
-		return nil, fmt.Errorf("pms5003: unknown mode %q", mode)
+// the first Sense.
+func New(port string, open func() (sensors.SerialPort, error), opts Opts) (*Dev, error) {
+	if opts.Mode != "" && opts.Mode != "passive" && opts.Mode != "active" {
+		return nil, fmt.Errorf("pms5003: unknown mode %q", opts.Mode)
 	}
-	d := &Dev{port: port, passive: mode != "active"}
+	d := &Dev{port: port, passive: opts.Mode != "active", counts: !opts.NoCounts}
 	d.conn = frame.New(port, open, format, d.setMode)
 	return d, nil
 }
@@ -73,7 +92,8 @@ func New(port string, open func() (sensors.SerialPort, error), mode string) (*De
 func (d *Dev) String() string { return "pms5003(" + d.port + ")" }
 
 // Sense reads one frame (asking for it in passive mode) and returns pm1,
-// pm25 and pm10 in µg/m³.
+// pm25 and pm10 in µg/m³, then the particle counts per 0.1 L (see
+// Quantities).
 func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 	rs, err := d.guard.Sense(ctx, func() ([]sensors.Reading, error) {
 		var req []byte
@@ -84,12 +104,7 @@ func (d *Dev) Sense(ctx context.Context) ([]sensors.Reading, error) {
 		if err != nil {
 			return nil, err
 		}
-		word := func(i int) float64 { return float64(binary.BigEndian.Uint16(f[4+2*i:])) }
-		return []sensors.Reading{
-			{Quantity: "pm1", Value: word(3), Unit: unit},
-			{Quantity: "pm25", Value: word(4), Unit: unit},
-			{Quantity: "pm10", Value: word(5), Unit: unit},
-		}, nil
+		return d.readings(f), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pms5003: %w", err)
@@ -105,35 +120,68 @@ func (d *Dev) Stats() frame.Stats { return d.conn.Stats() }
 
 // Driver returns the "pms5003" driver for a sensors.Registry.
 func Driver() sensors.Driver {
-	return frame.Driver(frame.Device[*string]{
-		Name:    "pms5003",
-		Mode:    frame.Mode9600,
-		Options: options,
-		Quantities: func(*string) []sensors.Quantity {
-			return []sensors.Quantity{{Name: "pm1", Unit: unit}, {Name: "pm25", Unit: unit}, {Name: "pm10", Unit: unit}}
-		},
-		New: func(port string, open func() (sensors.SerialPort, error), mode *string) sensors.Sensor {
-			d, _ := New(port, open, *mode) // mode checked by Options
+	return frame.Driver(frame.Device[*Opts]{
+		Name:       "pms5003",
+		Mode:       frame.Mode9600,
+		Options:    options,
+		Quantities: func(o *Opts) []sensors.Quantity { return Quantities(*o) },
+		New: func(port string, open func() (sensors.SerialPort, error), o *Opts) sensors.Sensor {
+			d, _ := New(port, open, *o) // mode checked by options
 			return d
 		},
 	})
 }
 
+// Quantities lists what a Dev configured with opts publishes, in Sense's
+// order.
+func Quantities(opts Opts) []sensors.Quantity {
+	qs := []sensors.Quantity{{Name: "pm1", Unit: unit}, {Name: "pm25", Unit: unit}, {Name: "pm10", Unit: unit}}
+	if !opts.NoCounts {
+		for _, name := range countNames {
+			qs = append(qs, sensors.Quantity{Name: name, Unit: countUnit})
+		}
+	}
+	return qs
+}
+
 //
 
-const unit = "µg/m³"
+const (
+	unit      = "µg/m³"
+	countUnit = "/0.1L" // particles beyond the diameter in 0.1 L of air
+)
+
+// countNames are the quantities of words 7–12, the particle counts.
+var countNames = []string{"particles_0_3um", "particles_0_5um", "particles_1um", "particles_2_5um", "particles_5um", "particles_10um"}
+
+// readings decodes a data frame whose checksum was checked.
+func (d *Dev) readings(f []byte) []sensors.Reading {
+	word := func(i int) float64 { return float64(binary.BigEndian.Uint16(f[4+2*i:])) }
+	rs := []sensors.Reading{
+		{Quantity: "pm1", Value: word(3), Unit: unit},
+		{Quantity: "pm25", Value: word(4), Unit: unit},
+		{Quantity: "pm10", Value: word(5), Unit: unit},
+	}
+	if d.counts {
+		for i, name := range countNames {
+			rs = append(rs, sensors.Reading{Quantity: name, Value: word(6 + i), Unit: countUnit})
+		}
+	}
+	return rs
+}
 
 // activeTimeout is the least read timeout active mode needs: the sensor
 // streams a frame every 2.3 s at the slowest.
 const activeTimeout = 3 * time.Second
 
-// options reads the mode, which must leave active mode time for a frame.
-func options(o *sensors.Options, spec sensors.Spec) *string {
+// options reads the mode, which must leave active mode time for a frame,
+// and counts.
+func options(o *sensors.Options, spec sensors.Spec) *Opts {
 	mode := o.OneOf("mode", "passive", Modes...)
 	if mode == "active" && spec.Timeout > 0 && spec.Timeout < activeTimeout {
 		o.Errorf("mode", "active mode waits up to 2.3 s for a frame: set timeout to %v or more (it is %v)", activeTimeout, spec.Timeout)
 	}
-	return &mode
+	return &Opts{Mode: mode, NoCounts: !o.Bool("counts", true)}
 }
 
 // dataLen is the length of a data frame: header, length, 13 words, checksum.

@@ -49,7 +49,7 @@ func script() *sensorstest.Script {
 func newDev(t *testing.T, u *sensorstest.UART, mode string) *Dev {
 	t.Helper()
 	hw := &sensorstest.Hardware{} // opens the path with go.bug.st/serial
-	d, err := New(u.Path, func() (sensors.SerialPort, error) { return hw.Serial(u.Path, frame.Mode9600) }, mode)
+	d, err := New(u.Path, func() (sensors.SerialPort, error) { return hw.Serial(u.Path, frame.Mode9600) }, Opts{Mode: mode, NoCounts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +123,46 @@ func TestDev_Sense_passive(t *testing.T) {
 	st := d.Stats()
 	if st.Frames < 3 || st.BadChecksum != 2 || st.Garbage < 6 || st.Opens != 1 {
 		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// The six particle counts of words 7–12 (1000, 800, 300, 50, 10, 2 in
+// dataFrame) follow the mass concentrations, per 0.1 L; with counts: false
+// only the three concentrations are published.
+func TestDev_Sense_counts(t *testing.T) {
+	dev := script()
+	u := sensorstest.NewUART(t, dev.Answer)
+	hw := &sensorstest.Hardware{}
+	d, err := New(u.Path, func() (sensors.SerialPort, error) { return hw.Serial(u.Path, frame.Mode9600) }, Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Halt() })
+	dev.Queue(readCmd, dataFrame(12, 20, 25))
+	got, err := sense(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sensors.Reading{
+		{Quantity: "pm1", Value: 12, Unit: "µg/m³"}, {Quantity: "pm25", Value: 20, Unit: "µg/m³"}, {Quantity: "pm10", Value: 25, Unit: "µg/m³"},
+		{Quantity: "particles_0_3um", Value: 1000, Unit: "/0.1L"}, {Quantity: "particles_0_5um", Value: 800, Unit: "/0.1L"},
+		{Quantity: "particles_1um", Value: 300, Unit: "/0.1L"}, {Quantity: "particles_2_5um", Value: 50, Unit: "/0.1L"},
+		{Quantity: "particles_5um", Value: 10, Unit: "/0.1L"}, {Quantity: "particles_10um", Value: 2, Unit: "/0.1L"},
+	}
+	sensorstest.CheckReadings(t, got, want, 0)
+	var names []string
+	for _, q := range Quantities(Opts{}) {
+		names = append(names, q.Name+" "+q.Unit)
+	}
+	var wantNames []string
+	for _, r := range want {
+		wantNames = append(wantNames, r.Quantity+" "+r.Unit)
+	}
+	if strings.Join(names, ",") != strings.Join(wantNames, ",") {
+		t.Errorf("Quantities = %v, want %v", names, wantNames)
+	}
+	if qs := Quantities(Opts{NoCounts: true}); len(qs) != 3 {
+		t.Errorf("Quantities without counts = %v", qs)
 	}
 }
 
@@ -219,6 +259,9 @@ func TestDriver(t *testing.T) {
 			[]string{"gw.yaml:11: port: must not be empty", `gw.yaml:12: mode: "lazy" is not one of [passive active]`, "gw.yaml:13: baud: unknown option for driver pms5003"}},
 		{map[string]sensors.Option{"port": {Value: "/dev/ttyAMA0", Line: 11}, "mdoe": {Value: "active", Line: 12}},
 			[]string{`gw.yaml:12: mdoe: unknown option for driver pms5003 (did you mean "mode"?)`}},
+		{map[string]sensors.Option{"port": {Value: "/dev/ttyAMA0", Line: 11}, "counts": {Value: "no", Line: 12}},
+			[]string{`gw.yaml:12: counts: want true or false, got no`}},
+		{map[string]sensors.Option{"port": {Value: "/dev/ttyAMA0", Line: 11}, "counts": {Value: false, Line: 12}}, nil},
 	}
 	active := sensorstest.Spec("pms5003", map[string]sensors.Option{"port": {Value: "/dev/ttyAMA0", Line: 11}, "mode": {Value: "active", Line: 12}})
 	active.Timeout = time.Second
@@ -248,11 +291,15 @@ func TestDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[2].Value != 1 {
+	if len(got) != 9 || got[2].Value != 1 || got[3].Quantity != "particles_0_3um" {
 		t.Fatalf("Sense = %+v", got)
 	}
 	qs, _ := Driver().Quantities(sensorstest.Spec("pms5003", map[string]sensors.Option{"port": {Value: "x", Line: 11}}))
-	if len(qs) != 3 || qs[1] != (sensors.Quantity{Name: "pm25", Unit: "µg/m³"}) {
+	if len(qs) != 9 || qs[1] != (sensors.Quantity{Name: "pm25", Unit: "µg/m³"}) || qs[8] != (sensors.Quantity{Name: "particles_10um", Unit: "/0.1L"}) {
 		t.Fatalf("Quantities = %v", qs)
+	}
+	qs, _ = Driver().Quantities(sensorstest.Spec("pms5003", map[string]sensors.Option{"port": {Value: "x", Line: 11}, "counts": {Value: false, Line: 12}}))
+	if len(qs) != 3 {
+		t.Fatalf("Quantities with counts: false = %v", qs)
 	}
 }

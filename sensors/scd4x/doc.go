@@ -24,14 +24,52 @@
 // A CRC mismatch is an error (matching i2cdev.ErrCRC), never a reading.
 // Halt stops periodic measurement.
 //
+// # Calibration and compensation
+//
+// New sends the configured Settings while the chip is idle (datasheet
+// section 3.7), and sends them again whenever it restarts a chip that
+// stopped measuring (a power cycle forgets what was not persisted):
+// automatic self-calibration on or off, the temperature offset (the chip's
+// self-heating), and the altitude or the ambient pressure for pressure
+// compensation. Settings the config does not name keep the chip's own.
+//
+// persist_settings writes them to the chip's EEPROM, which is rated for
+// about 2000 writes: New reloads the stored values (reinit), compares, and
+// persists only when one differs, so a fixed configuration costs one write
+// in the chip's life, not one per start. It is off by default.
+//
+// Forced recalibration (Dev.Calibrate, perform_forced_recalibration) tells
+// the chip the CO₂ concentration it sees now, after it measured for 3
+// minutes in that air (fresh outdoor air is about 420 ppm). With
+// calibrate_command the poller takes it from MQTT: publish the reference
+// ppm ("420" or {"value": 420}) on "<topic>/calibrate"; the outcome goes to
+// "<topic>/calibrate/result" (not retained):
+//
+//	{"ok": true, "value": -50, "unit": "ppm", "ts": "…"}   the correction applied
+//	{"ok": false, "error": "…forced recalibration needs 3m0s…", "ts": "…"}
+//
+// Limit who may publish there with the broker's ACL.
+//
 // Config keys (beside the common sensor keys):
 //
-//	bus        "1" or "/dev/i2c-1" (default "1")
-//	address    0x62, the chip's only address (default)
-//	low_power  true: low power periodic measurement, every 30 s (default false)
+//	bus                         "1" or "/dev/i2c-1" (default "1")
+//	address                     0x62, the chip's only address (default)
+//	low_power                   true: low power periodic measurement, every 30 s (default false)
+//	automatic_self_calibration  true or false (default: the chip's, on from the factory)
+//	temperature_offset          °C, 0 to 20 (default: the chip's, 4 °C from the factory)
+//	altitude                    metres above sea level, 0 to 3000 (default: the chip's, 0)
+//	ambient_pressure            hPa, 700 to 1200; overrides altitude (set one of the two)
+//	persist_settings            write the first three to EEPROM, only when they differ (default false)
+//	calibrate_command           accept "<topic>/calibrate" (default false)
 //
 // Example:
 //
 //	sensors:
 //	  - {name: meeting_room, driver: scd4x, interval: 10s}
+//	  - name: cellar_co2
+//	    driver: scd4x
+//	    interval: 30s
+//	    automatic_self_calibration: false   # never sees fresh air
+//	    altitude: 450
+//	    calibrate_command: true
 package scd4x

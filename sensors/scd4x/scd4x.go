@@ -24,6 +24,12 @@ type Opts struct {
 	// LowPower selects low power periodic measurement: one every 30 s
 	// instead of every 5 s.
 	LowPower bool
+	// Settings are the calibration and compensation settings New sends
+	// (and sends again when the chip was power-cycled).
+	Settings Settings
+	// CalibrateCommand makes the Dev a sensors.Commander with the command
+	// "calibrate" (forced recalibration, see Dev.Calibrate).
+	CalibrateCommand bool
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
 }
@@ -38,15 +44,28 @@ type Dev struct {
 	guard   sensors.Guard
 	last    time.Time // of the last measurement read, or of the start; guarded by guard
 	restart bool      // send start again before the next Sense; guarded by guard
+
+	settings     Settings
+	calibrateCmd bool
+	measuring    time.Time // since when periodic measurement runs; guarded by guard
+	persists     int       // persist_settings sent, for tests
 }
 
-var _ sensors.Sensor = (*Dev)(nil)
+var (
+	_ sensors.Sensor    = (*Dev)(nil)
+	_ sensors.Commander = (*Dev)(nil)
+)
 
-// New stops any measurement the chip was running, reads its serial number
-// and starts periodic measurement. It takes about 500 ms. Dev does not own
-// bus.
+// New stops any measurement the chip was running, reads its serial number,
+// sends opts.Settings (persisting them if asked and needed) and starts
+// periodic measurement. It takes about 500 ms (1.3 s when it persists).
+// Dev does not own bus.
 func New(bus i2c.Bus, opts Opts) (*Dev, error) {
-	d := &Dev{dev: i2cdev.Dev{Bus: bus, Addr: Addr}, start: cmdStart, period: 5 * time.Second, now: opts.Now}
+	if err := opts.Settings.Check(); err != nil {
+		return nil, err
+	}
+	d := &Dev{dev: i2cdev.Dev{Bus: bus, Addr: Addr}, start: cmdStart, period: 5 * time.Second, now: opts.Now,
+		settings: opts.Settings, calibrateCmd: opts.CalibrateCommand}
 	if opts.LowPower {
 		d.start, d.period = cmdStartLowPower, 30*time.Second
 	}
@@ -63,10 +82,13 @@ func New(bus i2c.Bus, opts Opts) (*Dev, error) {
 		return nil, fmt.Errorf("scd4x: %s: read serial number: %w", d.dev, err)
 	}
 	d.serial = uint64(w[0])<<32 | uint64(w[1])<<16 | uint64(w[2])
+	if err := d.configure(ctx, opts.Settings.Persist); err != nil {
+		return nil, fmt.Errorf("scd4x: %s: %w", d.dev, err)
+	}
 	if err := d.dev.Command(ctx, d.start); err != nil {
 		return nil, fmt.Errorf("scd4x: %s: start periodic measurement: %w", d.dev, err)
 	}
-	d.last = d.now()
+	d.last, d.measuring = d.now(), d.now()
 	return d, nil
 }
 
@@ -101,11 +123,9 @@ func (d *Dev) Halt() error {
 // Driver returns the "scd4x" driver for a sensors.Registry.
 func Driver() sensors.Driver {
 	return i2cdev.Driver(i2cdev.Chip[*Opts]{
-		Name:  "scd4x",
-		Addrs: []uint16{Addr},
-		Options: func(o *sensors.Options, _ sensors.Spec) *Opts {
-			return &Opts{LowPower: o.Bool("low_power", false)}
-		},
+		Name:       "scd4x",
+		Addrs:      []uint16{Addr},
+		Options:    options,
 		Quantities: func(*Opts) []sensors.Quantity { return quantities },
 		New:        func(bus i2c.Bus, _ uint16, o *Opts) (sensors.Sensor, error) { return New(bus, *o) },
 	})
@@ -130,6 +150,7 @@ const (
 // Replaced by tests.
 var (
 	doSleep   = time.Sleep
+	sleep     = i2cdev.Sleep // the chip's execution times, unless ctx ends first
 	pollEvery = 100 * time.Millisecond
 )
 
@@ -137,9 +158,9 @@ var quantities = []sensors.Quantity{{Name: "co2", Unit: "ppm"}, {Name: "temperat
 
 func (d *Dev) sense(ctx context.Context) ([]sensors.Reading, error) {
 	if d.restart {
-		// Refused (NACK) while the chip still measures: that is fine.
-		_ = d.dev.Command(ctx, d.start)
-		d.restart = false
+		if err := d.restartMeasurement(ctx); err != nil {
+			return nil, err
+		}
 	}
 	ready, err := d.waitReady(ctx)
 	if err != nil {
@@ -164,6 +185,28 @@ func (d *Dev) sense(ctx context.Context) ([]sensors.Reading, error) {
 	}, nil
 }
 
+// restartMeasurement stops the chip (a power-cycled one is idle already),
+// sends the settings again (a power cycle lost those not persisted) and
+// starts periodic measurement.
+func (d *Dev) restartMeasurement(ctx context.Context) error {
+	if err := d.dev.Command(ctx, cmdStop); err != nil {
+		return fmt.Errorf("stop periodic measurement: %w", err)
+	}
+	if err := sleep(ctx, stopDuration); err != nil {
+		return err
+	}
+	if err := d.configure(ctx, false); err != nil {
+		return err
+	}
+	if err := d.dev.Command(ctx, d.start); err != nil {
+		return fmt.Errorf("start periodic measurement: %w", err)
+	}
+	// Two more periods before the chip counts as stale again: a Sense
+	// shorter than the first period must not restart it once more.
+	d.restart, d.measuring, d.last = false, d.now(), d.now()
+	return nil
+}
+
 // waitReady asks get_data_ready_status until a measurement is ready (true)
 // or ctx is done (false).
 func (d *Dev) waitReady(ctx context.Context) (bool, error) {
@@ -178,7 +221,7 @@ func (d *Dev) waitReady(ctx context.Context) (bool, error) {
 		if w[0]&0x07FF != 0 { // the 11 low bits all 0: not ready
 			return true, nil
 		}
-		if i2cdev.Sleep(ctx, pollEvery) != nil {
+		if sleep(ctx, pollEvery) != nil {
 			return false, nil
 		}
 	}

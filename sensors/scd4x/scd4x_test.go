@@ -20,6 +20,7 @@ import (
 
 func TestMain(m *testing.M) {
 	doSleep = func(time.Duration) {} // stop_periodic_measurement's 500 ms
+	sleep = func(ctx context.Context, d time.Duration) error { return i2cdev.Sleep(ctx, min(d, time.Millisecond)) }
 	pollEvery = time.Millisecond
 	os.Exit(m.Run())
 }
@@ -159,6 +160,8 @@ func (c *chip) Tx(addr uint16, w, r []byte) error {
 		copy(r, i2cdev.Encode(status))
 	case cmdRead:
 		copy(r, datasheetAnswer)
+	case cmdForcedRecalib:
+		copy(r, i2cdev.Encode(0x8003)) // a correction of +3 ppm
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/i2c/i2ctest"
 	"periph.io/x/conn/v3/physic"
 
@@ -30,9 +29,11 @@ type chip struct {
 	mu       sync.Mutex
 	last     uint16
 	answer   []byte // of measure_iaq
+	baseline []byte // of get_iaq_baseline
 	inits    int
 	measures int
 	gone     bool
+	writes   [][]byte // commands with arguments (set_absolute_humidity, set_iaq_baseline)
 }
 
 func (c *chip) String() string                  { return "fake" }
@@ -43,10 +44,13 @@ func (c *chip) Tx(addr uint16, w, r []byte) error {
 	if c.gone || addr != Addr {
 		return errors.New("fake: NACK")
 	}
-	if len(w) == 2 {
+	if len(w) >= 2 {
 		c.last = uint16(w[0])<<8 | uint16(w[1])
 		if c.last == cmdInit {
 			c.inits++
+		}
+		if len(w) > 2 {
+			c.writes = append(c.writes, append([]byte(nil), w...))
 		}
 	}
 	switch {
@@ -56,6 +60,8 @@ func (c *chip) Tx(addr uint16, w, r []byte) error {
 	case c.last == cmdMeasure:
 		c.measures++
 		copy(r, c.answer)
+	case c.last == cmdGetBaseline:
+		copy(r, c.baseline)
 	}
 	return nil
 }
@@ -102,7 +108,7 @@ func watch(t *testing.T, d *Dev) {
 func TestDev_Watch_Sense(t *testing.T) {
 	c := &chip{answer: i2cdev.Encode(420, 13)}
 	clk := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
-	d, err := New(c, clk.now)
+	d, err := New(c, Opts{Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +144,7 @@ func TestDev_Watch_Sense(t *testing.T) {
 func TestDev_Watch_badCRC(t *testing.T) {
 	c := &chip{answer: []byte{0x01, 0xA4, 0x00, 0x00, 0x0D, 0x00}}
 	clk := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
-	d, err := New(c, clk.now)
+	d, err := New(c, Opts{Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +165,7 @@ func TestDev_Watch_badCRC(t *testing.T) {
 func TestDev_Watch_chipGoneAndBack(t *testing.T) {
 	c := &chip{answer: i2cdev.Encode(500, 20)}
 	clk := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
-	d, err := New(c, clk.now)
+	d, err := New(c, Opts{Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,25 +195,14 @@ func TestDev_Watch_chipGoneAndBack(t *testing.T) {
 }
 
 func TestNew_errors(t *testing.T) {
-	if _, err := New(&i2ctest.Playback{DontPanic: true}, nil); err == nil || !strings.HasPrefix(err.Error(), "sgp30: no answer at playback(0x58)") {
+	if _, err := New(&i2ctest.Playback{DontPanic: true}, Opts{}); err == nil || !strings.HasPrefix(err.Error(), "sgp30: no answer at playback(0x58)") {
 		t.Fatalf("New without a chip = %v", err)
 	}
 	bus := &i2ctest.Playback{Ops: []i2ctest.IO{
 		{Addr: Addr, W: []byte{0x36, 0x82}},                   // get_serial_id
 		{Addr: Addr, R: []byte{0, 0, 0x81, 1, 2, 3, 4, 5, 6}}, // second word's CRC wrong
 	}, DontPanic: true}
-	if _, err := New(bus, nil); !errors.Is(err, i2cdev.ErrCRC) {
+	if _, err := New(bus, Opts{}); !errors.Is(err, i2cdev.ErrCRC) {
 		t.Fatalf("New with a corrupted serial = %v", err)
-	}
-}
-
-func TestDriver(t *testing.T) {
-	sensorstest.CheckErrors(t, Driver(), sensorstest.Spec("sgp30", map[string]sensors.Option{"humidity": {Value: 40, Line: 11}}), "gw.yaml:11: humidity: unknown option for driver sgp30")
-	s, err := Driver().Open(sensorstest.Spec("sgp30", nil), &sensorstest.Hardware{Buses: map[string]i2c.Bus{"1": &chip{}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := s.(sensors.Watcher); !ok {
-		t.Fatal("the sgp30 sensor is not a Watcher")
 	}
 }

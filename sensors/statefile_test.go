@@ -1,0 +1,30 @@
+package sensors_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/edgegw/edgegw/sensors"
+)
+
+// WriteState replaces the file whole and leaves no temporary file; in a
+// directory that does not exist it fails and creates nothing.
+func TestWriteState(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	for _, data := range []string{"first", "second"} {
+		if err := sensors.WriteState(path, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != data {
+			t.Fatalf("read back %q, %v; want %q", b, err, data)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("directory holds %v, want only state.json", entries)
+	}
+	if err := sensors.WriteState(filepath.Join(dir, "missing", "x"), []byte("x")); err == nil {
+		t.Fatal("WriteState into a missing directory succeeded")
+	}
+}
