@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -206,3 +209,63 @@ func (v *v5Client) next(d time.Duration) *paho5.Publish {
 
 // waitLogV5 waits for the first message on topic: the bridge is up.
 func waitLogV5(t *testing.T, v *v5Client, topic string) { t.Helper(); v.await(t, topic) }
+
+// TestRemote_commands_MQTT5ResponseTopic: with bridge.protocol "5", a
+// command published on the upstream with a Response Topic and Correlation
+// Data (paho.golang) is answered there too, with the same Correlation Data,
+// besides the usual <prefix>/cmd/<name>/result.
+func TestRemote_commands_MQTT5ResponseTopic(t *testing.T) {
+	up := mqtttest.StartMosquitto(t, "")
+	op := dialV5(t, up, "operator5")
+	op.subscribe(t, "replies/#", "gateways/test/cmd/status/result", statusTopic)
+	startGateway(t, remoteConfig(up, remoteOn, "5s", "  protocol: \"5\"\n"))
+	op.await(t, statusTopic)
+
+	// The bridge's subscription may still be on its way: ask until answered.
+	ctx, cancel := context.WithTimeout(context.Background(), remoteWait)
+	defer cancel()
+	var reply *paho5.Publish
+	n := 0
+	mqtttest.WaitFor(t, func() bool {
+		n++
+		id := fmt.Sprintf("r5-%d", n)
+		op.publishCtx(ctx, t, &paho5.Publish{Topic: rtCmd + "status", QoS: 1, Payload: []byte(`{"id":"` + id + `"}`),
+			Properties: &paho5.PublishProperties{ResponseTopic: "replies/op", CorrelationData: []byte("corr-" + id)}})
+		for m := op.next(300 * time.Millisecond); m != nil; m = op.next(50 * time.Millisecond) {
+			if m.Topic == "replies/op" {
+				reply = m
+				return true
+			}
+		}
+		return false
+	}, "a reply on the response topic")
+	var res struct {
+		ID     string         `json:"id"`
+		OK     bool           `json:"ok"`
+		Result map[string]any `json:"result"`
+	}
+	if err := json.Unmarshal(reply.Payload, &res); err != nil || !res.OK || res.Result["uptime_seconds"] == nil {
+		t.Fatalf("reply %s (%v)", reply.Payload, err)
+	}
+	if reply.Properties == nil || string(reply.Properties.CorrelationData) != "corr-"+res.ID {
+		t.Errorf("reply to %s carries correlation data %+v, want corr-%s", res.ID, reply.Properties, res.ID)
+	}
+	mqtttest.WaitFor(t, func() bool {
+		op.mu.Lock()
+		defer op.mu.Unlock()
+		for _, m := range op.by["gateways/test/cmd/status/result"] {
+			if strings.Contains(string(m.Payload), `"id":"`+res.ID+`"`) {
+				return true
+			}
+		}
+		return false
+	}, "the same answer on the result topic")
+
+	// The README's operator example: mosquitto_rr, request and response.
+	host, port, _ := net.SplitHostPort(up)
+	out, err := exec.CommandContext(ctx, mosquittoTool(t, "mosquitto_rr"), "-V", "5", "-h", host, "-p", port,
+		"-t", rtCmd+"queue", "-e", "replies/rr", "-m", `{"id":"rr-1"}`, "-W", "20").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"id":"rr-1"`) || !strings.Contains(string(out), `"ok":true`) {
+		t.Fatalf("mosquitto_rr: %v\n%s", err, out)
+	}
+}

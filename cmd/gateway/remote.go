@@ -75,11 +75,28 @@ type remoteServer struct {
 }
 
 // remoteRequest is one request for the worker: its topic below remoteLocal
-// ("config/set", "cmd/status", …), id and payload.
+// ("config/set", "cmd/status", …), id and payload, and where an MQTT 5
+// requester asked for the answer (see reply).
 type remoteRequest struct {
 	topic   string
 	id      string
 	payload []byte
+	reply   replyTo
+}
+
+// replyTo is an MQTT 5 request's Response Topic (on the upstream) and
+// Correlation Data; the zero value when it gave none.
+type replyTo struct {
+	topic       string
+	correlation []byte
+}
+
+// replyOf returns p's Response Topic and Correlation Data.
+func replyOf(p *packet.Publish) replyTo {
+	if p.Props == nil || p.Props.ResponseTopic == "" {
+		return replyTo{}
+	}
+	return replyTo{topic: p.Props.ResponseTopic, correlation: bytes.Clone(p.Props.CorrelationData)}
 }
 
 func newRemoteServer(g *gateway, path string) *remoteServer {
@@ -100,10 +117,11 @@ func (r *remoteServer) receive(p *packet.Publish) {
 		log.Warn("remote: request for a disabled feature ignored")
 		return
 	}
+	reply := replyOf(p)
 	id, err := remote.ParseRequest(p.Payload, &remote.Request{})
 	if err != nil {
 		log.Warn("remote: bad request", "err", err)
-		r.fail(topic, id, err)
+		r.fail(topic, id, reply, err)
 		return
 	}
 	if r.recent.Seen(topic, id) {
@@ -111,10 +129,10 @@ func (r *remoteServer) receive(p *packet.Publish) {
 		return
 	}
 	select {
-	case r.reqs <- remoteRequest{topic: topic, id: id, payload: p.Payload}:
+	case r.reqs <- remoteRequest{topic: topic, id: id, payload: p.Payload, reply: reply}:
 	default:
 		log.Warn("remote: too many requests pending, refused", "id", id)
-		r.fail(topic, id, fmt.Errorf("busy: %d requests pending", remotePending))
+		r.fail(topic, id, reply, fmt.Errorf("busy: %d requests pending", remotePending))
 	}
 }
 
@@ -153,16 +171,17 @@ func (r *remoteServer) serve(ctx context.Context, wg *sync.WaitGroup, req remote
 	case req.topic == "config/set":
 		r.configSet(ctx, wg, req)
 	case req.topic == "config/get":
-		r.answer(req.topic, req.id, r.g.config().Redact(), nil)
+		r.answer(req.topic, req.id, req.reply, r.g.config().Redact(), nil)
 	default:
 		name := strings.TrimPrefix(req.topic, "cmd/")
 		res, err := r.command(ctx, name, req.payload)
-		r.answer(req.topic, req.id, res, err)
+		r.answer(req.topic, req.id, req.reply, res, err)
 	}
 }
 
-// answer publishes a request's result on <topic>/result.
-func (r *remoteServer) answer(topic, id string, res any, err error) {
+// answer publishes a request's result on <topic>/result, and on its
+// Response Topic with its Correlation Data when it gave one (MQTT 5).
+func (r *remoteServer) answer(topic, id string, reply replyTo, res any, err error) {
 	out := remote.CommandResult{ID: id, Command: strings.TrimPrefix(topic, "cmd/"), OK: err == nil, Result: res,
 		TS: remote.Stamp(time.Now())}
 	if err != nil {
@@ -170,15 +189,18 @@ func (r *remoteServer) answer(topic, id string, res any, err error) {
 		out.Result = nil
 	}
 	r.publish(topic+"/result", out)
+	if reply.topic != "" {
+		r.reply(reply, out)
+	}
 }
 
 // fail answers a request refused before it ran.
-func (r *remoteServer) fail(topic, id string, err error) {
+func (r *remoteServer) fail(topic, id string, reply replyTo, err error) {
 	if topic == "config/set" {
 		r.publishConfig(remote.ConfigResult{ID: id, State: remote.StateRejected, Errors: []string{err.Error()}})
 		return
 	}
-	r.answer(topic, id, nil, err)
+	r.answer(topic, id, reply, nil, err)
 }
 
 // publishConfig publishes a config/set result.
@@ -188,22 +210,49 @@ func (r *remoteServer) publishConfig(res remote.ConfigResult) {
 }
 
 // publish sends v as JSON at QoS 1 on the remote topic under the monitor
-// prefix, through the bridge's queue. (An MQTT 5 uplink would add the
-// request's response topic and correlation data here.)
+// prefix, through the bridge's queue.
 func (r *remoteServer) publish(topic string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // "<redacted>", not "\u003credacted\u003e"
-	if err := enc.Encode(v); err != nil {
-		r.g.log.Error("remote: encode answer", "topic", topic, "err", err)
+	payload, ok := r.encode(topic, v)
+	if !ok {
 		return
 	}
-	p := &packet.Publish{QoS: 1, Topic: remoteLocal + topic, Payload: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
+	p := &packet.Publish{QoS: 1, Topic: remoteLocal + topic, Payload: payload}
 	r.g.bridge.OnPublish(remoteOrigin, p, func(err error) {
 		if err != nil {
 			r.g.log.Error("remote: answer not queued", "topic", topic, "err", err)
 		}
 	})
+}
+
+// reply sends v as JSON at QoS 1 to an MQTT 5 requester's Response Topic on
+// the upstream, with its Correlation Data, through the bridge's queue. The
+// upstream's access rules decide whether the gateway may publish there.
+func (r *remoteServer) reply(to replyTo, v any) {
+	payload, ok := r.encode(to.topic, v)
+	if !ok {
+		return
+	}
+	p := &packet.Publish{QoS: 1, Topic: to.topic, Payload: payload, Props: &packet.Properties{CorrelationData: to.correlation}}
+	if to.correlation == nil {
+		p.Props = nil
+	}
+	r.g.bridge.OnPublishTo(remoteOrigin, to.topic, p, func(err error) {
+		if err != nil {
+			r.g.log.Error("remote: reply not queued", "response_topic", to.topic, "err", err)
+		}
+	})
+}
+
+// encode returns v as JSON, without the encoder's trailing newline.
+func (r *remoteServer) encode(topic string, v any) ([]byte, bool) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<redacted>", not "\u003credacted\u003e"
+	if err := enc.Encode(v); err != nil {
+		r.g.log.Error("remote: encode answer", "topic", topic, "err", err)
+		return nil, false
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
 }
 
 // command runs the command name with the request's payload.

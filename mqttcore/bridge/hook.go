@@ -40,13 +40,25 @@ func (b *Bridge) OnPublish(origin string, p *packet.Publish, done func(error)) {
 		b.order.now(origin, done, nil)
 		return
 	}
+	b.forward(origin, remote, min(p.QoS, r.QoS), p, done)
+}
+
+// OnPublishTo sends p upstream on the remote topic remoteTopic, as
+// OnPublish sends a message an out rule maps there, at p's QoS: a reply to
+// the Response Topic of a request from the upstream (MQTT 5), which no
+// rule maps. A topic that is not a valid name is dropped and counted.
+func (b *Bridge) OnPublishTo(origin, remoteTopic string, p *packet.Publish, done func(error)) {
+	b.forward(origin, remoteTopic, p.QoS, p, done)
+}
+
+// forward sends p upstream on topic remote at QoS qos: see OnPublish.
+func (b *Bridge) forward(origin, remote string, qos byte, p *packet.Publish, done func(error)) {
 	if err := topic.ValidateName(remote); err != nil {
 		b.stats.drop(DroppedInvalidTopic)
 		b.logLimited(slog.LevelError, logMappedInvalid, "bridge: mapped topic invalid, message dropped", "topic", p.Topic, "err", err, "client", origin)
 		b.order.now(origin, done, nil)
 		return
 	}
-	qos := min(p.QoS, r.QoS)
 	if qos == 0 {
 		b.forwardQoS0(remote, p)
 		b.order.now(origin, done, nil)
