@@ -86,7 +86,7 @@ func (b *Bridge) noteWillRefused(code packet.ReasonCode) {
 func (b *Bridge) connectProps() *packet.Properties {
 	expiry := b.sessionExpiry()
 	p := &packet.Properties{SessionExpiry: &expiry}
-	if b.o.MaxPacketSize > 0 && b.o.MaxPacketSize <= math.MaxUint32 {
+	if b.o.MaxPacketSize > 0 && uint64(b.o.MaxPacketSize) <= math.MaxUint32 {
 		p.MaximumPacketSize = uint32(b.o.MaxPacketSize)
 	}
 	return p
