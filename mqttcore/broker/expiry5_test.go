@@ -126,3 +126,60 @@ func TestDecodeExpiry(t *testing.T) {
 		t.Error("a truncated stamp decoded")
 	}
 }
+
+// TestBroker_V5_heldPropertiesRestart: messages held for an offline MQTT
+// 5.0 persistent session keep their properties across a restart (what a
+// kill -9 leaves: the records written before the publisher's
+// acknowledgement): payload format, content type, response topic,
+// correlation data, user properties in order, and the Message Expiry
+// Interval counted down; one that expired meanwhile is not delivered.
+func TestBroker_V5_heldPropertiesRestart(t *testing.T) {
+	opts := heldOptions(t, newMemStore(), newMemStore())
+	_, addr := runNew(t, opts)
+	hour := uint32(3600)
+	persistent := func(cp *paho5c.Connect) {
+		cp.CleanStart = false
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
+	}
+	away := connectV5(t, addr, "qp-sub", persistent)
+	away.sub(t, paho5c.SubscribeOptions{Topic: "qp/#", QoS: 2})
+	_ = away.Disconnect(&paho5c.Disconnect{})
+	<-away.Done()
+
+	pub := connectV5(t, addr, "qp-pub", nil)
+	pf, hundred, one := byte(1), uint32(100), uint32(1)
+	full := &paho5c.PublishProperties{PayloadFormat: &pf, MessageExpiry: &hundred, ContentType: "text/plain",
+		ResponseTopic: "reply/here", CorrelationData: []byte{1, 2, 3},
+		User: paho5c.UserProperties{{Key: "k", Value: "v"}, {Key: "k", Value: "w"}, {Key: "a", Value: "b"}}}
+	pub.pub(t, &paho5c.Publish{Topic: "qp/a", QoS: 1, Payload: []byte("a"), Properties: full})
+	pub.pub(t, &paho5c.Publish{Topic: "qp/short", QoS: 1, Payload: []byte("s"),
+		Properties: &paho5c.PublishProperties{MessageExpiry: &one}})
+	pub.pub(t, &paho5c.Publish{Topic: "qp/b", QoS: 2, Payload: []byte("b"),
+		Properties: &paho5c.PublishProperties{User: paho5c.UserProperties{{Key: "only", Value: "user"}}}})
+	time.Sleep(1100 * time.Millisecond)
+
+	addr2 := crashRestart(t, opts)
+	back := connectV5(t, addr2, "qp-sub", persistent)
+	if !back.ack.SessionPresent {
+		t.Fatal("session not present after the restart")
+	}
+	a := back.next(t)
+	ap := a.Properties
+	if a.Topic != "qp/a" || a.QoS != 1 || string(a.Payload) != "a" || ap == nil {
+		t.Fatalf("first message %s qos %d %q %+v, want qp/a at QoS 1 with properties", a.Topic, a.QoS, a.Payload, ap)
+	}
+	if ap.PayloadFormat == nil || *ap.PayloadFormat != 1 || ap.ContentType != "text/plain" || ap.ResponseTopic != "reply/here" ||
+		string(ap.CorrelationData) != "\x01\x02\x03" || len(ap.User) != 3 || ap.User[0] != full.User[0] ||
+		ap.User[1] != full.User[1] || ap.User[2] != full.User[2] {
+		t.Errorf("qp/a properties after the restart %+v, want %+v", ap, full)
+	}
+	if e := expiryOf(t, a); e > 99 || e < 90 {
+		t.Errorf("qp/a has %d s left after waiting 1.1 s, want 99", e)
+	}
+	bm := back.next(t)
+	if bm.Topic != "qp/b" || bm.QoS != 2 || bm.Properties == nil || len(bm.Properties.User) != 1 ||
+		bm.Properties.User[0] != (paho5c.UserProperty{Key: "only", Value: "user"}) || bm.Properties.MessageExpiry != nil {
+		t.Errorf("second message %s qos %d %+v, want qp/b at QoS 2 with its user property and no expiry", bm.Topic, bm.QoS, bm.Properties)
+	}
+	back.none(t) // qp/short expired
+}
