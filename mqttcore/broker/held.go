@@ -421,7 +421,7 @@ func decodeHeldV5(v []byte, now time.Time, at bootclock.Stamp) (*packet.Publish,
 	}
 	pk, err := packet.V5.ReadPacket(bytes.NewReader(rest), 0)
 	p, ok := pk.(*packet.Publish)
-	if err != nil || !ok || p.QoS != flags&3 {
+	if err != nil || !ok || p.QoS != flags&3 || topic.ValidateName(p.Topic) != nil {
 		return nil, false, time.Time{}, fmt.Errorf("%w: held message %v", errBadRecord, err)
 	}
 	p.PacketID, p.Dup, p.Retain = 0, false, false
