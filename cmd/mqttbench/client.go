@@ -25,27 +25,48 @@ const (
 	disconnectTimeout = 2 * time.Second
 )
 
-// conn is a lean MQTT 3.1.1 client connection built on mqttcore/packet: one
-// goroutine reads and dispatches packets to a handler, one (the writer)
-// coalesces outgoing packets into large writes. The QoS flows are the
-// caller's: the handler sees every packet and answers through write.
+// conn is a lean MQTT 3.1.1 or 5.0 client connection built on
+// mqttcore/packet: one goroutine reads and dispatches packets to a handler,
+// one (the writer) coalesces outgoing packets into large writes. The QoS
+// flows are the caller's: the handler sees every packet and answers through
+// write. In MQTT 5.0 the tool sends no properties, so its packets cost what
+// 3.1.1's do plus the property length byte (and the reason code the broker
+// may add to an acknowledgement).
 type conn struct {
 	nc net.Conn
 	r  *packet.Reader
 	w  *writer
+	v  packet.Version
+	// receiveMax is the broker's Receive Maximum from an MQTT 5.0 CONNACK:
+	// how many QoS 1/2 messages the tool may have unacknowledged
+	// [MQTT-3.3.4-7]; 65535 when absent, and for 3.1.1.
+	receiveMax int
 }
 
-// dial connects to addr and completes the MQTT handshake with a clean
+// dial connects to addr and completes the MQTT 3.1.1 handshake with a clean
 // session. Nothing runs in the background until run.
 func dial(ctx context.Context, addr, clientID string, keepAlive uint16) (*conn, error) {
+	return dialVersion(ctx, addr, clientID, keepAlive, packet.V311)
+}
+
+// dialVersion is dial in protocol version v (packet.V311 or packet.V5; 0
+// means V311). An MQTT 5.0 session ends with the connection (Session
+// Expiry Interval 0, Clean Start 1).
+func dialVersion(ctx context.Context, addr, clientID string, keepAlive uint16, v packet.Version) (*conn, error) {
+	if v == 0 {
+		v = packet.V311
+	}
 	d := net.Dialer{Timeout: handshakeTimeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("mqttbench: dial %s: %w", addr, err)
 	}
-	c := &conn{nc: nc, r: packet.NewReader(nc, maxPacket), w: newWriter(nc, writeLimit, maxPacket)}
+	c := &conn{nc: nc, r: packet.NewReader(nc, maxPacket), w: newWriter(nc, writeLimit, maxPacket), v: v,
+		receiveMax: 65535}
+	c.r.SetVersion(v)
+	c.w.v = v
 	connect := &packet.Connect{
-		ProtocolName: packet.ProtocolMQTT, ProtocolLevel: packet.Level311,
+		ProtocolName: packet.ProtocolMQTT, ProtocolLevel: byte(v),
 		CleanSession: true, KeepAlive: keepAlive, ClientID: clientID,
 	}
 	p, err := c.roundTrip(ctx, connect)
@@ -57,12 +78,17 @@ func dial(ctx context.Context, addr, clientID string, keepAlive uint16) (*conn, 
 	switch {
 	case !ok:
 		err = fmt.Errorf("got %v instead of CONNACK", p.Type())
-	case ack.ReturnCode != packet.Accepted:
+	case v >= packet.V5 && ack.ReasonCode != packet.Success:
+		err = fmt.Errorf("CONNACK reason code %v", ack.ReasonCode)
+	case v < packet.V5 && ack.ReturnCode != packet.Accepted:
 		err = ack.ReturnCode
 	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("mqttbench: connect %s as %q: %w", addr, clientID, err)
+	}
+	if ack.Props != nil && ack.Props.ReceiveMaximum > 0 {
+		c.receiveMax = int(ack.Props.ReceiveMaximum)
 	}
 	return c, nil
 }
@@ -150,7 +176,7 @@ func (c *conn) roundTrip(ctx context.Context, p packet.Packet) (packet.Packet, e
 	defer stop()
 	_ = c.nc.SetDeadline(deadline)
 	defer c.nc.SetDeadline(time.Time{})
-	b, err := packet.Append(nil, p)
+	b, err := c.v.Append(nil, p)
 	if err != nil {
 		return nil, err
 	}

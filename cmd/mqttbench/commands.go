@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
 // Default paths of the brokers' executables; `make bench` runs from the
@@ -39,6 +41,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&c.Settle, "settle", time.Second, "pause before each RSS reading")
 	fs.StringVar(&c.Gateway, "gateway", defaultGateway, "edgegw `binary`")
 	fs.StringVar(&c.Mosquitto, "mosquitto", defaultMosquitto, "Mosquitto `binary`")
+	fs.BoolVar(&c.V5, "v5", true, "add the MQTT 5.0 rows (fan-in QoS 1/2, fan-out QoS 1, latency with MQTT 5.0 clients)")
 	fs.BoolVar(&c.Durable, "durable", false, "add the durable scenario (gateway with a dead upstream, every message fsync'd)")
 	fs.BoolVar(&c.Drain, "drain", false, "add the drain scenario (100,000 message backlog into Mosquitto)")
 	fs.IntVar(&c.DrainMessages, "drain-messages", 100000, "backlog of the drain scenario")
@@ -90,6 +93,7 @@ func cmdFlow(ctx context.Context, name string, args []string, stdout, stderr io.
 		c.Publishers, c.Rate, c.RecordLatency = 1, 2000, true
 	}
 	qos := fs.Uint("qos", uint(c.QoS), "QoS of publishing and subscriptions: 0, 1 or 2")
+	v5 := fs.Bool("v5", false, "clients speak MQTT 5.0 instead of 3.1.1")
 	fs.IntVar(&c.Publishers, "publishers", c.Publishers, "publishing clients")
 	fs.IntVar(&c.Subscribers, "subscribers", c.Subscribers, "subscribing clients (each gets every message)")
 	fs.IntVar(&c.PayloadSize, "payload", 64, "payload size in bytes (at least 24)")
@@ -107,6 +111,9 @@ func cmdFlow(ctx context.Context, name string, args []string, stdout, stderr io.
 		return fmt.Errorf("mqttbench: %s: -qos %d: want 0, 1 or 2", name, *qos)
 	}
 	c.QoS = byte(*qos)
+	if *v5 {
+		c.Version = packet.V5
+	}
 	if c.QoS == 0 && !flagSet(fs, "quiet") {
 		c.Quiet = time.Second
 	}
@@ -123,7 +130,7 @@ func cmdFlow(ctx context.Context, name string, args []string, stdout, stderr io.
 	if *asJSON {
 		return writeJSON(stdout, res)
 	}
-	_, err = fmt.Fprintf(stdout, "%s %d→%d QoS %d: %s\n", name, c.Publishers, c.Subscribers, c.QoS, res.Summary())
+	_, err = fmt.Fprintf(stdout, "%s %d→%d QoS %d%s: %s\n", name, c.Publishers, c.Subscribers, c.QoS, v5Label(*v5), res.Summary())
 	return err
 }
 
@@ -316,6 +323,14 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// v5Label marks a single scenario's line when its clients speak MQTT 5.0.
+func v5Label(v5 bool) string {
+	if v5 {
+		return " (MQTT 5.0)"
+	}
+	return ""
 }
 
 // writeJSON prints v as indented JSON.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgegw/edgegw/mqttcore/packet"
 )
 
 // quickFlow is a flow short enough for a unit test.
@@ -211,8 +213,8 @@ func TestRun_compare(t *testing.T) {
 	if !strings.HasPrefix(rep.Versions[nameEdgegw], "fake gateway") || !strings.HasPrefix(rep.Versions[nameMosquitto], "mosquitto") {
 		t.Errorf("versions %v: want both brokers' version lines", rep.Versions)
 	}
-	if len(rep.Rows) != 14 {
-		t.Errorf("%d rows, want 14 (no -durable, no -drain)", len(rep.Rows))
+	if len(rep.Rows) != 26 {
+		t.Errorf("%d rows, want 26 (14 for 3.1.1, 12 for MQTT 5.0; no -durable, no -drain)", len(rep.Rows))
 	}
 	for _, r := range rep.Rows {
 		if r.Edgegw == nil || r.Mosquitto == nil {
@@ -222,7 +224,7 @@ func TestRun_compare(t *testing.T) {
 		if strings.HasSuffix(r.Key, "_bad") && (*r.Edgegw != 0 || *r.Mosquitto != 0) {
 			t.Errorf("row %q: %v / %v messages lost or duplicated, want 0", r.Key, *r.Edgegw, *r.Mosquitto)
 		}
-		if strings.HasSuffix(r.Key, "_rate") && (*r.Edgegw <= 0 || *r.Mosquitto <= 0) {
+		if (strings.HasSuffix(r.Key, "_rate") || strings.HasSuffix(r.Key, "_v5_vs_v311")) && (*r.Edgegw <= 0 || *r.Mosquitto <= 0) {
 			t.Errorf("row %q: rates %v / %v, want positive", r.Key, *r.Edgegw, *r.Mosquitto)
 		}
 	}
@@ -291,5 +293,50 @@ func TestRunDrain_badUpstream(t *testing.T) {
 	_, err := runDrain(t.Context(), DrainConfig{Messages: 10, Upstream: "hivemq"})
 	if err == nil || !strings.Contains(err.Error(), `upstream "hivemq": want mosquitto or edgegw`) {
 		t.Fatalf("runDrain = %v", err)
+	}
+}
+
+// TestRunFlow_v5 runs the MQTT 5.0 scenarios of `compare` (fan-in QoS 1
+// and 2, fan-out QoS 1, latency), briefly, against Mosquitto and the real
+// gateway: every client speaks MQTT 5.0, and each scenario must deliver
+// every message exactly once at a positive rate.
+func TestRunFlow_v5(t *testing.T) {
+	mosq := startTestMosquitto(t)
+	gw, err := startGateway(t.Context(), buildGateway(t), gatewayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Stop)
+	cmp := &comparison{cfg: CompareConfig{V5: true, PayloadSize: 64, Window: 64, Duration: 300 * time.Millisecond,
+		LatencyDuration: 300 * time.Millisecond, LatencyRate: 500, DrainTimeout: 20 * time.Second, Backlog: defaultBacklog}}
+	var n int
+	for _, s := range cmp.flows() {
+		if !strings.HasPrefix(s.key, v5Prefix) {
+			continue
+		}
+		n++
+		if s.cfg.Version != packet.V5 {
+			t.Errorf("%s: protocol version %d, want 5", s.name, s.cfg.Version)
+		}
+		for _, b := range []*broker{mosq, gw} {
+			c := s.cfg
+			c.Addr = b.Addr
+			r, err := runFlow(t.Context(), c)
+			if err != nil {
+				t.Errorf("%s, %s: %v", s.name, b.Name, err)
+				continue
+			}
+			t.Logf("%-9s %-18s %s", b.Name, s.name, r.Summary())
+			if r.Protocol != 5 {
+				t.Errorf("%s, %s: result says protocol %d, want 5", s.name, b.Name, r.Protocol)
+			}
+			checkNoLoss(t, r)
+			if c.RecordLatency && (r.Latency == nil || r.Latency.P50 <= 0 || r.Latency.P99 < r.Latency.P50) {
+				t.Errorf("%s, %s: latency %+v, want 0 < p50 ≤ p99", s.name, b.Name, r.Latency)
+			}
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d MQTT 5.0 scenarios, want 4 (fan-in QoS 1 and 2, fan-out QoS 1, latency)", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/edgegw/edgegw/mqttcore/packet"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -16,6 +17,9 @@ import (
 type FlowConfig struct {
 	// Addr is the broker's "host:port".
 	Addr string
+	// Version is the protocol every client speaks: packet.V311 (also the
+	// zero value) or packet.V5.
+	Version packet.Version
 	// Publishers and Subscribers count the clients; at least 1 each.
 	Publishers, Subscribers int
 	// QoS is used for publishing and for the subscriptions.
@@ -53,6 +57,8 @@ type FlowResult struct {
 	Publishers  int  `json:"publishers"`
 	Subscribers int  `json:"subscribers"`
 	QoS         byte `json:"qos"`
+	// Protocol is the clients' protocol level: 4 (MQTT 3.1.1) or 5.
+	Protocol byte `json:"protocol"`
 	// Sent counts the messages published; at QoS 1 and 2 every one of them
 	// was acknowledged.
 	Sent int64 `json:"sent"`
@@ -89,6 +95,9 @@ func (c FlowConfig) Check() error {
 	}
 	if c.QoS > 2 {
 		errs = append(errs, fmt.Errorf("qos %d: want 0, 1 or 2", c.QoS))
+	}
+	if c.Version != 0 && c.Version != packet.V311 && c.Version != packet.V5 {
+		errs = append(errs, fmt.Errorf("protocol version %d: want 4 (3.1.1) or 5", c.Version))
 	}
 	if c.PayloadSize < headerSize || c.PayloadSize > 64<<10 {
 		errs = append(errs, fmt.Errorf("payload size %d: want %d to 65536 bytes", c.PayloadSize, headerSize))
@@ -171,7 +180,7 @@ func connectFlow(ctx context.Context, c FlowConfig, run uint32) ([]*subscriber, 
 		return nil, nil, err
 	}
 	for i := range c.Subscribers {
-		cn, err := dial(ctx, c.Addr, clientID("sub", run, i), 0)
+		cn, err := dialVersion(ctx, c.Addr, clientID("sub", run, i), 0, c.Version)
 		if err != nil {
 			return fail(err)
 		}
@@ -181,7 +190,7 @@ func connectFlow(ctx context.Context, c FlowConfig, run uint32) ([]*subscriber, 
 		}
 	}
 	for i := range c.Publishers {
-		cn, err := dial(ctx, c.Addr, clientID("pub", run, i), 0)
+		cn, err := dialVersion(ctx, c.Addr, clientID("pub", run, i), 0, c.Version)
 		if err != nil {
 			return fail(err)
 		}
@@ -265,7 +274,10 @@ func sent(pubs []*publisher) []uint64 {
 
 // flowResult adds up the counters once every goroutine has stopped.
 func flowResult(c FlowConfig, start time.Time, pubs []*publisher, subs []*subscriber) FlowResult {
-	r := FlowResult{Publishers: c.Publishers, Subscribers: c.Subscribers, QoS: c.QoS}
+	r := FlowResult{Publishers: c.Publishers, Subscribers: c.Subscribers, QoS: c.QoS, Protocol: byte(c.Version)}
+	if r.Protocol == 0 {
+		r.Protocol = byte(packet.V311)
+	}
 	perPub := sent(pubs)
 	for _, n := range perPub {
 		r.Sent += int64(n)

@@ -47,7 +47,11 @@ type metric struct {
 	higher bool
 	// worst summarises the runs by their worst value (counts of lost and
 	// duplicated messages) instead of the median.
-	worst  bool
+	worst bool
+	// own marks a row that compares a broker with itself (MQTT 5.0 /
+	// 3.1.1): each column is that broker's own quotient, and there is no
+	// edgegw/mosquitto ratio.
+	own    bool
 	target target
 	// scale converts the stored value (msg/s, seconds, bytes, messages)
 	// into unit.
@@ -75,6 +79,28 @@ var metrics = []metric{
 	{key: "latency_p99", label: "latency QoS 1 p99", unit: "µs", scale: 1e6,
 		target: target{ratioAtLeast, 1, "≤ mosquitto"}},
 	{key: "latency_max", label: "latency QoS 1 max", unit: "µs", scale: 1e6},
+	{key: "v5_fanin_qos1_rate", label: "v5 fan-in 8→1 QoS 1", unit: "msg/s", higher: true, scale: 1,
+		target: target{ratioAtLeast, 3, "≥ 3×"}}, // issue 11
+	{key: "v5_fanin_qos1_bad", label: "v5 fan-in QoS 1 lost+dup (worst run)", unit: "msgs", worst: true, scale: 1,
+		target: target{oursAtMost, 0, "= 0"}},
+	{key: "fanin_qos1_rate_v5_vs_v311", label: "v5/3.1.1 fan-in QoS 1 (own)", unit: "×", own: true, scale: 1,
+		target: target{oursAtLeast, 0.9, "edgegw ≥ 0.90"}}, // issue 11: within 10%
+	{key: "v5_fanin_qos2_rate", label: "v5 fan-in 8→1 QoS 2", unit: "msg/s", higher: true, scale: 1,
+		target: target{ratioAtLeast, 3, "≥ 3×"}},
+	{key: "v5_fanin_qos2_bad", label: "v5 fan-in QoS 2 lost+dup (worst run)", unit: "msgs", worst: true, scale: 1,
+		target: target{oursAtMost, 0, "= 0"}},
+	{key: "fanin_qos2_rate_v5_vs_v311", label: "v5/3.1.1 fan-in QoS 2 (own)", unit: "×", own: true, scale: 1,
+		target: target{oursAtLeast, 0.9, "edgegw ≥ 0.90"}},
+	{key: "v5_fanout_qos1_rate", label: "v5 fan-out 1→16 QoS 1 (sum)", unit: "msg/s", higher: true, scale: 1,
+		target: target{ratioAtLeast, 3, "≥ 3×"}},
+	{key: "v5_fanout_qos1_bad", label: "v5 fan-out QoS 1 lost+dup (worst run)", unit: "msgs", worst: true, scale: 1,
+		target: target{oursAtMost, 0, "= 0"}},
+	{key: "fanout_qos1_rate_v5_vs_v311", label: "v5/3.1.1 fan-out QoS 1 (own)", unit: "×", own: true, scale: 1,
+		target: target{oursAtLeast, 0.9, "edgegw ≥ 0.90"}},
+	{key: "v5_latency_p50", label: "v5 latency QoS 1 p50", unit: "µs", scale: 1e6},
+	{key: "v5_latency_p99", label: "v5 latency QoS 1 p99", unit: "µs", scale: 1e6,
+		target: target{ratioAtLeast, 1, "≤ mosquitto"}},
+	{key: "v5_latency_max", label: "v5 latency QoS 1 max", unit: "µs", scale: 1e6},
 	{key: "connect_rate", label: "connect rate (idle conns)", unit: "conn/s", higher: true, scale: 1},
 	{key: "rss_per_conn", label: "RSS per idle connection", unit: "KiB", scale: 1.0 / 1024,
 		target: target{oursAtMost, 12 << 10, "≤ 12 KiB"}},
@@ -113,6 +139,8 @@ func (m metric) format(v float64) string {
 	}
 	x := v * m.scale
 	switch {
+	case m.unit == "×":
+		return fmt.Sprintf("%.2f×", x)
 	case m.unit == "msgs" || math.Abs(x) >= 1000:
 		return fmt.Sprintf("%.0f %s", x, m.unit)
 	case math.Abs(x) >= 100:

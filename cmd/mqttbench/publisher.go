@@ -42,8 +42,10 @@ type publisher struct {
 	sent    uint64 // messages sent so far; owned by the sending goroutine
 }
 
-// newPublisher wraps c. window is the inflight limit at QoS 1 and 2.
+// newPublisher wraps c. window is the inflight limit at QoS 1 and 2; in
+// MQTT 5.0 at most the broker's Receive Maximum.
 func newPublisher(c *conn, run, index uint32, qos byte, window, payloadSize int) *publisher {
+	window = min(window, c.receiveMax)
 	p := &publisher{c: c, qos: qos, index: index, run: run, payload: make([]byte, payloadSize)}
 	p.pub = packet.Publish{QoS: qos, Topic: fmt.Sprintf("bench/%08x/%d", run, index), Payload: p.payload}
 	if qos > 0 {
@@ -151,8 +153,14 @@ func (p *publisher) drain(ctx context.Context) error {
 func (p *publisher) handle(pk packet.Packet) error {
 	switch a := pk.(type) {
 	case *packet.Puback:
+		if err := p.refused(a.ReasonCode, "PUBACK"); err != nil {
+			return err
+		}
 		return p.complete(a.PacketID, 1, slotPublished, "PUBACK")
 	case *packet.Pubrec:
+		if err := p.refused(a.ReasonCode, "PUBREC"); err != nil {
+			return err
+		}
 		if err := p.transition(a.PacketID, 2, slotPublished, slotReceived, "PUBREC"); err != nil {
 			return err
 		}
@@ -161,11 +169,24 @@ func (p *publisher) handle(pk packet.Packet) error {
 		return p.complete(a.PacketID, 2, slotReceived, "PUBCOMP")
 	case *packet.Pingresp:
 		return nil
+	case *packet.Disconnect:
+		return fmt.Errorf("mqttbench: publisher %d: DISCONNECT from the broker: %v", p.index, a.ReasonCode)
 	}
 	return fmt.Errorf("mqttbench: publisher %d: unexpected %v from the broker", p.index, pk.Type())
 }
 
 //
+
+// refused fails the run on an MQTT 5.0 acknowledgement with a failure
+// reason code (0x80 and above): the message was not accepted, so counting
+// it as sent would hide a loss. Success and No matching subscribers (0x10)
+// pass; 3.1.1 acknowledgements always carry Success.
+func (p *publisher) refused(rc packet.ReasonCode, what string) error {
+	if rc < 0x80 {
+		return nil
+	}
+	return fmt.Errorf("mqttbench: publisher %d: %s with reason code %v", p.index, what, rc)
+}
 
 // complete ends the flow of id and frees its slot.
 func (p *publisher) complete(id uint16, qos byte, from uint32, what string) error {

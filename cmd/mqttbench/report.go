@@ -56,7 +56,8 @@ func (cmp *comparison) report() *Report {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
 	for _, m := range metrics {
-		if (strings.HasPrefix(m.key, "durable_") && !cmp.cfg.Durable) || (m.key == "drain_rate" && !cmp.cfg.Drain) {
+		if (strings.HasPrefix(m.key, "durable_") && !cmp.cfg.Durable) || (m.key == "drain_rate" && !cmp.cfg.Drain) ||
+			(isV5Metric(m) && !cmp.cfg.V5) {
 			continue
 		}
 		rep.Rows = append(rep.Rows, cmp.row(m))
@@ -70,7 +71,7 @@ func (cmp *comparison) row(m metric) Row {
 	r := Row{Key: m.key, Scenario: m.label, Unit: m.unit, Target: m.target.text,
 		Edgegw: finite(ours * m.scale), Mosquitto: finite(theirs * m.scale)}
 	ratio := math.NaN()
-	if !m.worst {
+	if !m.worst && !m.own {
 		ratio = m.ratio(ours, theirs)
 		if r.Ratio = finite(ratio); r.Ratio != nil {
 			r.RatioKind = m.ratioKind()
@@ -80,6 +81,11 @@ func (cmp *comparison) row(m metric) Row {
 		r.Met = &met
 	}
 	return r
+}
+
+// isV5Metric reports whether m is a row of the MQTT 5.0 scenarios.
+func isV5Metric(m metric) bool {
+	return strings.HasPrefix(m.key, v5Prefix) || strings.HasSuffix(m.key, "_v5_vs_v311")
 }
 
 // Unmet counts the rows whose target was missed.
@@ -106,6 +112,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nMedian of %d runs (loss rows: worst run); throughput scenarios publish for %s.\n", rep.Runs, rep.Duration)
 	fmt.Fprintln(w, "ratio > 1 favours edgegw: edgegw/mosquitto for rates, mosquitto/edgegw for latency and RSS.")
+	fmt.Fprintln(w, "v5 rows: every client speaks MQTT 5.0; v5/3.1.1 rows: each broker's MQTT 5.0 rate / its 3.1.1 rate in the same run.")
 	writeVersions(w, rep.Versions)
 	if rep.EdgegwError != "" {
 		fmt.Fprintf(w, "\nedgegw could not be run, so its column is empty:\n  %s\n", rep.EdgegwError)

@@ -123,3 +123,28 @@ func TestReport_WriteJSON(t *testing.T) {
 		t.Errorf("decoded report = %+v", got)
 	}
 }
+
+// TestFlowOrder: each MQTT 5.0 scenario runs next to its 3.1.1 twin,
+// after it on even runs and before it on odd runs.
+func TestFlowOrder(t *testing.T) {
+	cmp := &comparison{cfg: CompareConfig{V5: true}}
+	keys := func(r int) string {
+		var ks []string
+		for _, s := range flowOrder(cmp.flows(), r) {
+			ks = append(ks, s.key)
+		}
+		return strings.Join(ks, " ")
+	}
+	even := "fanin_qos0 fanin_qos1 v5_fanin_qos1 fanin_qos2 v5_fanin_qos2 fanout_qos1 v5_fanout_qos1 latency v5_latency"
+	odd := "fanin_qos0 v5_fanin_qos1 fanin_qos1 v5_fanin_qos2 fanin_qos2 v5_fanout_qos1 fanout_qos1 v5_latency latency"
+	if got := keys(0); got != even {
+		t.Errorf("run 0: %s\nwant   %s", got, even)
+	}
+	if got := keys(1); got != odd {
+		t.Errorf("run 1: %s\nwant   %s", got, odd)
+	}
+	cmp.cfg.V5 = false
+	if got := keys(1); got != "fanin_qos0 fanin_qos1 fanin_qos2 fanout_qos1 latency" {
+		t.Errorf("without -v5: %s", got)
+	}
+}

@@ -59,6 +59,8 @@ func (s *subscriber) handle(pk packet.Packet) error {
 		return s.c.write(&packet.Pubcomp{PacketID: m.PacketID})
 	case *packet.Pingresp:
 		return nil
+	case *packet.Disconnect:
+		return fmt.Errorf("mqttbench: subscriber: DISCONNECT from the broker: %v", m.ReasonCode)
 	}
 	return fmt.Errorf("mqttbench: subscriber: unexpected %v from the broker", pk.Type())
 }

@@ -19,6 +19,7 @@ var errClosed = errors.New("mqttbench: connection closed")
 type writer struct {
 	nc    net.Conn
 	limit int
+	v     packet.Version // the wire format; 0 is MQTT 3.1.1
 
 	mu      sync.Mutex
 	drained sync.Cond // signalled when the buffer was handed to the socket or on close
@@ -62,7 +63,7 @@ func (w *writer) write(p packet.Packet) error {
 		return err
 	}
 	wasEmpty := len(w.buf) == 0
-	b, err := packet.Append(w.buf, p)
+	b, err := w.version().Append(w.buf, p)
 	w.buf = b
 	w.mu.Unlock()
 	if err != nil {
@@ -110,7 +111,7 @@ func (w *writer) run() {
 func (w *writer) finish(p packet.Packet, timeout time.Duration) {
 	w.mu.Lock()
 	if w.err == nil && !w.closing && p != nil {
-		w.buf, _ = packet.Append(w.buf, p)
+		w.buf, _ = w.version().Append(w.buf, p)
 	}
 	w.closing = true
 	w.drained.Broadcast()
@@ -133,6 +134,14 @@ func (w *writer) close() {
 }
 
 //
+
+// version is the wire format of the packets written.
+func (w *writer) version() packet.Version {
+	if w.v == 0 {
+		return packet.V311
+	}
+	return w.v
+}
 
 // signal hands run a token unless it already has one.
 func (w *writer) signal() {

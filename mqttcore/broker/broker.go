@@ -49,7 +49,7 @@ type Broker struct {
 	auth     atomic.Pointer[authConfig]
 	subs     *topic.Trie[subscriber]
 	shares   shares // shared subscriptions, subscribed to subs as groups
-	retained *topic.Store[*packet.Publish]
+	retained *topic.Store[*retainedMsg]
 	retMu    sync.Mutex // serializes changes to retained, for retBytes
 	retBytes int        // topic and payload bytes in retained
 	stats    counters
@@ -96,7 +96,7 @@ func New(opts Options) (*Broker, error) {
 		limits:   topic.Limits{MaxLevels: opts.MaxTopicLevels, MaxLength: opts.MaxTopicLength},
 		log:      opts.Logger,
 		subs:     topic.NewTrie[subscriber](),
-		retained: topic.NewStore[*packet.Publish](),
+		retained: topic.NewStore[*retainedMsg](),
 		started:  time.Now(),
 		sessions: make(map[string]*sess),
 	}

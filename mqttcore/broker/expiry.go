@@ -2,7 +2,12 @@ package broker
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/bootclock"
 )
 
 // Persistent sessions whose client stays away are discarded after
@@ -18,6 +23,7 @@ import (
 func (b *Broker) expiryLoop(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	tick := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -28,9 +34,20 @@ func (b *Broker) expiryLoop(ctx context.Context) {
 			if n > 0 {
 				b.log.Info("persistent sessions expired", "count", n)
 			}
+			if tick++; tick%retainedSweepTicks == 0 {
+				if n := b.expireRetained(now); n > 0 {
+					b.log.Debug("retained messages expired", "count", n)
+				}
+			}
 		}
 	}
 }
+
+// retainedSweepTicks is how many seconds apart expireLoop looks for
+// expired retained messages among all of them. A subscription never gets
+// an expired one (sendRetained checks each); the sweep only frees memory
+// and store space, so it need not be frequent.
+const retainedSweepTicks = 10
 
 // expireSessions discards the persistent sessions away for SessionExpiry
 // or longer at now and returns how many.
@@ -63,4 +80,48 @@ func (s *sess) expired(now time.Time) bool {
 		}
 	}
 	return !s.clean && !s.away.IsZero() && s.claim.Load() == nil && now.Sub(s.away) >= max(d, 0)
+}
+
+// A Message Expiry Interval counts down across restarts (3.3.2.3.3): a
+// stored message (retained, or held for a persistent session) carries an
+// expiry stamp, the boot clock (internal/bootclock: CLOCK_BOOTTIME and the
+// kernel's boot id) when the record was written and the time the message
+// had left then. Loaded in the same boot, it has that time less the boot
+// time since: a restart of the broker, or of its process, does not stop
+// the countdown, and no clock step moves it. Loaded after a reboot, how
+// long the board was off is unknown (it may have no RTC), so the message
+// gets what it had left when written, counted from loading: it never
+// expires early, nor en masse after a clock step.
+
+// appendExpiry appends the expiry stamp of a message expiring at expires
+// (monotonic), as at now and boot stamp at: boot, boot time, time left,
+// each a uvarint (nanoseconds).
+func appendExpiry(b []byte, expires, now time.Time, at bootclock.Stamp) []byte {
+	left := max(expires.Sub(now), 0)
+	b = binary.AppendUvarint(b, at.Boot)
+	b = binary.AppendUvarint(b, uint64(at.Since))
+	return binary.AppendUvarint(b, uint64(left))
+}
+
+// decodeExpiry decodes an expiry stamp at the start of v and returns when
+// the message expires on the monotonic clock, as loaded at now and boot
+// stamp at (in the past when it has expired), and the bytes after it.
+func decodeExpiry(v []byte, now time.Time, at bootclock.Stamp) (expires time.Time, rest []byte, err error) {
+	var x [3]uint64
+	for i := range x {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || i > 0 && n > math.MaxInt64 {
+			return time.Time{}, nil, fmt.Errorf("%w: expiry stamp", errBadRecord)
+		}
+		x[i], v = n, v[k:]
+	}
+	written := bootclock.Stamp{Boot: x[0], Since: time.Duration(x[1])}
+	left := time.Duration(x[2])
+	if d, ok := written.Elapsed(at); ok {
+		left -= d
+	}
+	if left <= 0 {
+		return now.Add(-time.Nanosecond), v, nil
+	}
+	return now.Add(left), v, nil
 }

@@ -1,11 +1,13 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/bootclock"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/mqttcore/session"
 	"github.com/edgegw/edgegw/mqttcore/topic"
@@ -26,7 +28,11 @@ import (
 // unreadable, or the session ended), the message with its last reference.
 //
 // Store keys: heldMsgKey (m + id) → heldRecordV1, flags, topic length,
-// topic, payload; heldRefKey (r + id + client id) → the delivery QoS;
+// topic, payload; or, for a message with MQTT 5.0 properties, heldRecordV2,
+// flags, the expiry stamp if the flags say so (appendExpiry), and the
+// PUBLISH in the MQTT 5.0 wire format (its properties as forwarded, so a
+// restart keeps user properties, content type, response topic, correlation
+// data and payload format, and the Message Expiry Interval counts on); heldRefKey (r + id + client id) → the delivery QoS;
 // heldNextKey → the first message id not yet handed out.
 //
 // Message ids are never used twice, also across restarts: session records
@@ -41,10 +47,12 @@ import (
 // Stored held-message record versions, key prefixes and id reservation.
 const (
 	heldRecordV1  = 1
+	heldRecordV2  = 2 // with the MQTT 5.0 properties, and the expiry stamp if any
 	heldMsgPrefix = 'm'
 	heldRefPrefix = 'r'
 	heldNextKey   = "n"
 	heldFlagRet   = 0x04 // the RETAIN flag it is delivered with
+	heldFlagExp   = 0x08 // V2: an expiry stamp follows the flags
 	heldIDBlock   = 1 << 40
 )
 
@@ -73,16 +81,17 @@ const (
 
 // heldMsg is one message held by persistent sessions.
 type heldMsg struct {
-	id     uint64
-	p      *packet.Publish
-	retain bool           // the RETAIN flag of its deliveries
-	refs   map[*sess]byte // sessions holding it → delivery QoS
-	state  heldState
-	sealed bool // every session it was routed to has it
-	away   bool // one of them has no connection: write at once
-	timer  *time.Timer
-	dones  []func(error) // publishers waiting for the message to be safe
-	late   []string      // clients that let go while it was being written
+	id      uint64
+	p       *packet.Publish
+	retain  bool           // the RETAIN flag of its deliveries
+	expires time.Time      // when its Message Expiry Interval runs out (monotonic); zero: never
+	refs    map[*sess]byte // sessions holding it → delivery QoS
+	state   heldState
+	sealed  bool // every session it was routed to has it
+	away    bool // one of them has no connection: write at once
+	timer   *time.Timer
+	dones   []func(error) // publishers waiting for the message to be safe
+	late    []string      // clients that let go while it was being written
 }
 
 func newHeldStore(b *Broker) *heldStore {
@@ -98,7 +107,7 @@ func (h *heldStore) hold(d *delivery, s *sess, qos byte) uint64 {
 	defer h.mu.Unlock()
 	m := d.held
 	if m == nil {
-		m = &heldMsg{id: h.next, p: d.p, retain: d.retain, refs: make(map[*sess]byte, 1)}
+		m = &heldMsg{id: h.next, p: d.p, retain: d.retain, expires: d.expires, refs: make(map[*sess]byte, 1)}
 		h.next++
 		if h.end-h.next == heldIDBlock/2 { // reserve the next block while half of this one is left
 			h.end += heldIDBlock
@@ -284,11 +293,31 @@ func heldRecord(m *heldMsg) []byte {
 	if m.retain {
 		flags |= heldFlagRet
 	}
+	if m.p.Props != nil {
+		if b, err := heldRecordV5(m, flags); err == nil {
+			return b
+		}
+	}
 	b := make([]byte, 0, 2+binary.MaxVarintLen64+len(m.p.Topic)+len(m.p.Payload))
 	b = append(b, heldRecordV1, flags)
 	b = binary.AppendUvarint(b, uint64(len(m.p.Topic)))
 	b = append(b, m.p.Topic...)
 	return append(b, m.p.Payload...)
+}
+
+// heldRecordV5 encodes a message with MQTT 5.0 properties (heldRecordV2): those it is
+// forwarded with, and the countdown of its Message Expiry Interval.
+func heldRecordV5(m *heldMsg, flags byte) ([]byte, error) {
+	b := []byte{heldRecordV2, flags}
+	if !m.expires.IsZero() {
+		b[1] |= heldFlagExp
+		b = appendExpiry(b, m.expires, time.Now(), bootclock.Now())
+	}
+	p := packet.Publish{Topic: m.p.Topic, QoS: m.p.QoS, Payload: m.p.Payload, Props: forwardProps(m.p.Props)}
+	if p.QoS > 0 {
+		p.PacketID = 1
+	}
+	return packet.V5.Append(b, &p)
 }
 
 func firstError(errs []error) error {
@@ -306,6 +335,7 @@ func firstError(errs []error) error {
 type heldLoad struct {
 	msgs map[uint64]*packet.Publish
 	ret  map[uint64]bool
+	exp  map[uint64]time.Time // when set, the message's Message Expiry runs out
 	refs map[string][]heldRef // by client id, in message order
 	max  uint64
 }
@@ -318,7 +348,9 @@ type heldRef struct {
 // load reads every stored message and reference. Records that do not
 // decode are logged and deleted.
 func (h *heldStore) load() (*heldLoad, error) {
-	l := &heldLoad{msgs: make(map[uint64]*packet.Publish), ret: make(map[uint64]bool), refs: make(map[string][]heldRef)}
+	l := &heldLoad{msgs: make(map[uint64]*packet.Publish), ret: make(map[uint64]bool), exp: make(map[uint64]time.Time),
+		refs: make(map[string][]heldRef)}
+	now, at := time.Now(), bootclock.Now()
 	var reserved uint64
 	err := h.st.ForEach(func(k string, v []byte) error {
 		if k == heldNextKey && len(v) == 8 {
@@ -333,12 +365,15 @@ func (h *heldStore) load() (*heldLoad, error) {
 		l.max = max(l.max, id)
 		switch k[0] {
 		case heldMsgPrefix:
-			p, retain, err := h.decode(v)
+			p, retain, expires, err := h.decode(v, now, at)
 			if err != nil {
 				h.bad(k, err.Error())
 				return nil
 			}
 			l.msgs[id], l.ret[id] = p, retain
+			if !expires.IsZero() {
+				l.exp[id] = expires
+			}
 		case heldRefPrefix:
 			if len(v) != 1 || v[0] < 1 || v[0] > 2 || len(k) == 9 {
 				h.bad(k, "bad reference")
@@ -362,7 +397,39 @@ func (h *heldStore) load() (*heldLoad, error) {
 	return l, nil
 }
 
-func (h *heldStore) decode(v []byte) (*packet.Publish, bool, error) {
+// decode decodes a stored message, as loaded at now and boot stamp at.
+func (h *heldStore) decode(v []byte, now time.Time, at bootclock.Stamp) (*packet.Publish, bool, time.Time, error) {
+	if len(v) > 0 && v[0] == heldRecordV2 {
+		return decodeHeldV5(v, now, at)
+	}
+	p, retain, err := decodeHeldV1(v)
+	return p, retain, time.Time{}, err
+}
+
+// decodeHeldV5 decodes a heldRecordV2 record.
+func decodeHeldV5(v []byte, now time.Time, at bootclock.Stamp) (*packet.Publish, bool, time.Time, error) {
+	if len(v) < 3 || v[1]&^(3|heldFlagRet|heldFlagExp) != 0 || v[1]&3 == 0 || v[1]&3 == 3 {
+		return nil, false, time.Time{}, fmt.Errorf("%w: held message header", errBadRecord)
+	}
+	flags, rest := v[1], v[2:]
+	var expires time.Time
+	if flags&heldFlagExp != 0 {
+		var err error
+		if expires, rest, err = decodeExpiry(rest, now, at); err != nil {
+			return nil, false, time.Time{}, err
+		}
+	}
+	pk, err := packet.V5.ReadPacket(bytes.NewReader(rest), 0)
+	p, ok := pk.(*packet.Publish)
+	if err != nil || !ok || p.QoS != flags&3 || topic.ValidateName(p.Topic) != nil {
+		return nil, false, time.Time{}, fmt.Errorf("%w: held message %v", errBadRecord, err)
+	}
+	p.PacketID, p.Dup, p.Retain = 0, false, false
+	return p, flags&heldFlagRet != 0, expires, nil
+}
+
+// decodeHeldV1 decodes a heldRecordV1 record.
+func decodeHeldV1(v []byte) (*packet.Publish, bool, error) {
 	if len(v) < 3 || v[0] != heldRecordV1 || v[1]&^(3|heldFlagRet) != 0 || v[1]&3 == 0 || v[1]&3 == 3 {
 		return nil, false, fmt.Errorf("%w: held message header", errBadRecord)
 	}
@@ -399,11 +466,13 @@ func (h *heldStore) restoreInto(l *heldLoad, s *sess) {
 		}
 		m := h.live[r.id]
 		if m == nil {
-			m = &heldMsg{id: r.id, p: p, retain: l.ret[r.id], refs: make(map[*sess]byte, 1), state: heldWritten, sealed: true}
+			m = &heldMsg{id: r.id, p: p, retain: l.ret[r.id], expires: l.exp[r.id], refs: make(map[*sess]byte, 1),
+				state: heldWritten, sealed: true}
 			h.live[r.id] = m
 		}
 		m.refs[s] = r.qos
-		sm := session.Message{Topic: p.Topic, Payload: p.Payload, QoS: r.qos, Retain: m.retain, Ref: r.id}
+		sm := session.Message{Topic: p.Topic, Payload: p.Payload, QoS: r.qos, Retain: m.retain, Ref: r.id,
+			Props: p.Props, Expires: l.exp[r.id]} // an expired one is dropped when due to be sent
 		held = append(held, sm)
 		byID[r.id] = sm
 	}

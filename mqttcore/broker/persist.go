@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/bootclock"
 	"github.com/edgegw/edgegw/mqttcore/packet"
 	"github.com/edgegw/edgegw/mqttcore/session"
 	"github.com/edgegw/edgegw/mqttcore/topic"
@@ -22,6 +23,7 @@ const (
 	sessionRecordV3  = 3 // V2 and the MQTT 5.0 Session Expiry Interval after the owner
 	retainedRecordV1 = 1 // QoS, payload
 	retainedRecordV2 = 2 // the PUBLISH in the MQTT 5.0 wire format: a message with properties
+	retainedRecordV3 = 3 // an expiry stamp (appendExpiry), then V2's PUBLISH: a message that expires
 )
 
 // errBadRecord is wrapped by the errors of decoding stored records.
@@ -138,12 +140,12 @@ type persister struct {
 	failures map[string]int // failed write attempts by record; under flushMu
 	mu       sync.Mutex
 	sessions map[string]struct{}
-	retained map[string]*packet.Publish // nil: deleted
+	retained map[string]*retainedMsg // nil: deleted
 }
 
 func (p *persister) init() {
 	p.sessions = make(map[string]struct{})
-	p.retained = make(map[string]*packet.Publish)
+	p.retained = make(map[string]*retainedMsg)
 	p.failures = make(map[string]int)
 }
 
@@ -170,19 +172,19 @@ func (p *persister) addSession(id string) {
 	p.mu.Unlock()
 }
 
-func (p *persister) retainedChanged(name string, msg *packet.Publish) {
+func (p *persister) retainedChanged(name string, msg *retainedMsg) {
 	p.mu.Lock()
 	p.retained[name] = msg
 	p.mu.Unlock()
 }
 
 // take returns and resets the pending changes.
-func (p *persister) take() (map[string]struct{}, map[string]*packet.Publish) {
+func (p *persister) take() (map[string]struct{}, map[string]*retainedMsg) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ids, ret := p.sessions, p.retained
 	p.sessions = make(map[string]struct{})
-	p.retained = make(map[string]*packet.Publish)
+	p.retained = make(map[string]*retainedMsg)
 	return ids, ret
 }
 
@@ -279,7 +281,7 @@ func (s *sess) record() ([]byte, error) {
 
 // retainedWrite returns the write storing or deleting (msg nil) one
 // retained message; a zero write when there is no retained store.
-func (b *Broker) retainedWrite(name string, msg *packet.Publish) storeWrite {
+func (b *Broker) retainedWrite(name string, msg *retainedMsg) storeWrite {
 	st := b.opts.Retained
 	if st == nil {
 		return storeWrite{}
@@ -294,22 +296,37 @@ func (b *Broker) retainedWrite(name string, msg *packet.Publish) storeWrite {
 }
 
 // retainedRecord encodes a retained message: in the V1 format of MQTT
-// 3.1.1, unless it has MQTT 5.0 properties to keep.
-func retainedRecord(msg *packet.Publish) []byte {
+// 3.1.1, unless it has MQTT 5.0 properties to keep (V2), with the
+// countdown of its Message Expiry Interval if it has one (V3).
+func retainedRecord(m *retainedMsg) []byte {
+	msg := m.p
 	if msg.Props != nil {
 		p := *msg
 		if p.QoS > 0 {
 			p.PacketID = 1
 		}
-		if b, err := packet.V5.Append([]byte{retainedRecordV2}, &p); err == nil {
+		b := []byte{retainedRecordV2}
+		if !m.expires.IsZero() {
+			b = appendExpiry([]byte{retainedRecordV3}, m.expires, time.Now(), bootclock.Now())
+		}
+		if b, err := packet.V5.Append(b, &p); err == nil {
 			return b
 		}
 	}
 	return append([]byte{retainedRecordV1, msg.QoS}, msg.Payload...)
 }
 
-// decodeRetained decodes a retained message record stored under name.
-func decodeRetained(name string, v []byte) (*packet.Publish, error) {
+// decodeRetained decodes a retained message record stored under name, as
+// loaded at now (monotonic) and boot stamp at.
+func decodeRetained(name string, v []byte, now time.Time, at bootclock.Stamp) (*retainedMsg, error) {
+	var expires time.Time
+	if len(v) > 0 && v[0] == retainedRecordV3 {
+		var err error
+		if expires, v, err = decodeExpiry(v[1:], now, at); err != nil {
+			return nil, err
+		}
+		v = append([]byte{retainedRecordV2}, v...)
+	}
 	if len(v) > 0 && v[0] == retainedRecordV2 {
 		pk, err := packet.V5.ReadPacket(bytes.NewReader(v[1:]), 0)
 		p, ok := pk.(*packet.Publish)
@@ -317,12 +334,17 @@ func decodeRetained(name string, v []byte) (*packet.Publish, error) {
 			return nil, fmt.Errorf("%w: retained message %v", errBadRecord, err)
 		}
 		p.PacketID, p.Dup, p.Retain = 0, false, true
-		return p, nil
+		if expires.IsZero() {
+			// A V2 record (written before the countdown was stored):
+			// the full interval, from loading.
+			expires = expiresAt(p.Props, now)
+		}
+		return &retainedMsg{p: p, expires: expires}, nil
 	}
 	if len(v) < 3 || v[0] != retainedRecordV1 || v[1] > 2 {
 		return nil, errBadRecord
 	}
-	return &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}, nil
+	return &retainedMsg{p: &packet.Publish{Topic: name, QoS: v[1], Retain: true, Payload: append([]byte(nil), v[2:]...)}}, nil
 }
 
 // restore loads retained messages and persistent sessions from the
@@ -357,12 +379,17 @@ func (b *Broker) restoreRetained(name string, v []byte) error {
 		b.log.Warn("skipping bad retained message record", "topic", name, "err", errBadRecord)
 		return nil
 	}
-	p, err := decodeRetained(name, v)
+	m, err := decodeRetained(name, v, time.Now(), bootclock.Now())
 	if err != nil {
 		b.log.Warn("skipping bad retained message record", "topic", name, "err", err)
 		return nil
 	}
-	if !b.setRetained(p) {
+	if m.expired(time.Now()) {
+		b.stats.retainedExpired.Add(1)
+		b.persist.retainedChanged(name, nil) // deleted with the next Flush
+		return nil
+	}
+	if !b.setRetained(m) {
 		b.stats.retainedRefused.Add(1)
 		b.log.Warn("retained store full: stored message skipped", "topic", name)
 	}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/edgegw/edgegw/mqttcore/packet"
 )
@@ -17,7 +18,8 @@ import (
 // for QoS 0 with the next Flush (nil is returned).
 func (b *Broker) retain(p *packet.Publish) *storeWait {
 	name := p.Topic
-	if !b.setRetained(p) {
+	m := &retainedMsg{p: p, expires: expiresAt(p.Props, time.Now())}
+	if !b.setRetained(m) {
 		b.stats.retainedRefused.Add(1)
 		b.log.Debug("retained store full: message not retained", "topic", name)
 		return nil
@@ -29,10 +31,42 @@ func (b *Broker) retain(p *packet.Publish) *storeWait {
 		return b.storeRetainedNow(name)
 	}
 	if len(p.Payload) == 0 {
-		p = nil
+		m = nil
 	}
-	b.persist.retainedChanged(name, p)
+	b.persist.retainedChanged(name, m)
 	return nil
+}
+
+// retainedMsg is a retained message and, for an MQTT 5.0 message with a
+// Message Expiry Interval, when it expires (monotonic clock; zero for
+// never). An expired retained message is discarded and no longer
+// delivered (3.3.2.3.3); a delivered one carries the time it has left
+// [MQTT-3.3.2-6]. It is not modified once stored.
+type retainedMsg struct {
+	p       *packet.Publish
+	expires time.Time
+}
+
+// at returns the message as delivered at now: with its Message Expiry
+// Interval counted down (rounded up to whole seconds). ok is false when it
+// has expired.
+func (m *retainedMsg) at(now time.Time) (p *packet.Publish, ok bool) {
+	if m.expires.IsZero() || m.p.Props == nil {
+		return m.p, true
+	}
+	left := m.expires.Sub(now)
+	if left <= 0 {
+		return nil, false
+	}
+	q, props := *m.p, *m.p.Props
+	props.MessageExpiry = uint32((left + time.Second - 1) / time.Second)
+	q.Props = &props
+	return &q, true
+}
+
+// expired reports whether m has expired at now.
+func (m *retainedMsg) expired(now time.Time) bool {
+	return !m.expires.IsZero() && !now.Before(m.expires)
 }
 
 // storeRetainedNow writes the retained message of topic name as it is now
@@ -47,6 +81,9 @@ func (b *Broker) storeRetainedNow(name string) *storeWait {
 	b.retMu.Lock()
 	cur, ok := b.retained.Get(name)
 	b.retMu.Unlock()
+	if ok && cur.expired(time.Now()) {
+		ok = false // store its absence: it expired before it was written
+	}
 	if !ok {
 		cur = nil
 	}
@@ -65,14 +102,15 @@ func (b *Broker) storeRetainedNow(name string) *storeWait {
 }
 
 // setRetained stores or (empty payload) deletes the retained message of
-// p's topic within the limits and reports whether it did.
-func (b *Broker) setRetained(p *packet.Publish) bool {
+// m's topic within the limits and reports whether it did.
+func (b *Broker) setRetained(m *retainedMsg) bool {
+	p := m.p
 	b.retMu.Lock()
 	defer b.retMu.Unlock()
 	old, had := b.retained.Get(p.Topic)
 	size := 0
 	if had {
-		size = retainedSize(old)
+		size = retainedSize(old.p)
 	}
 	if len(p.Payload) == 0 {
 		b.retained.Delete(p.Topic)
@@ -83,7 +121,7 @@ func (b *Broker) setRetained(p *packet.Publish) bool {
 	if !had && n >= b.opts.MaxRetained || b.retBytes-size+retainedSize(p) > b.opts.MaxRetainedBytes {
 		return false
 	}
-	b.retained.Set(p.Topic, p)
+	b.retained.Set(p.Topic, m)
 	b.retBytes += retainedSize(p) - size
 	return true
 }
@@ -98,18 +136,66 @@ func retainedSize(p *packet.Publish) int { return len(p.Topic) + len(p.Payload) 
 // this, waits for the writer (see client.waitRoom), as long as the client
 // reads.
 func (b *Broker) sendRetained(s subscriber, filter string, qos byte) {
-	var msgs []*packet.Publish
-	b.retained.MatchFilter(filter, func(_ string, p *packet.Publish) { msgs = append(msgs, p) })
+	var msgs []*retainedMsg
+	b.retained.MatchFilter(filter, func(_ string, m *retainedMsg) { msgs = append(msgs, m) })
 	pace := retainedPacer(s)
-	for _, p := range msgs {
+	for _, m := range msgs {
+		p, ok := m.at(time.Now())
+		if !ok {
+			b.dropRetained(m)
+			continue
+		}
 		if pace != nil && min(qos, p.QoS) == 0 && !pace.waitRoom() {
 			pace = nil // it does not read: the rest may be dropped
 		}
 		d := newDelivery(p, true)
+		if !m.expires.IsZero() {
+			d.expires = m.expires // to the nanosecond, not the rounded-up seconds
+		}
 		s.deliver(d, qos)
 		b.seal(routed{held: d.held}, nil)
 		d.free()
 	}
+}
+
+// expireRetained discards the retained messages that expired at now and
+// returns how many.
+func (b *Broker) expireRetained(now time.Time) int {
+	var gone []*retainedMsg
+	b.retained.MatchFilter("#", func(_ string, m *retainedMsg) {
+		if m.expired(now) {
+			gone = append(gone, m)
+		}
+	})
+	n := 0
+	for _, m := range gone {
+		if b.dropRetained(m) {
+			n++
+		}
+	}
+	return n
+}
+
+// dropRetained discards the expired retained message m, unless another
+// message replaced it meanwhile, and reports whether it did. The deletion
+// is persisted with the next Flush.
+func (b *Broker) dropRetained(m *retainedMsg) bool {
+	name := m.p.Topic
+	b.retMu.Lock()
+	cur, ok := b.retained.Get(name)
+	if ok && cur == m {
+		b.retained.Delete(name)
+		b.retBytes -= retainedSize(m.p)
+	}
+	b.retMu.Unlock()
+	if !ok || cur != m {
+		return false
+	}
+	b.stats.retainedExpired.Add(1)
+	if b.opts.Retained != nil && !isSysTopic(name) {
+		b.persist.retainedChanged(name, nil)
+	}
+	return true
 }
 
 // retainedPacer returns the connection whose queue paces retained

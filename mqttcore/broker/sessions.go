@@ -146,7 +146,11 @@ func (s *sess) deliverTo(d *delivery, subQoS byte, shared string) {
 		s.deliverQoS0(d, retain)
 		return
 	}
-	if c := s.conn.Load(); c != nil && c.v5 != nil && c.tooLarge(d.encoded5(qos)) {
+	// Only a client with a Maximum Packet Size needs the encoding now: the
+	// argument is evaluated before tooLarge can look at the limit, and a
+	// message that is queued rather than sent is encoded again when it
+	// goes out, so this would encode every queued message twice.
+	if c := s.conn.Load(); c != nil && c.v5 != nil && c.v5.maxOut > 0 && c.tooLarge(d.encoded5(qos)) {
 		s.b.stats.dropTooLarge.Add(1) // [MQTT-3.1.2-25]
 		return
 	}

@@ -39,6 +39,9 @@ type Stats struct {
 	// RetainedRefused counts retained messages not kept because the store
 	// was at Options.MaxRetained or MaxRetainedBytes (they were delivered).
 	RetainedRefused uint64
+	// RetainedExpired counts retained messages discarded because their
+	// MQTT 5.0 Message Expiry Interval ran out (3.3.2.3.3).
+	RetainedExpired uint64
 
 	// PacketsReceived and PacketsSent count MQTT control packets of every
 	// type ($SYS/broker/messages/received and .../sent).
@@ -113,6 +116,7 @@ func (b *Broker) Stats() Stats {
 		SessionsExpired:    c.sessionsExpired.Load(),
 		SessionsRefused:    c.sessionsRefused.Load(),
 		RetainedRefused:    c.retainedRefused.Load(),
+		RetainedExpired:    c.retainedExpired.Load(),
 		PacketsReceived:    c.pktIn.Load(),
 		PacketsSent:        c.pktOut.Load(),
 		PublishReceived:    c.pubIn.Load(),
@@ -142,10 +146,10 @@ func (b *Broker) Stats() Stats {
 type counters struct {
 	conns, connected, maxConnected atomic.Int64
 
-	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut atomic.Uint64
-	refused, protoErr, authFailed, readDenied       atomic.Uint64
-	pendingEvicted, retainedRefused                 atomic.Uint64
-	sessionsExpired, sessionsRefused                atomic.Uint64
+	pktIn, pktOut, pubIn, pubOut, bytesIn, bytesOut  atomic.Uint64
+	refused, protoErr, authFailed, readDenied        atomic.Uint64
+	pendingEvicted, retainedRefused, retainedExpired atomic.Uint64
+	sessionsExpired, sessionsRefused                 atomic.Uint64
 
 	dropQueueFull, dropSlow, dropOffline, dropDenied, dropSys atomic.Uint64
 	sharedHandedOn                                            atomic.Uint64 // shared messages given to another member (handOn)
