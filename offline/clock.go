@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/bootclock"
 )
 
 // clock is the time source of a DB. Tests replace it through the unexported
@@ -24,10 +26,10 @@ func (c clock) withDefaults() clock {
 		c.now = time.Now
 	}
 	if c.boottime == nil {
-		c.boottime = bootTime
+		c.boottime = bootclock.Since
 	}
 	if c.bootID == nil {
-		c.bootID = readBootID
+		c.bootID = bootclock.ReadBootID
 	}
 	return c
 }
@@ -40,6 +42,3 @@ var processBootID = func() string {
 	_, _ = rand.Read(b)
 	return "process-" + hex.EncodeToString(b)
 }()
-
-// processStart anchors the fallback boot-relative clock.
-var processStart = time.Now()

@@ -6,9 +6,8 @@
 // immune to that, and one from an earlier boot is recognised as such
 // (its owner then knows only what was left when it was written).
 //
-// offline keeps its own copy of this clock for the bridge queue's TTL
-// (offline/clock_linux.go); the broker's MQTT 5.0 message expiry uses this
-// package.
+// The bridge queue's TTL (offline) and the broker's MQTT 5.0 message
+// expiry both use it.
 package bootclock
 
 import (
@@ -39,12 +38,16 @@ func (s Stamp) Elapsed(now Stamp) (time.Duration, bool) {
 	return max(now.Since-s.Since, 0), true
 }
 
+// ReadBootID returns the kernel's boot id (Linux:
+// /proc/sys/kernel/random/boot_id); an error where there is none.
+func ReadBootID() (string, error) { return readBootID() }
+
 // BootID returns a hash of the kernel's boot id; where the kernel has none,
 // a value drawn at random when the process started, so that every process
 // counts as a new boot (no stamp of an earlier process is trusted).
 func BootID() uint64 {
 	bootOnce.Do(func() {
-		id, err := readBootID()
+		id, err := ReadBootID()
 		if err != nil {
 			b := make([]byte, 16)
 			_, _ = rand.Read(b)
