@@ -85,7 +85,8 @@ func TestPowerCut(t *testing.T) {
 	for _, topic := range []string{"pub1/a", "pub2/a"} {
 		t.Run("order "+topic, func(t *testing.T) {
 			if bad := v.disorder[topic]; len(bad) > 0 {
-				t.Errorf("%d messages arrived after a later one of their publisher: %v", len(bad), firstIDs(bad, 10))
+				t.Errorf("%d messages arrived after a later one of their publisher: %v; %s arrived in this order: %s",
+					len(bad), firstIDs(bad, 10), bad[0], r.arrivals(topic, bad[0]))
 			}
 		})
 	}
@@ -144,7 +145,8 @@ func TestPowerCut_overflowAndTTL(t *testing.T) {
 		t.Errorf("QoS 2: %d messages arrived more than once: %v", len(v.duplicates), firstIDs(v.duplicates, 10))
 	}
 	for topic, bad := range v.disorder {
-		t.Errorf("%s: %d messages arrived after a later one of their publisher: %v", topic, len(bad), firstIDs(bad, 10))
+		t.Errorf("%s: %d messages arrived after a later one of their publisher: %v; %s arrived in this order: %s",
+			topic, len(bad), firstIDs(bad, 10), bad[0], r.arrivals(topic, bad[0]))
 	}
 }
 
