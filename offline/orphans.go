@@ -79,12 +79,14 @@ func (b *batch) noteOrphan(q *Queue, seq uint64, v []byte) error {
 	if err := ob.Put(seqKey(seq), nil); err != nil {
 		return fmt.Errorf("offline: queue %q: orphan %d: %w", q.name, seq, err)
 	}
-	if q.orphans.Add(1) > maxOrphans { // only after that many drops
+	b.orphans[q]++
+	b.orphaned[q] = true
+	if q.orphans.Load()+b.orphans[q] > maxOrphans { // only after that many drops
 		if k, _ := ob.Cursor().First(); k != nil {
 			if err := ob.Delete(k); err != nil {
 				return fmt.Errorf("offline: queue %q: orphans: %w", q.name, err)
 			}
-			q.orphans.Add(-1)
+			b.orphans[q]--
 		}
 	}
 	return nil
@@ -96,12 +98,16 @@ func (b *batch) noteOrphan(q *Queue, seq uint64, v []byte) error {
 // (see the comment at the top of orphans.go). A sender that resumes a
 // persistent session releases them (PUBREL) and then calls ForgetOrphans;
 // one that starts a new session forgets them at once.
-func (q *Queue) Orphans() ([]uint64, error) {
-	if q.orphans.Load() <= 0 {
-		return nil, nil
+//
+// gen grows with every commit that adds orphans. Passing the gen of the
+// previous call as since returns no seqs when none were added since (a
+// sender that asks after every read pays nothing then); 0 returns all.
+func (q *Queue) Orphans(since uint64) (seqs []uint64, gen uint64, err error) {
+	gen = q.orphanGen.Load() // before the view: a later addition raises it
+	if gen == since || q.orphans.Load() <= 0 {
+		return nil, gen, nil
 	}
-	var out []uint64
-	err := q.d.view(func(tx *bolt.Tx) error {
+	err = q.d.view(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(q.bucket)
 		if bk == nil {
 			return nil
@@ -112,12 +118,15 @@ func (q *Queue) Orphans() ([]uint64, error) {
 		}
 		return ob.ForEach(func(k, _ []byte) error {
 			if seq, ok := keySeq(k); ok {
-				out = append(out, seq)
+				seqs = append(seqs, seq)
 			}
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, since, err
+	}
+	return seqs, gen, nil
 }
 
 // ForgetOrphansAsync removes seqs from the orphans, without waiting: done
@@ -146,7 +155,7 @@ func (q *Queue) ForgetOrphansAsync(seqs []uint64, done func(error)) {
 				if err := ob.Delete(k); err != nil {
 					return fmt.Errorf("offline: queue %q: forget orphan %d: %w", q.name, seq, err)
 				}
-				q.orphans.Add(-1)
+				b.orphans[q]--
 			}
 			return nil
 		},

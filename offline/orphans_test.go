@@ -18,10 +18,10 @@ func appendQoS(t *testing.T, q *Queue, qos byte, ttl time.Duration) uint64 {
 	return seq
 }
 
-// orphansOf returns q.Orphans() or fails the test.
+// orphansOf returns q.Orphans(0) or fails the test.
 func orphansOf(t *testing.T, q *Queue) []uint64 {
 	t.Helper()
-	o, err := q.Orphans()
+	o, _, err := q.Orphans(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +88,12 @@ func TestQueue_orphans(t *testing.T) {
 		t.Fatalf("overflow drops = %d, want 7", st.Dropped[DroppedOverflowOldest])
 	}
 	want := append([]uint64{q2, quar}, old...)
-	if got := orphansOf(t, q); !slices.Equal(got, want) {
-		t.Fatalf("orphans after overflow = %v, want %v (not %d: appended after the open, never read)", got, want, fresh)
+	got, gen, err := q.Orphans(0)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("orphans after overflow = %v (%v), want %v (not %d: appended after the open, never read)", got, err, want, fresh)
+	}
+	if again, gen2, err := q.Orphans(gen); again != nil || gen2 != gen || err != nil {
+		t.Fatalf("Orphans(%d) with none added since = %v, %d, %v; want nothing, the same gen", gen, again, gen2, err)
 	}
 
 	done := make(chan error, 1)

@@ -82,9 +82,10 @@ type Queue struct {
 	// readTo is the highest sequence number a reader may have sent: the
 	// last queued at Open, then the highest Read returned (see orphans.go).
 	readTo atomic.Uint64
-	// orphans counts the entries of the orphans bucket, as of the writer's
-	// last batch (a failed commit may leave it off by a few: it only bounds).
-	orphans atomic.Int64
+	// orphans counts the entries of the orphans bucket as of the last
+	// commit; orphanGen grows with every commit that added some.
+	orphans   atomic.Int64
+	orphanGen atomic.Uint64
 }
 
 // queueState is a queue's depth and drop counters (persisted) and its
@@ -119,6 +120,7 @@ func (d *DB) Queue(name string, o QueueOptions) (*Queue, error) {
 	}
 	q.st.queueMeta, q.lastSeq = m, last
 	q.readTo.Store(last)
+	q.orphanGen.Store(1)
 	d.queues[name] = q
 	return q, nil
 }

@@ -326,6 +326,8 @@ type batch struct {
 	orig     map[*Queue]queueMeta   // persisted part at the start, to skip unchanged metas
 	appended map[*Queue]bool        // queues whose readers to wake
 	drained  bool                   // a queue became empty
+	orphans  map[*Queue]int64       // orphans added minus forgotten (see orphans.go)
+	orphaned map[*Queue]bool        // queues that gained orphans
 }
 
 func newBatch(d *DB) *batch {
@@ -334,6 +336,8 @@ func newBatch(d *DB) *batch {
 		queues:   make(map[*Queue]*queueState),
 		orig:     make(map[*Queue]queueMeta),
 		appended: make(map[*Queue]bool),
+		orphans:  make(map[*Queue]int64),
+		orphaned: make(map[*Queue]bool),
 	}
 }
 
@@ -372,5 +376,11 @@ func (b *batch) publish() {
 	}
 	for q := range b.appended {
 		q.notify()
+	}
+	for q, n := range b.orphans {
+		q.orphans.Add(n)
+	}
+	for q := range b.orphaned {
+		q.orphanGen.Add(1)
 	}
 }

@@ -46,6 +46,7 @@ type conn struct {
 	rel      relQueue     // PUBRELs in PUBREC order
 
 	// The queue's orphans (see loadOrphans).
+	orphanGen   uint64 // of the last look (drain goroutine only)
 	orphanMu    sync.Mutex
 	orphansSeen map[uint64]struct{} // orphan seqs this connection knows
 	orphansDue  []uint64            // orphan seqs waiting for release, in order

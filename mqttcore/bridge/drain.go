@@ -251,11 +251,12 @@ func (c *conn) onPuback(pid uint16) {
 // to those waiting for release.
 func (c *conn) loadOrphans() {
 	b := c.b
-	seqs, err := b.o.Queue.Orphans()
+	seqs, gen, err := b.o.Queue.Orphans(c.orphanGen)
 	if err != nil {
 		b.log.Warn("bridge: reading the queue's orphans failed; retried on the next read", "err", err)
 		return
 	}
+	c.orphanGen = gen
 	if len(seqs) == 0 {
 		return
 	}

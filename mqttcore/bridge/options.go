@@ -63,8 +63,9 @@ type Queue interface {
 	Stats() offline.QueueStats
 	// Orphans returns the QoS 2 entries that left the queue undelivered
 	// (overflow, expiry, quarantine) after they may have been sent: the
-	// upstream may still hold their packet identifiers.
-	Orphans() ([]uint64, error)
+	// upstream may still hold their packet identifiers. Nothing when none
+	// were added since the call that returned since (0: all).
+	Orphans(since uint64) (seqs []uint64, gen uint64, err error)
 	// ForgetOrphansAsync removes orphans whose identifiers were released.
 	ForgetOrphansAsync(seqs []uint64, done func(error))
 }

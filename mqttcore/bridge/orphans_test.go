@@ -115,7 +115,7 @@ func TestBridge_QoS2_orphansReleased(t *testing.T) {
 		t.Errorf("%d old messages delivered on release, want the %d Mosquitto held", olds, quota)
 	}
 	mqtttest.WaitFor(t, func() bool {
-		o, err := q.Orphans()
+		o, _, err := q.Orphans(0)
 		return err == nil && len(o) == 0
 	}, "orphans forgotten once released")
 }

@@ -27,7 +27,7 @@ func (nopQueue) AckAsync([]uint64, func(error))                         {}
 func (nopQueue) MarkReceivedAsync(_ uint64, done func(error))           { done(nil) }
 func (nopQueue) Quarantine(uint64, string) error                        { return nil }
 func (nopQueue) Stats() offline.QueueStats                              { return offline.QueueStats{} }
-func (nopQueue) Orphans() ([]uint64, error)                             { return nil, nil }
+func (nopQueue) Orphans(uint64) ([]uint64, uint64, error)               { return nil, 0, nil }
 func (nopQueue) ForgetOrphansAsync(_ []uint64, done func(error))        {}
 func (nopLocal) Publish(context.Context, string, *packet.Publish) error { return nil }
 
