@@ -18,6 +18,8 @@ package broker
 // nothing from an alias and keeps its name, and a PUBLISH that would grow
 // past the client's Maximum Packet Size goes out as it is.
 
+import "github.com/edgegw/edgegw/mqttcore/packet"
+
 // minAliasTopic is the shortest topic name given an alias: the Topic Alias
 // property takes 3 bytes.
 const minAliasTopic = 4
@@ -53,8 +55,8 @@ func newAliasOut(brokerMax int, clientMax uint16, maxOut int) *aliasOut {
 // reports false, appending nothing, if it gets none.
 func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 	b := it.b
-	rl, i, ok := uvarint(b, 1)
-	if !ok || i+2 > len(b) {
+	rl, i, err := packet.ReadVarint(b, 1)
+	if err != nil || i+2 > len(b) {
 		return buf, false
 	}
 	tl := int(b[i])<<8 | int(b[i+1])
@@ -68,8 +70,8 @@ func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 	if b[0]>>1&3 > 0 {
 		idAt, j = j, j+2
 	}
-	pl, k, ok := uvarint(b, j)
-	if !ok || k+pl > len(b) {
+	pl, k, err := packet.ReadVarint(b, j)
+	if err != nil || k+pl > len(b) {
 		return buf, false
 	}
 	alias, known := a.lastAlias, a.last == string(topic) && a.lastAlias != 0
@@ -84,8 +86,8 @@ func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 		name = nil
 	}
 	newPL := pl + 3
-	newRL := rl - tl + len(name) + uvarintSize(newPL) - (k - j) + 3
-	if a.maxOut > 0 && 1+uvarintSize(newRL)+newRL > a.maxOut {
+	newRL := rl - tl + len(name) + packet.VarintSize(newPL) - (k - j) + 3
+	if a.maxOut > 0 && 1+packet.VarintSize(newRL)+newRL > a.maxOut {
 		return buf, false
 	}
 	if !known {
@@ -96,7 +98,7 @@ func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 	}
 	a.last, a.lastAlias = a.names[alias-1], alias
 	buf = append(buf, b[0]|it.set)
-	buf = appendUvarint(buf, newRL)
+	buf = packet.AppendVarint(buf, newRL)
 	buf = append(buf, byte(len(name)>>8), byte(len(name)))
 	buf = append(buf, name...)
 	if idAt >= 0 {
@@ -106,50 +108,9 @@ func (a *aliasOut) appendPublish(buf []byte, it *outItem) ([]byte, bool) {
 		}
 		buf = append(buf, byte(id>>8), byte(id))
 	}
-	buf = appendUvarint(buf, newPL)
+	buf = packet.AppendVarint(buf, newPL)
 	buf = append(buf, b[k:k+pl]...)
 	buf = append(buf, propTopicAlias, byte(alias>>8), byte(alias))
 	buf = append(buf, b[k+pl:]...)
 	return buf, true
-}
-
-//
-
-// uvarint decodes the Variable Byte Integer at b[i:] and returns it and
-// the offset after it.
-func uvarint(b []byte, i int) (n, next int, ok bool) {
-	for shift := 0; shift < 28 && i < len(b); shift += 7 {
-		c := b[i]
-		i++
-		n |= int(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return n, i, true
-		}
-	}
-	return 0, 0, false
-}
-
-// uvarintSize is the length of n as a Variable Byte Integer.
-func uvarintSize(n int) int {
-	switch {
-	case n < 1<<7:
-		return 1
-	case n < 1<<14:
-		return 2
-	case n < 1<<21:
-		return 3
-	}
-	return 4
-}
-
-// appendUvarint appends n as a Variable Byte Integer.
-func appendUvarint(b []byte, n int) []byte {
-	for {
-		c := byte(n & 0x7f)
-		n >>= 7
-		if n == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
 }

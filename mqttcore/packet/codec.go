@@ -211,6 +211,19 @@ func appendVarint(dst []byte, n int) []byte { return appendRemaining(dst, n) }
 // varintSize is the number of bytes appendVarint writes for n.
 func varintSize(n int) int { return remainingSize(n) }
 
+// AppendVarint appends n (0 to MaxRemainingLength) as a Variable Byte
+// Integer, the encoding of the Remaining Length and of property lengths:
+// for code that rewrites encoded packets in place of decoding them.
+func AppendVarint(dst []byte, n int) []byte { return appendRemaining(dst, n) }
+
+// VarintSize is the number of bytes AppendVarint writes for n.
+func VarintSize(n int) int { return remainingSize(n) }
+
+// ReadVarint reads the Variable Byte Integer at b[i:] and returns it and
+// the index after it; an error if it is truncated, longer than four bytes
+// or not minimal.
+func ReadVarint(b []byte, i int) (n, next int, err error) { return readVarint(b, i) }
+
 // remainingSize is the number of bytes appendRemaining writes for n.
 func remainingSize(n int) int {
 	switch {
