@@ -232,9 +232,9 @@ func (r *remoteServer) reply(to replyTo, v any) {
 	if !ok {
 		return
 	}
-	p := &packet.Publish{QoS: 1, Topic: to.topic, Payload: payload, Props: &packet.Properties{CorrelationData: to.correlation}}
-	if to.correlation == nil {
-		p.Props = nil
+	p := &packet.Publish{QoS: 1, Topic: to.topic, Payload: payload}
+	if to.correlation != nil {
+		p.Props = &packet.Properties{CorrelationData: to.correlation}
 	}
 	r.g.bridge.OnPublishTo(remoteOrigin, to.topic, p, func(err error) {
 		if err != nil {

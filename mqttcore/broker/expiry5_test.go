@@ -136,11 +136,7 @@ func TestDecodeExpiry(t *testing.T) {
 func TestBroker_V5_heldPropertiesRestart(t *testing.T) {
 	opts := heldOptions(t, newMemStore(), newMemStore())
 	_, addr := runNew(t, opts)
-	hour := uint32(3600)
-	persistent := func(cp *paho5c.Connect) {
-		cp.CleanStart = false
-		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
-	}
+	persistent := keepSession(3600)
 	away := connectV5(t, addr, "qp-sub", persistent)
 	away.sub(t, paho5c.SubscribeOptions{Topic: "qp/#", QoS: 2})
 	_ = away.Disconnect(&paho5c.Disconnect{})

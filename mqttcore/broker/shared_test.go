@@ -191,11 +191,7 @@ func TestBroker_V5_sharedPersisted(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr, stop := serveUntil(t, b)
-	hour := uint32(3600)
-	persistent := func(cp *paho5c.Connect) {
-		cp.CleanStart = false
-		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
-	}
+	persistent := keepSession(3600)
 	m := connectV5(t, addr, "member", persistent)
 	m.sub(t, paho5c.SubscribeOptions{Topic: "$share/g/p/#", QoS: 1})
 	_ = m.Disconnect(&paho5c.Disconnect{})
@@ -281,10 +277,7 @@ func TestBroker_V5_sharedHandOnHeld(t *testing.T) {
 	a.connack()
 	a.send5(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "$share/g/h", QoS: 1}}})
 	a.expectPacket(&packet.Suback{PacketID: 1, ReturnCodes: []byte{1}})
-	other := connectV5(t, addr, "other", func(cp *paho5c.Connect) {
-		cp.CleanStart = false
-		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
-	})
+	other := connectV5(t, addr, "other", keepSession(hour))
 	other.sub(t, paho5c.SubscribeOptions{Topic: "$share/g/h", QoS: 1})
 	if n := b.Stats().Subscriptions; n != 2 {
 		t.Errorf("Stats().Subscriptions = %d, want 2", n)

@@ -56,6 +56,15 @@ func connectV5(t *testing.T, addr, id string, edit func(*paho5c.Connect)) *paho5
 	return &paho5{Client: c, ack: ack, in: in}
 }
 
+// keepSession is a connectV5 edit for a persistent session: Clean Start 0
+// and a Session Expiry Interval of expiry seconds.
+func keepSession(expiry uint32) func(*paho5c.Connect) {
+	return func(cp *paho5c.Connect) {
+		cp.CleanStart = false
+		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &expiry}
+	}
+}
+
 // sub subscribes with the given options and checks the reason codes.
 func (c *paho5) sub(t *testing.T, opts ...paho5c.SubscribeOptions) {
 	t.Helper()
@@ -445,10 +454,7 @@ func TestBroker_V5_messageExpiry(t *testing.T) {
 	pub.pub(t, &paho5c.Publish{Topic: "me/long", QoS: 1, Payload: []byte("long"), Properties: &paho5c.PublishProperties{MessageExpiry: &hundred}})
 	time.Sleep(1100 * time.Millisecond)
 
-	back := connectV5(t, addr, "away", func(cp *paho5c.Connect) {
-		cp.CleanStart = false
-		cp.Properties = &paho5c.ConnectProperties{SessionExpiryInterval: &hour}
-	})
+	back := connectV5(t, addr, "away", keepSession(hour))
 	if !back.ack.SessionPresent {
 		t.Fatal("session not present")
 	}
