@@ -55,16 +55,17 @@ func (q *Queue) noteRead(seq uint64) {
 	}
 }
 
-// mayHaveSent reports whether the entry seq, of a record whose flags byte
-// is flags, is a QoS 2 entry a reader may have sent.
-func (q *Queue) mayHaveSent(seq uint64, flags byte) bool {
-	return (flags&flagQoSMask)>>flagQoSShift == 2 && seq <= q.readTo.Load()
+// mayHaveSent reports whether the entry seq, stored as v, is a QoS 2
+// entry a reader may have sent: one that becomes an orphan if it leaves
+// the queue undelivered.
+func (q *Queue) mayHaveSent(seq uint64, v []byte) bool {
+	return len(v) > flagsOffset && (v[flagsOffset]&flagQoSMask)>>flagQoSShift == 2 && seq <= q.readTo.Load()
 }
 
 // noteOrphan remembers entry seq, which is leaving the queue undelivered,
 // if a reader may have sent it at QoS 2. v is its stored record.
 func (b *batch) noteOrphan(q *Queue, seq uint64, v []byte) error {
-	if len(v) <= flagsOffset || !q.mayHaveSent(seq, v[flagsOffset]) {
+	if !q.mayHaveSent(seq, v) {
 		return nil
 	}
 	bk := b.tx.Bucket(q.bucket)

@@ -108,7 +108,7 @@ func (q *Queue) scan(after uint64, max int) (scanResult, error) {
 				dead++
 			case q.d.expired(&r, now):
 				res.expired = append(res.expired, seq)
-				res.orphans = res.orphans || len(v) > flagsOffset && q.mayHaveSent(seq, v[flagsOffset])
+				res.orphans = res.orphans || q.mayHaveSent(seq, v)
 				dead++
 			default:
 				e := r.entry(seq)
