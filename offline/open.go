@@ -13,6 +13,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/edgegw/edgegw/internal/atomicfile"
 )
 
 // corruptInfo records that Open found a corrupt file and moved it aside.
@@ -199,14 +201,7 @@ func writeCheckMarker(path string) error {
 }
 
 // syncDir fsyncs a directory so that a rename or create in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 func fileExists(path string) bool {
 	_, err := os.Lstat(path)

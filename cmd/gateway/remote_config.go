@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgegw/edgegw/config"
+	"github.com/edgegw/edgegw/internal/atomicfile"
 	"github.com/edgegw/edgegw/internal/remote"
 )
 
@@ -105,15 +106,15 @@ func (r *remoteServer) write(id string, doc []byte, trial bool) error {
 	if fi, err := os.Stat(r.path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	if err := remote.WriteFile(lastGoodFile(r.path), cur, perm); err != nil {
+	if err := atomicfile.WriteFile(lastGoodFile(r.path), cur, perm); err != nil {
 		return err
 	}
 	if trial {
-		if err := remote.WriteFile(trialFile(r.path), []byte(id+"\n"), 0o640); err != nil {
+		if err := atomicfile.WriteFile(trialFile(r.path), []byte(id+"\n"), 0o640); err != nil {
 			return err
 		}
 	}
-	return remote.WriteFile(r.path, doc, perm)
+	return atomicfile.WriteFile(r.path, doc, perm)
 }
 
 // onTrial returns the id of the request on trial, "" when none.
@@ -199,7 +200,7 @@ func (r *remoteServer) rollBack() error {
 	if fi, err := os.Stat(r.path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	if err := remote.WriteFile(r.path, good, perm); err != nil {
+	if err := atomicfile.WriteFile(r.path, good, perm); err != nil {
 		return err
 	}
 	res := r.g.reloadConfig(r.path)

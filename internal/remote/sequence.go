@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/edgegw/edgegw/internal/atomicfile"
 )
 
 // SequenceFile is the name, in gateway.data_dir, of the file holding the
@@ -58,5 +60,5 @@ func (s Sequence) Accept(seq uint64) error {
 	if err := s.Check(seq); err != nil {
 		return err
 	}
-	return WriteFile(s.Path, []byte(strconv.FormatUint(seq, 10)+"\n"), 0o600)
+	return atomicfile.WriteFile(s.Path, []byte(strconv.FormatUint(seq, 10)+"\n"), 0o600)
 }

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/edgegw/edgegw/sensors"
+	"github.com/edgegw/edgegw/internal/atomicfile"
 )
 
 // ErrBaselineSave is returned by Sense, with the readings, while the last
@@ -86,7 +86,7 @@ func (d *Dev) saveBaseline(ctx context.Context, restored bool, since time.Time) 
 		return since, fmt.Errorf("get_iaq_baseline: %w", err)
 	}
 	b, _ := json.Marshal(Baseline{ECO2: w[0], TVOC: w[1], Saved: now.UTC()})
-	werr := sensors.WriteState(d.baselineFile, b)
+	werr := atomicfile.WriteFile(d.baselineFile, b, 0o644)
 	d.mu.Lock()
 	d.saveErr = werr
 	if werr == nil {

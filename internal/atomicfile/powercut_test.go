@@ -1,6 +1,6 @@
 //go:build linux && (amd64 || arm64)
 
-package remote_test
+package atomicfile_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgegw/edgegw/internal/remote"
+	"github.com/edgegw/edgegw/internal/atomicfile"
 	"github.com/edgegw/edgegw/offline/crashfs"
 )
 
@@ -31,7 +31,7 @@ var docs = [2][]byte{
 func TestMain(m *testing.M) {
 	if path := os.Getenv(writerEnv); path != "" {
 		for i := 1; ; i++ {
-			if err := remote.WriteFile(path, docs[i%2], 0o600); err != nil {
+			if err := atomicfile.WriteFile(path, docs[i%2], 0o600); err != nil {
 				os.Exit(3)
 			}
 		}
@@ -102,7 +102,7 @@ func TestWriteFile_durable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.WriteFile(filepath.Join(mnt, "gateway.yaml"), docs[1], 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(mnt, "gateway.yaml"), docs[1], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.PowerCut(rand.New(rand.NewPCG(1, 2))); err != nil {
